@@ -1,0 +1,223 @@
+"""Decoder likelihoods p(x | z), one class per column kind.
+
+Every head reads its own slice of the decoder output (``params``) and of the encoded
+data (``x``) and returns one log-probability per row, summed over its columns. The
+leading dimensions of ``params`` and ``x`` broadcast, so ``(n, S, p)`` against
+``(n, 1, d)`` scores ``S`` latent draws per row at once.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _inverse_softplus(y):
+    return y + math.log(-math.expm1(-y))
+
+
+class _Gaussian(nn.Module):
+    """Diagonal Gaussian over ``n_features`` continuous columns.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of columns.
+    variance : {"per_feature", "shared", "heteroscedastic"}
+        ``"per_feature"`` learns one scale per column (factor analysis),
+        ``"shared"`` one scale for all columns (probabilistic PCA, sigma-VAE),
+        ``"heteroscedastic"`` lets the decoder output the scale, sigma(z).
+    min_scale : float
+        Floor on the scale, in the (standardised) units of the encoded data.
+    """
+
+    def __init__(self, n_features, variance="per_feature", min_scale=1e-2):
+        super().__init__()
+        self.n_features = n_features
+        self.variance = variance
+        self.min_scale = min_scale
+        hetero = variance == "heteroscedastic"
+        self.n_params = n_features * (2 if hetero else 1)
+        if not hetero:
+            size = n_features if variance == "per_feature" else 1
+            self.raw_scale = nn.Parameter(torch.empty(size))
+        self.reset_parameters()
+
+    def reset_parameters(self, generator=None):
+        if self.variance != "heteroscedastic":
+            with torch.no_grad():
+                self.raw_scale.fill_(_inverse_softplus(1.0 - self.min_scale))
+
+    def loc_scale(self, params):
+        """Split decoder output into ``(loc, scale)``, each ``(..., n_features)``."""
+        loc = params[..., : self.n_features]
+        if self.variance == "heteroscedastic":
+            raw = params[..., self.n_features :]
+        else:
+            raw = self.raw_scale
+        return loc, self.min_scale + F.softplus(raw)
+
+    def log_prob(self, params, x):
+        loc, scale = self.loc_scale(params)
+        z = (x - loc) / scale
+        return -(0.5 * z * z + torch.log(scale) + 0.5 * _LOG_2PI).sum(-1)
+
+    def mean(self, params):
+        return self.loc_scale(params)[0]
+
+    def sample(self, params, generator):
+        loc, scale = self.loc_scale(params)
+        noise = torch.randn(
+            loc.shape, generator=generator, dtype=loc.dtype, device=loc.device
+        )
+        return loc + scale * noise
+
+
+class _Bernoulli(nn.Module):
+    """Independent Bernoulli over ``n_features`` binary (0/1) columns, with logits."""
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.n_features = n_features
+        self.n_params = n_features
+
+    def reset_parameters(self, generator=None):
+        pass
+
+    def log_prob(self, params, x):
+        return (x * params - F.softplus(params)).sum(-1)
+
+    def mean(self, params):
+        return torch.sigmoid(params)
+
+    def sample(self, params, generator):
+        u = torch.rand(
+            params.shape, generator=generator, dtype=params.dtype, device=params.device
+        )
+        return (u < torch.sigmoid(params)).to(params.dtype)
+
+
+class _Categorical(nn.Module):
+    """Independent categorical columns, one-hot encoded side by side.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Number of levels of each column; the block has ``sum(sizes)`` one-hot
+        columns and as many logits. An all-zero one-hot row (an unknown category
+        under ``handle_unknown="ignore"``) contributes 0 to the log-probability.
+    """
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.sizes = list(sizes)
+        self.n_features = sum(self.sizes)
+        self.n_params = self.n_features
+        width = max(self.sizes)
+        index = torch.full((len(self.sizes), width), self.n_features)
+        start = 0
+        for c, k in enumerate(self.sizes):
+            index[c, :k] = torch.arange(start, start + k)
+            start += k
+        self.register_buffer("index", index, persistent=False)
+
+    def reset_parameters(self, generator=None):
+        pass
+
+    def _padded(self, values, fill):
+        """Gather ``(..., sum(sizes))`` into ``(..., n_columns, max_size)``."""
+        return F.pad(values, (0, 1), value=fill)[..., self.index]
+
+    def log_prob(self, params, x):
+        logits = self._padded(params, -1e9)
+        onehot = self._padded(x, 0.0)
+        lse = torch.logsumexp(logits, -1)
+        return ((onehot * logits).sum(-1) - lse * onehot.sum(-1)).sum(-1)
+
+    def _onehot(self, codes, like):
+        out = torch.zeros(
+            (*codes.shape[:-1], self.n_features + 1),
+            dtype=like.dtype,
+            device=like.device,
+        )
+        columns = torch.arange(len(self.sizes), device=codes.device)
+        out.scatter_(-1, self.index[columns, codes], 1.0)
+        return out[..., : self.n_features]
+
+    def mean(self, params):
+        """Probabilities of each level, in the one-hot layout."""
+        probs = torch.softmax(self._padded(params, -1e9), -1)
+        out = torch.zeros(
+            (*params.shape[:-1], self.n_features + 1),
+            dtype=params.dtype,
+            device=params.device,
+        )
+        flat = self.index.expand(probs.shape).reshape(*probs.shape[:-2], -1)
+        out.scatter_(-1, flat, probs.reshape(*probs.shape[:-2], -1))
+        return out[..., : self.n_features]
+
+    def mode(self, params):
+        return self._onehot(self._padded(params, -1e9).argmax(-1), params)
+
+    def sample(self, params, generator):
+        logits = self._padded(params, -1e9)
+        u = torch.rand(
+            logits.shape, generator=generator, dtype=logits.dtype, device=logits.device
+        )
+        gumbel = -torch.log(-torch.log(u.clamp_min(torch.finfo(u.dtype).tiny)))
+        return self._onehot((logits + gumbel).argmax(-1), params)
+
+
+LIKELIHOODS = {
+    "gaussian": _Gaussian,
+    "bernoulli": _Bernoulli,
+    "categorical": _Categorical,
+}
+
+
+class _RowLikelihood(nn.Module):
+    """Product of column heads: log p(x | z) summed over the heads of a row.
+
+    Parameters
+    ----------
+    heads : list of nn.Module
+        Likelihood heads; head ``i`` reads the next ``heads[i].n_features`` encoded
+        columns and the next ``heads[i].n_params`` decoder outputs, in order.
+    """
+
+    def __init__(self, heads):
+        super().__init__()
+        self.heads = nn.ModuleList(heads)
+        self.data_slices, self.param_slices = [], []
+        d = p = 0
+        for head in self.heads:
+            self.data_slices.append(slice(d, d + head.n_features))
+            self.param_slices.append(slice(p, p + head.n_params))
+            d += head.n_features
+            p += head.n_params
+        self.n_features, self.n_params = d, p
+
+    def reset_parameters(self, generator=None):
+        for head in self.heads:
+            head.reset_parameters(generator)
+
+    def _parts(self):
+        return zip(self.heads, self.data_slices, self.param_slices, strict=True)
+
+    def log_prob(self, params, x):
+        """Log-likelihood of encoded rows ``x``; shape ``params.shape[:-1]``."""
+        total = 0.0
+        for head, ds, ps in self._parts():
+            total = total + head.log_prob(params[..., ps], x[..., ds])
+        return total
+
+    def mean(self, params):
+        return torch.cat([h.mean(params[..., ps]) for h, _, ps in self._parts()], -1)
+
+    def sample(self, params, generator):
+        return torch.cat(
+            [h.sample(params[..., ps], generator) for h, _, ps in self._parts()], -1
+        )
