@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -19,6 +20,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._likelihoods import LIKELIHOODS, _RowLikelihood
 from ._model import _VAE, ACTIVATIONS
 from ._preprocessing import NumericCodec, row_keys
+from ._tabular import TabularCodec
 from ._training import (
     TrainState,
     make_generator,
@@ -137,6 +139,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     n_eval_samples : int, default=16
         Latent draws per row in the Monte-Carlo estimate of ``score_samples``.
 
+    categorical_features : "from_dtype", None or array-like, default="from_dtype"
+        DataFrame columns to model as categorical: pandas ``category``,
+        object and string columns always are; column names, integer indices
+        or a boolean mask add numeric columns. Ignored for arrays.
+
+    handle_unknown : {"error", "ignore"}, default="error"
+        A category not seen in ``fit``: raise, or encode it as all zeros so the
+        column drops out of that row's likelihood.
+
     device : str, default="auto"
         ``"auto"`` trains on CUDA when available, else on the CPU; or a torch
         device string such as ``"cpu"`` or ``"cuda:0"``.
@@ -251,6 +262,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "n_eval_samples": [Interval(Integral, 1, None, closed="left")],
+        "categorical_features": [
+            StrOptions({"from_dtype"}),
+            "array-like",
+            None,
+        ],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -277,6 +294,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         validation_fraction=0.1,
         n_iter_no_change=10,
         n_eval_samples=16,
+        categorical_features="from_dtype",
+        handle_unknown="error",
         device="auto",
         random_state=None,
         verbose=0,
@@ -299,6 +318,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.n_eval_samples = n_eval_samples
+        self.categorical_features = categorical_features
+        self.handle_unknown = handle_unknown
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -323,7 +344,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             Fitted estimator.
         """
         reuse = self.warm_start and hasattr(self, "module_")
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=not reuse)
+        X = self._validate(X, reset=not reuse)
         return self._fit(X, reuse=reuse, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -346,7 +367,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             Fitted estimator.
         """
         reuse = hasattr(self, "module_")
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=not reuse)
+        X = self._validate(X, reset=not reuse)
         return self._fit(X, reuse=reuse, incremental=True)
 
     def _hidden_layer_sizes(self):
@@ -373,18 +394,25 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self._eval_seed = int(eval_seed)
         self._sample_rng = np.random.RandomState(sample_seed)
         self._fit_rng = np.random.RandomState(fit_seed)
-        self._codec = NumericCodec(self.likelihood).fit(X)
-        self._fit_dtype = X.dtype
-        float64 = X.dtype == np.float64 and device == "cpu"
-        self._np_dtype = np.float64 if float64 else np.float32
+        if isinstance(X, pd.DataFrame):
+            self._codec = TabularCodec(self.categorical_features, self.handle_unknown)
+            self._codec.fit(X)
+            self._columns = list(X.columns)
+            self._fit_dtype = np.dtype(np.float64)
+            self._np_dtype = np.float32
+        else:
+            self._codec = NumericCodec(self.likelihood).fit(X)
+            self._fit_dtype = X.dtype
+            float64 = X.dtype == np.float64 and device == "cpu"
+            self._np_dtype = np.float64 if float64 else np.float32
         heads = [
-            LIKELIHOODS[kind](n, self.decoder_variance, _MIN_DECODER_SCALE)
-            if kind == "gaussian"
-            else LIKELIHOODS[kind](n)
-            for kind, n in self._codec.heads()
+            LIKELIHOODS[kind](arg, self.decoder_variance, _MIN_DECODER_SCALE)
+            if kind in ("gaussian", "interval_gaussian")
+            else LIKELIHOODS[kind](arg)
+            for kind, arg in self._codec.heads()
         ]
         module = _VAE(
-            n_inputs=X.shape[1],
+            n_inputs=sum(head.n_features for head in heads),
             n_components=self.n_components,
             hidden_layer_sizes=self._hidden_layer_sizes(),
             activation=self.activation,
@@ -400,7 +428,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         )
 
     def _fit(self, X, *, reuse, incremental):
-        n_samples = X.shape[0]
+        n_samples = len(X)
         if n_samples < 2:
             raise ValueError(
                 f"VAETransformer needs at least 2 samples, got n_samples={n_samples}."
@@ -422,10 +450,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             )
         else:
             train_idx, val_idx = np.arange(n_samples), None
-        x, offset = self._to_tensors(X[train_idx], device)
+        rows = X.iloc if isinstance(X, pd.DataFrame) else X
+        x, offset = self._to_tensors(rows[train_idx], device)
         validation = None
         if early:
-            x_val, offset_val = self._to_tensors(X[val_idx], device)
+            x_val, offset_val = self._to_tensors(rows[val_idx], device)
             table = noise_table(1, self.n_components, self._eval_seed, x_val.dtype)
             keys = torch.as_tensor(row_keys(x_val.cpu().numpy()))
             validation = (x_val, offset_val, pick_noise(table, keys).to(device))
@@ -503,9 +532,29 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             module.to("cpu")
         return out.numpy()
 
+    def _validate(self, X, reset):
+        """Validated input: a float array, or a DataFrame for the tabular path."""
+        tabular = isinstance(X, pd.DataFrame) if reset else self._tabular()
+        if not tabular:
+            return validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        if not isinstance(X, pd.DataFrame):
+            array = check_array(X, dtype=None, ensure_all_finite=False)
+            validate_data(self, array, skip_check_array=True, reset=False)
+            return pd.DataFrame(array, columns=getattr(self, "_columns", None))
+        if X.shape[1] == 0 or X.shape[0] == 0:
+            raise ValueError(
+                f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} "
+                "feature(s) while a minimum of 1 is required."
+            )
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        return X
+
+    def _tabular(self):
+        return isinstance(self._codec, TabularCodec)
+
     def _validate_fitted(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._validate(X, reset=False)
 
     def transform(self, X):
         """Posterior means of the latent variables.
@@ -523,7 +572,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X = self._validate_fitted(X)
         x, _ = self._to_tensors(X)
         loc = self._infer(lambda t: self.module_.encode(t)[0], x)
-        return loc.astype(X.dtype, copy=False)
+        return loc.astype(self._output_dtype(X), copy=False)
+
+    def _output_dtype(self, X):
+        return np.float64 if isinstance(X, pd.DataFrame) else X.dtype
 
     def inverse_transform(self, X):
         """Decoder means for latent codes.
@@ -547,9 +599,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"n_components={self.n_components} latent features."
             )
         z = torch.tensor(Z, dtype=self._torch_dtype())
-        means = self._infer(
-            lambda t: self.module_.likelihood.mean(self.module_.decode(t)), z
-        )
+        likelihood = self.module_.likelihood
+        if self._tabular():
+            modes = self._infer(lambda t: likelihood.mode(self.module_.decode(t)), z)
+            return self._codec.decode(modes)
+        means = self._infer(lambda t: likelihood.mean(self.module_.decode(t)), z)
         return self._codec.decode(means, Z.dtype)
 
     def _torch_dtype(self):
@@ -593,6 +647,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 x = module.likelihood.sample(module.decode(z), generator)
         finally:
             module.to("cpu")
+        if self._tabular():
+            return self._codec.decode(x.cpu().numpy())
         return self._codec.decode(x.cpu().numpy(), self._fit_dtype)
 
     def score_samples(self, X, n_importance=None):

@@ -1,0 +1,298 @@
+"""Mixed-type DataFrames to and from the encoded float matrix (no torch).
+
+Every column gets a small column model with ``fit``, ``encode`` and ``decode``:
+
+* numbers: a quantile map to a standard normal. Values that repeat (integers,
+  the zeros of a zero-inflated column, values at a bound) are atoms and encode
+  as the interval of normal scores their probability mass occupies; other
+  values encode as a point, with the log-Jacobian of the map returned so that
+  densities stay in the user's units. Decoding inverts the map, so samples
+  stay inside the training range and integer columns stay integers.
+* booleans: 0/1 for a Bernoulli likelihood.
+* categories (pandas ``category``, object, string): one-hot for a softmax
+  likelihood; a missing value (NaN/None) is a level of its own.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+_Z_LIMIT = 8.0  # normal scores are clipped to +-8 (mass beyond: ~1e-15)
+_U_MIN = float(ndtr(-_Z_LIMIT))
+_MAX_KNOTS = 1000
+_ATOM_SHARE = 1e-3  # a value repeating in >= 0.1 % of rows (and twice) is an atom
+_MISSING = "__skvae_missing__"
+_HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
+
+
+def _scores(u):
+    return ndtri(np.clip(u, _U_MIN, 1.0 - _U_MIN))
+
+
+class _NumericColumn:
+    """Quantile map of one numeric column, with atoms for repeated values."""
+
+    kind = "interval_gaussian"
+    width = 2
+
+    def fit(self, values, dtype):
+        self.dtype = dtype
+        n = values.size
+        uniq, counts = np.unique(values, return_counts=True)
+        is_atom = (counts >= 2) & (counts >= _ATOM_SHARE * n)
+        rest = np.repeat(uniq[~is_atom], counts[~is_atom])
+        if np.unique(rest).size < 2:  # too few continuous values for a density
+            is_atom[:] = True
+            rest = rest[:0]
+        self.atoms = uniq[is_atom]
+        atom_mass = counts[is_atom] / n
+        # continuous part: piecewise-linear CDF through quantiles of the rest
+        if rest.size:
+            levels = np.linspace(0.0, 1.0, min(_MAX_KNOTS, rest.size))
+            knots, first = np.unique(np.quantile(rest, levels), return_index=True)
+            knot_mass = levels[first] * rest.size / n
+        else:
+            knots = knot_mass = np.empty(0)
+        # one increasing list of breakpoints, each with F(x-) and F(x)
+        xs = np.concatenate([self.atoms, knots])
+        order = np.argsort(xs, kind="stable")
+        xs = xs[order]
+        jump = np.concatenate([atom_mass, np.zeros(knots.size)])[order]
+        # continuous mass below each breakpoint (linear between knots)
+        if knots.size:
+            cont = np.interp(xs, knots, knot_mass)
+        else:
+            cont = np.zeros(xs.size)
+        left = cont + np.concatenate([[0.0], np.cumsum(jump)[:-1]])
+        right = left + jump
+        self.x_points = np.repeat(xs, 2)
+        self.u_points = np.column_stack([left, right]).ravel()
+        self.n_rows = n
+        self.integer = np.all(np.mod(values, 1) == 0)
+        self.low, self.high = values.min(), values.max()
+        return self
+
+    def encode(self, values):
+        """``(n, 2)`` interval bounds in normal scores and the log-Jacobian ``(n,)``."""
+        xp, up = self.x_points, self.u_points
+        first = np.searchsorted(xp, values, side="left")
+        last = np.searchsorted(xp, values, side="right") - 1
+        is_atom = np.isin(values, self.atoms)
+        u = np.interp(values, xp, up)
+        seg = np.clip(last + 1, 1, xp.size - 1)
+        dx = xp[seg] - xp[seg - 1]
+        slope = np.divide(
+            up[seg] - up[seg - 1], dx, out=np.zeros_like(dx), where=dx > 0
+        )
+        point = ~is_atom & (values > xp[0]) & (values < xp[-1]) & (slope > 0)
+        # an atom is the interval [F(x-), F(x)] of its mass; a value the training
+        # data never had nearby (a gap of the support, or out of range) gets the
+        # mass of one training row around F(x)
+        half = 0.5 / (self.n_rows + 1)
+        lo = np.clip(u - half, 0.0, 1.0 - 2 * half)
+        hi = np.clip(u + half, 2 * half, 1.0)
+        lo = np.where(is_atom, up[np.minimum(first, up.size - 1)], lo)
+        hi = np.where(is_atom, up[np.maximum(last, 0)], hi)
+        z_point = _scores(u)
+        z_lo = np.where(point, z_point, _scores(lo))
+        z_hi = np.where(point, z_point, _scores(hi))
+        # a point's density picks up dz/dx = F'(x) / phi(z)
+        log_slope = np.log(np.where(point, slope, 1.0))
+        logjac = np.where(point, log_slope + 0.5 * z_point**2 + _HALF_LOG_2PI, 0.0)
+        return np.column_stack([z_lo, z_hi]), logjac
+
+    def decode(self, encoded):
+        u = ndtr(encoded[:, 0])
+        values = np.interp(u, self.u_points, self.x_points)
+        values = np.clip(values, self.low, self.high)
+        if self.integer:
+            values = np.rint(values)
+        return values
+
+
+class _BooleanColumn:
+    kind = "bernoulli"
+    width = 1
+
+    def fit(self, values, dtype):
+        self.dtype = dtype
+        return self
+
+    def encode(self, values):
+        return values.astype(float).reshape(-1, 1), np.zeros(values.size)
+
+    def decode(self, encoded):
+        return encoded[:, 0] > 0.5
+
+
+class _CategoricalColumn:
+    kind = "categorical"
+
+    def fit(self, values, dtype, handle_unknown):
+        self.dtype = dtype
+        self.handle_unknown = handle_unknown
+        if isinstance(dtype, pd.CategoricalDtype):
+            levels = list(dtype.categories)
+            present = pd.isna(values).any()
+        else:
+            observed = pd.unique(values[~pd.isna(values)])
+            levels = sorted(observed, key=lambda v: (str(type(v)), v))
+            present = pd.isna(values).any()
+        self.missing = bool(present)
+        self.levels = levels + ([_MISSING] if self.missing else [])
+        self.width = len(self.levels)
+        self._index = {level: i for i, level in enumerate(self.levels)}
+        return self
+
+    def encode(self, values, name):
+        keyed = np.where(pd.isna(values), _MISSING, values).tolist()
+        codes = np.array([self._index.get(v, -1) for v in keyed])
+        unknown = codes < 0
+        if unknown.any() and self.handle_unknown == "error":
+            examples = sorted({str(v) for v in np.asarray(keyed, object)[unknown]})[:5]
+            raise ValueError(
+                f"Found unknown categories {examples} in column {name!r} during "
+                "transform; use handle_unknown='ignore' to encode them as all-zero "
+                "(the column then drops out of the likelihood)."
+            )
+        onehot = np.zeros((values.size, self.width))
+        onehot[np.nonzero(~unknown)[0], codes[~unknown]] = 1.0
+        return onehot, np.zeros(values.size)
+
+    def decode(self, encoded):
+        picked = np.asarray(self.levels, dtype=object)[encoded.argmax(axis=1)]
+        return np.where(picked == _MISSING, None, picked)
+
+
+@dataclass
+class _Block:
+    name: str
+    column: object
+
+
+def _is_categorical(series, explicit):
+    if series.name in explicit:
+        return True
+    return not (
+        pd.api.types.is_numeric_dtype(series.dtype)
+        or pd.api.types.is_bool_dtype(series.dtype)
+    )
+
+
+class TabularCodec:
+    """Encode a mixed-type DataFrame column by column; decode to the same schema.
+
+    Parameters
+    ----------
+    categorical_features : "from_dtype", None, or list of column names / indices
+        / boolean mask
+        Which columns are categorical. Pandas ``category``, object and string
+        columns always are; listed numeric columns are too.
+    handle_unknown : {"error", "ignore"}
+        What to do with categories not seen in ``fit``.
+    """
+
+    def __init__(self, categorical_features="from_dtype", handle_unknown="error"):
+        self.categorical_features = categorical_features
+        self.handle_unknown = handle_unknown
+
+    def _explicit(self, columns):
+        spec = self.categorical_features
+        if spec is None or isinstance(spec, str):
+            return set()
+        spec = list(spec)
+        if all(isinstance(s, (bool, np.bool_)) for s in spec):
+            if len(spec) != len(columns):
+                raise ValueError(
+                    f"categorical_features is a mask of length {len(spec)}, but X "
+                    f"has {len(columns)} columns."
+                )
+            return {c for c, flag in zip(columns, spec, strict=True) if flag}
+        names = set()
+        for s in spec:
+            if isinstance(s, (int, np.integer)):
+                if not -len(columns) <= s < len(columns):
+                    raise ValueError(f"categorical_features index {s} is out of range.")
+                names.add(columns[s])
+            elif s in columns:
+                names.add(s)
+            else:
+                raise ValueError(
+                    f"categorical_features names {s!r}, not a column of X."
+                )
+        return names
+
+    def fit(self, frame):
+        self.columns = list(frame.columns)
+        explicit = self._explicit(self.columns)
+        self.blocks = []
+        for name in self.columns:
+            series = frame[name]
+            if _is_categorical(series, explicit):
+                column = _CategoricalColumn().fit(
+                    series.to_numpy(dtype=object), series.dtype, self.handle_unknown
+                )
+            elif pd.api.types.is_bool_dtype(series.dtype):
+                column = _BooleanColumn().fit(series.to_numpy(), series.dtype)
+            else:
+                column = _NumericColumn().fit(_numeric(series), series.dtype)
+            self.blocks.append(_Block(name, column))
+        order = {"interval_gaussian": 0, "bernoulli": 1, "categorical": 2}
+        self._layout = sorted(self.blocks, key=lambda b: order[b.column.kind])
+        return self
+
+    def heads(self):
+        """Likelihood heads as ``(kind, argument)`` pairs, in encoded order."""
+        out = []
+        for kind in ("interval_gaussian", "bernoulli", "categorical"):
+            blocks = [b for b in self._layout if b.column.kind == kind]
+            if not blocks:
+                continue
+            if kind == "categorical":
+                out.append((kind, [b.column.width for b in blocks]))
+            else:
+                out.append((kind, len(blocks)))
+        return out
+
+    def encode(self, frame, dtype):
+        parts, logjac = [], np.zeros(len(frame))
+        for block in self._layout:
+            series = frame[block.name]
+            column = block.column
+            if isinstance(column, _CategoricalColumn):
+                values, lj = column.encode(series.to_numpy(dtype=object), block.name)
+            elif isinstance(column, _BooleanColumn):
+                values, lj = column.encode(_boolean(series))
+            else:
+                values, lj = column.encode(_numeric(series))
+            parts.append(values)
+            logjac += lj
+        return np.hstack(parts).astype(dtype), logjac.astype(dtype)
+
+    def decode(self, encoded, index=None):
+        """A DataFrame with the training columns, order, dtypes and categories."""
+        decoded, start = {}, 0
+        for block in self._layout:
+            column = block.column
+            values = column.decode(encoded[:, start : start + column.width])
+            decoded[block.name] = pd.Series(values, index=index).astype(column.dtype)
+            start += column.width
+        return pd.DataFrame({name: decoded[name] for name in self.columns}, index=index)
+
+
+def _numeric(series):
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"Column {series.name!r} contains NaN or infinity; numeric columns must "
+            "be finite (impute them first, e.g. with sklearn.impute.SimpleImputer)."
+        )
+    return values
+
+
+def _boolean(series):
+    if series.isna().any():
+        raise ValueError(f"Boolean column {series.name!r} contains missing values.")
+    return series.to_numpy(dtype=bool)
