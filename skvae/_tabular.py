@@ -104,7 +104,7 @@ class _NumericColumn:
         return np.column_stack([z_lo, z_hi]), logjac
 
     def decode(self, encoded):
-        u = ndtr(encoded[:, 0])
+        u = 0.5 * (ndtr(encoded[:, 0]) + ndtr(encoded[:, 1]))
         values = np.interp(u, self.u_points, self.x_points)
         values = np.clip(values, self.low, self.high)
         if self.integer:
@@ -133,14 +133,12 @@ class _CategoricalColumn:
     def fit(self, values, dtype, handle_unknown):
         self.dtype = dtype
         self.handle_unknown = handle_unknown
-        if isinstance(dtype, pd.CategoricalDtype):
-            levels = list(dtype.categories)
-            present = pd.isna(values).any()
+        observed = set(pd.unique(values[~pd.isna(values)]))
+        if isinstance(dtype, pd.CategoricalDtype):  # keep the dtype's order
+            levels = [c for c in dtype.categories if c in observed]
         else:
-            observed = pd.unique(values[~pd.isna(values)])
             levels = sorted(observed, key=lambda v: (str(type(v)), v))
-            present = pd.isna(values).any()
-        self.missing = bool(present)
+        self.missing = bool(pd.isna(values).any())
         self.levels = levels + ([_MISSING] if self.missing else [])
         self.width = len(self.levels)
         self._index = {level: i for i, level in enumerate(self.levels)}
