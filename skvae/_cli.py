@@ -63,6 +63,86 @@ def _demo(args):
     return 0
 
 
+def _read_table(path, categorical):
+    import pandas as pd
+
+    if str(path).endswith((".parquet", ".pq")):
+        frame = pd.read_parquet(path)  # needs pyarrow or fastparquet
+    else:
+        frame = pd.read_csv(path)
+    for name in categorical:
+        if name not in frame.columns:
+            raise SystemExit(f"skvae: --categorical names {name!r}, not a column")
+        frame[name] = frame[name].astype("category")
+    return frame
+
+
+def _write_table(frame, path):
+    if str(path).endswith((".parquet", ".pq")):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+def _fit_model(args):
+    from ._transformer import VAETransformer
+
+    frame = _read_table(args.data, args.categorical)
+    vae = VAETransformer(
+        args.n_components,
+        max_iter=args.max_iter,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    )
+    return vae.fit(frame), frame
+
+
+def _fit(args):
+    import joblib
+
+    vae, frame = _fit_model(args)
+    joblib.dump(vae, args.output)
+    print(
+        f"fitted on {len(frame)} rows x {frame.shape[1]} columns in {vae.n_iter_} "
+        f"epochs; wrote {args.output}"
+    )
+    return 0
+
+
+def _sample(args):
+    import joblib
+
+    vae = joblib.load(args.model)
+    _write_table(
+        vae.sample(args.n_samples, random_state=args.random_state), args.output
+    )
+    print(f"wrote {args.n_samples} rows to {args.output}")
+    return 0
+
+
+def _synth(args):
+    vae, frame = _fit_model(args)
+    n = args.n_samples or len(frame)
+    _write_table(vae.sample(n, random_state=args.random_state), args.output)
+    print(f"fitted on {len(frame)} rows; wrote {n} synthetic rows to {args.output}")
+    return 0
+
+
+def _add_fit_options(parser):
+    parser.add_argument("data", help="CSV file (or Parquet, with pyarrow installed)")
+    parser.add_argument(
+        "--categorical",
+        type=lambda s: [c for c in s.split(",") if c],
+        default=[],
+        metavar="COL,COL",
+        help="treat these columns as categorical (text columns always are)",
+    )
+    parser.add_argument("--n-components", type=int, default=2)
+    parser.add_argument("--max-iter", type=int, default=200)
+    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="skvae", description="Variational autoencoders, scikit-learn style."
@@ -78,6 +158,24 @@ def build_parser():
     demo.add_argument("--output", default="skvae_demo_samples.csv")
     demo.add_argument("--random-state", type=int, default=0)
     demo.set_defaults(func=_demo)
+
+    fit = commands.add_parser("fit", help="fit a model to a table and save it")
+    _add_fit_options(fit)
+    fit.add_argument("-o", "--output", default="model.pkl")
+    fit.set_defaults(func=_fit)
+
+    sample = commands.add_parser("sample", help="draw rows from a saved model")
+    sample.add_argument("model")
+    sample.add_argument("-n", "--n-samples", type=int, default=1000)
+    sample.add_argument("-o", "--output", default="synthetic.csv")
+    sample.add_argument("--random-state", type=int, default=None)
+    sample.set_defaults(func=_sample)
+
+    synth = commands.add_parser("synth", help="fit and sample in one go")
+    _add_fit_options(synth)
+    synth.add_argument("-n", "--n-samples", type=int, default=None)
+    synth.add_argument("-o", "--output", default="synthetic.csv")
+    synth.set_defaults(func=_synth)
     return parser
 
 
