@@ -185,6 +185,26 @@ class _Categorical(nn.Module):
             index[c, :k] = torch.arange(start, start + k)
             start += k
         self.register_buffer("index", index, persistent=False)
+        column = torch.repeat_interleave(
+            torch.arange(len(self.sizes)), torch.tensor(self.sizes)
+        )
+        self.register_buffer("column", column, persistent=False)
+        membership = torch.zeros(self.n_features, len(self.sizes))
+        membership[torch.arange(self.n_features), column] = 1.0
+        self.register_buffer("membership", membership, persistent=False)
+
+    def _logsumexp(self, logits):
+        """Per-column ``logsumexp`` of ``(..., sum(sizes))`` logits: ``(..., C)``."""
+        with torch.no_grad():
+            shape = (*logits.shape[:-1], len(self.sizes))
+            peak = torch.full(
+                shape, -torch.inf, dtype=logits.dtype, device=logits.device
+            )
+            peak = peak.scatter_reduce(
+                -1, self.column.expand(logits.shape), logits, "amax"
+            )
+        shifted = torch.exp(logits - peak[..., self.column])
+        return torch.log(shifted @ self.membership.to(logits.dtype)) + peak
 
     def reset_parameters(self, generator=None):
         pass
@@ -194,10 +214,8 @@ class _Categorical(nn.Module):
         return F.pad(values, (0, 1), value=fill)[..., self.index]
 
     def log_prob(self, params, x):
-        logits = self._padded(params, -1e9)
-        onehot = self._padded(x, 0.0)
-        lse = torch.logsumexp(logits, -1)
-        return ((onehot * logits).sum(-1) - lse * onehot.sum(-1)).sum(-1)
+        observed = x @ self.membership.to(x.dtype)  # 1 per known column, 0 if unknown
+        return (x * params).sum(-1) - (self._logsumexp(params) * observed).sum(-1)
 
     def _onehot(self, codes, like):
         out = torch.zeros(

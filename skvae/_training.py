@@ -113,7 +113,7 @@ def make_optimizer(module, learning_rate, weight_decay):
         {"params": decay, "weight_decay": weight_decay},
         {"params": free, "weight_decay": 0.0},
     ]
-    return torch.optim.Adam(groups, lr=learning_rate)
+    return torch.optim.Adam(groups, lr=learning_rate, foreach=True)
 
 
 def optimizer_to(optimizer, device):
