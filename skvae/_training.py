@@ -23,7 +23,13 @@ def resolve_device(device):
             f"device={device!r} was requested but CUDA is not available; "
             "use device='auto' or device='cpu'."
         )
-    return str(torch.device(device))
+    try:
+        return str(torch.device(device))
+    except RuntimeError as error:
+        raise ValueError(
+            f"device={device!r} is not a valid torch device; use 'auto', 'cpu', "
+            "'cuda' or 'cuda:N'."
+        ) from error
 
 
 def make_generator(seed, device="cpu"):
