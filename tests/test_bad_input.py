@@ -1,0 +1,249 @@
+"""Bad input gets a clear error naming the problem, or a correct finite result.
+
+Every case asserts the error type and a message fragment; none may come from
+inside torch.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skvae import VAETransformer
+
+FAST = dict(max_iter=3, hidden_layer_sizes=(8,), device="cpu", random_state=0)
+rng = np.random.default_rng(0)
+X = rng.normal(size=(60, 4))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return VAETransformer(**FAST).fit(X)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    n = 80
+    return pd.DataFrame(
+        {
+            "num": rng.normal(size=n),
+            "cat": pd.Categorical(rng.choice(["a", "b"], n)),
+            "txt": rng.choice(["u", "v"], n).astype(object),
+        }
+    )
+
+
+FIT_ERRORS = [
+    ("nan", np.where(X > 1.5, np.nan, X), ValueError, "NaN"),
+    ("inf", np.where(X > 1.5, np.inf, X), ValueError, "infinity"),
+    ("strings", np.array([["a", "b"], ["c", "d"]]), ValueError, "could not convert"),
+    ("empty rows", np.empty((0, 3)), ValueError, "0 sample"),
+    ("empty columns", np.empty((5, 0)), ValueError, "0 feature"),
+    ("1-d", X[:, 0], ValueError, "Expected 2D array"),
+    ("3-d", X[None], ValueError, "dim 3"),
+    ("complex", X + 1j, ValueError, "Complex data not supported"),
+    ("sparse", sp.csr_matrix(X), TypeError, "Sparse data"),
+    ("one row", X[:1], ValueError, "n_samples=1"),
+    (
+        "dict in object array",
+        np.array([[{"a": 1}, 2.0]], dtype=object),
+        TypeError,
+        "dict",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "case,data,error,match", FIT_ERRORS, ids=[c[0] for c in FIT_ERRORS]
+)
+def test_fit_rejects(case, data, error, match):
+    with pytest.raises(error, match=match):
+        VAETransformer(**FAST).fit(data)
+
+
+PARAM_ERRORS = [
+    ("n_components", 0),
+    ("n_components", 2.5),
+    ("hidden_layer_sizes", "ab"),
+    ("max_iter", 0),
+    ("max_iter", -5),
+    ("batch_size", 0),
+    ("batch_size", "big"),
+    ("learning_rate_init", 0.0),
+    ("learning_rate_init", -1.0),
+    ("activation", "swish"),
+    ("likelihood", "poisson"),
+    ("decoder_variance", "full"),
+    ("validation_fraction", 1.5),
+    ("handle_unknown", "skip"),
+]
+
+
+@pytest.mark.parametrize(
+    "name,value", PARAM_ERRORS, ids=[f"{n}={v!r}" for n, v in PARAM_ERRORS]
+)
+def test_invalid_parameters(name, value):
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
+        VAETransformer(**FAST).set_params(**{name: value}).fit(X)
+
+
+@pytest.mark.parametrize(
+    "value,match",
+    [((0,), "positive integers"), ((8, -1), "positive integers")],
+)
+def test_invalid_hidden_layer_sizes(value, match):
+    with pytest.raises(ValueError, match=match):
+        VAETransformer(**{**FAST, "hidden_layer_sizes": value}).fit(X)
+
+
+@pytest.mark.parametrize(
+    "device,match", [("tpu9", "not a valid torch device"), ("cuda:7", "CUDA")]
+)
+def test_invalid_device(device, match):
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    with pytest.raises(ValueError, match=match):
+        VAETransformer(**{**FAST, "device": device}).fit(X)
+
+
+@pytest.mark.parametrize("method", ["transform", "score", "score_samples"])
+def test_wrong_width(fitted, method):
+    with pytest.raises(
+        ValueError, match="X has 3 features, but VAETransformer is expecting 4"
+    ):
+        getattr(fitted, method)(X[:, :3])
+
+
+def test_inverse_transform_wrong_width(fitted):
+    with pytest.raises(ValueError, match="n_components=2"):
+        fitted.inverse_transform(np.zeros((3, 5)))
+
+
+def test_inverse_transform_nan(fitted):
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.inverse_transform([[np.nan, 1.0]])
+
+
+@pytest.mark.parametrize(
+    "method,args",
+    [
+        ("transform", (X,)),
+        ("score", (X,)),
+        ("score_samples", (X,)),
+        ("inverse_transform", (X[:, :2],)),
+        ("sample", (3,)),
+    ],
+)
+def test_methods_before_fit(method, args):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(VAETransformer(), method)(*args)
+
+
+@pytest.mark.parametrize(
+    "n,error,match",
+    [
+        (0, ValueError, "at least 1"),
+        (-1, ValueError, "at least 1"),
+        (2.5, TypeError, "must be an integer"),
+        ("3", TypeError, "must be an integer"),
+    ],
+)
+def test_sample_counts(fitted, n, error, match):
+    with pytest.raises(error, match=match):
+        fitted.sample(n)
+
+
+@pytest.mark.parametrize(
+    "k,match", [(0, "positive integer"), (1.5, "positive integer")]
+)
+def test_bad_n_importance(fitted, k, match):
+    with pytest.raises(ValueError, match=match):
+        fitted.score_samples(X, n_importance=k)
+
+
+# --- inputs that must work and give finite results ------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(X * 1e12, id="1e12 scale"),
+        pytest.param(X * 1e-10, id="1e-10 scale"),
+        pytest.param(np.column_stack([X, np.full(60, 3.0)]), id="constant column"),
+        pytest.param(rng.integers(0, 5, size=(60, 3)), id="integers"),
+        pytest.param(X.tolist(), id="list of lists"),
+        pytest.param(X.astype(np.float32), id="float32"),
+    ],
+)
+def test_awkward_but_valid_input(data):
+    vae = VAETransformer(**FAST).fit(data)
+    for out in (vae.transform(data), vae.score_samples(data), vae.sample(5)):
+        assert np.isfinite(out).all()
+
+
+def test_more_components_than_features():
+    vae = VAETransformer(**{**FAST, "n_components": 10}).fit(X)
+    assert vae.transform(X).shape == (60, 10)
+
+
+def test_input_is_not_modified():
+    data = X.copy()
+    vae = VAETransformer(**FAST).fit(data)
+    vae.transform(data), vae.score(data), vae.inverse_transform(vae.transform(data))
+    np.testing.assert_array_equal(data, X)
+
+
+# --- DataFrames -----------------------------------------------------------------
+
+
+def test_frame_unknown_category(frame):
+    vae = VAETransformer(**FAST).fit(frame)
+    odd = frame.head(2).assign(txt=["u", "w"])
+    with pytest.raises(
+        ValueError, match="unknown categories \\['w'\\] in column 'txt'"
+    ):
+        vae.score_samples(odd)
+
+
+def test_frame_reordered_columns(frame):
+    vae = VAETransformer(**FAST).fit(frame)
+    with pytest.raises(ValueError, match="feature names"):
+        vae.transform(frame[["txt", "num", "cat"]])
+
+
+def test_frame_missing_column(frame):
+    vae = VAETransformer(**FAST).fit(frame)
+    with pytest.raises(ValueError, match="feature names|features"):
+        vae.transform(frame[["num", "cat"]])
+
+
+def test_frame_nan_in_categorical_is_a_level(frame):
+    holey = frame.assign(txt=frame["txt"].where(frame.index % 5 != 0, None))
+    vae = VAETransformer(**FAST).fit(holey)
+    assert np.isfinite(vae.score_samples(holey)).all()
+    assert vae.sample(500, random_state=0)["txt"].isna().any()
+
+
+def test_frame_nan_in_numeric_names_the_column(frame):
+    holey = frame.assign(num=frame["num"].where(frame.index % 5 != 0))
+    with pytest.raises(ValueError, match="Column 'num' contains NaN"):
+        VAETransformer(**FAST).fit(holey)
+
+
+def test_high_cardinality_categorical():
+    n = 3000
+    table = pd.DataFrame(
+        {"x": rng.normal(size=n), "id": [f"k{i % 1500}" for i in range(n)]}
+    )
+    vae = VAETransformer(**FAST).fit(table)
+    assert np.isfinite(vae.score_samples(table.head(50))).all()
+    assert set(vae.sample(20, random_state=0)["id"]) <= set(table["id"])
+
+
+def test_empty_frame():
+    with pytest.raises(ValueError, match="0 sample"):
+        VAETransformer(**FAST).fit(pd.DataFrame({"a": [], "b": []}))

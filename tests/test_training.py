@@ -1,0 +1,96 @@
+"""The training loop: batching, stopping, divergence and interruption."""
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
+
+from skvae import VAETransformer, _training
+from skvae._training import iter_batches
+
+X = np.random.default_rng(0).normal(size=(120, 4)) * [1, 2, 3, 4]
+FAST = dict(hidden_layer_sizes=(8,), device="cpu", random_state=0)
+
+
+def test_iter_batches_covers_every_row_once():
+    g = torch.Generator().manual_seed(0)
+    batches = iter_batches(103, 10, g)
+    rows = torch.cat(batches).sort().values
+    assert torch.equal(rows, torch.arange(103))
+    assert [len(b) for b in batches] == [10] * 10 + [3]
+
+
+def test_loss_decreases():
+    vae = VAETransformer(
+        **FAST, max_iter=60, early_stopping=False, kl_warmup_iter=0, batch_size=16
+    ).fit(X)
+    # the rows are independent Gaussians: the best loss is their negative
+    # log-likelihood under the fitted diagonal Gaussian
+    floor = -stats.norm.logpdf(X, X.mean(0), X.std(0)).sum(1).mean()
+    assert vae.loss_curve_[0] > floor + 0.3
+    assert vae.loss_curve_[-1] < floor + 0.05
+
+
+def test_early_stopping_keeps_the_best_weights():
+    vae = VAETransformer(**FAST, max_iter=200, n_iter_no_change=3).fit(X)
+    assert vae.n_iter_ < 200
+    assert vae.best_validation_score_ == max(vae.validation_scores_)
+    assert vae.best_loss_ is None
+
+
+def test_max_iter_warns_like_mlp():
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(2\\) reached"):
+        VAETransformer(**FAST, max_iter=2).fit(X)
+
+
+def test_diverging_learning_rate_is_a_clear_error():
+    with pytest.raises(
+        ValueError, match="non-finite in the first epoch.*learning_rate_init"
+    ):
+        VAETransformer(**FAST, learning_rate_init=1e8, max_iter=5).fit(X * 1e3)
+
+
+def test_divergence_after_good_epochs_keeps_the_last_finite_weights(monkeypatch):
+    real_epoch = _training._epoch
+    calls = {"n": 0}
+
+    def epoch_that_blows_up(module, *args, **kwargs):
+        calls["n"] += 1
+        loss = real_epoch(module, *args, **kwargs)
+        if calls["n"] == 4:
+            with torch.no_grad():
+                next(module.parameters()).fill_(float("nan"))
+            return loss * float("nan")
+        return loss
+
+    monkeypatch.setattr(_training, "_epoch", epoch_that_blows_up)
+    with pytest.warns(ConvergenceWarning, match="non-finite after 3 epochs"):
+        vae = VAETransformer(**FAST, max_iter=10, early_stopping=False).fit(X)
+    assert vae.n_iter_ == 3
+    assert np.isfinite(vae.transform(X)).all() and np.isfinite(vae.score(X))
+
+
+def test_ctrl_c_keeps_a_usable_model(monkeypatch):
+    real_epoch = _training._epoch
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(_training, "_epoch", interrupted)
+    with pytest.warns(UserWarning, match="interrupted by the user after 5 epochs"):
+        vae = VAETransformer(**FAST, max_iter=50).fit(X)
+    assert vae.n_iter_ == 5
+    assert vae.best_validation_score_ == max(vae.validation_scores_)
+    assert np.isfinite(vae.score(X)) and vae.sample(3).shape == (3, 4)
+
+
+def test_flush_denormals_is_restored():
+    before = _training._flushes_denormals()
+    with _training.flush_denormals():
+        assert _training._flushes_denormals()
+    assert _training._flushes_denormals() == before
