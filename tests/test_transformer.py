@@ -193,3 +193,23 @@ def test_global_torch_state_is_left_alone(small_X):
     VAETransformer(**FAST).fit(small_X).sample(2)
     assert torch.equal(torch.rand(3), expected)
     assert torch.get_num_threads() == threads
+
+
+def test_version_mismatch_and_missing_cuda_warn_on_load(small_X):
+    vae = VAETransformer(**FAST).fit(small_X)
+    state = pickle.loads(pickle.dumps(vae)).__getstate__()
+    assert state["_skvae_version"] == __import__("skvae").__version__
+    state["_skvae_version"] = "0.0.1"
+    clone_ = VAETransformer.__new__(VAETransformer)
+    with pytest.warns(UserWarning, match="pickled with skvae 0.0.1"):
+        clone_.__setstate__(dict(state))
+    if not torch.cuda.is_available():
+        state["_skvae_version"] = __import__("skvae").__version__
+        state["device_"] = "cuda"
+        gpu_trained = VAETransformer.__new__(VAETransformer)
+        with pytest.warns(UserWarning, match="not available; it will run on the CPU"):
+            gpu_trained.__setstate__(dict(state))
+        assert gpu_trained.device_ == "cpu"
+        np.testing.assert_array_equal(
+            gpu_trained.transform(small_X), vae.transform(small_X)
+        )
