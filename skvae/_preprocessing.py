@@ -7,6 +7,9 @@ _ROW_MULTIPLIERS = np.random.default_rng(20261124).integers(
 ) | np.uint64(1)
 
 
+_MAX_STANDARDISED = 1e15
+
+
 def _mix64(h):
     """SplitMix64 finaliser, elementwise on uint64 (wrapping arithmetic)."""
     h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -50,8 +53,14 @@ class NumericCodec:
     def fit(self, X):
         self.n_features_ = X.shape[1]
         if self.likelihood == "gaussian":
-            self.mean_ = X.mean(axis=0)
-            std = X.std(axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.mean_ = X.mean(axis=0)
+                std = X.std(axis=0)
+            if not (np.isfinite(std).all() and np.isfinite(self.mean_).all()):
+                raise ValueError(
+                    "X is too large to standardise in floating point (its variance "
+                    f"overflows; max |X| = {np.abs(X).max():.3g}); rescale it."
+                )
             positive = std > 1e-12 * np.maximum(1.0, np.abs(self.mean_))
             fill = float(np.median(std[positive])) if positive.any() else 1.0
             self.scale_ = np.where(positive, std, fill)
@@ -79,6 +88,12 @@ class NumericCodec:
         """Encoded rows ``(n, d)`` and per-row log-Jacobians ``(n,)``, in ``dtype``."""
         if self.likelihood == "gaussian":
             encoded = (X - self.mean_) / self.scale_
+            if np.abs(encoded).max(initial=0.0) > _MAX_STANDARDISED:
+                raise ValueError(
+                    f"X has values more than {_MAX_STANDARDISED:.0e} training "
+                    "standard deviations from the training mean; its log-likelihood "
+                    "is not representable in floating point."
+                )
         else:
             self._check_binary(X)
             encoded = X

@@ -145,18 +145,22 @@ class _CategoricalColumn:
         return self
 
     def encode(self, values, name):
-        keyed = np.where(pd.isna(values), _MISSING, values).tolist()
-        codes = np.array([self._index.get(v, -1) for v in keyed])
-        unknown = codes < 0
+        known = self.levels[:-1] if self.missing else self.levels
+        codes = pd.Categorical(values, categories=known).codes.astype(np.int64)
+        missing = pd.isna(values)
+        if self.missing:
+            codes[missing] = len(known)
+        unknown = (codes < 0) & ~missing
         if unknown.any() and self.handle_unknown == "error":
-            examples = sorted({str(v) for v in np.asarray(keyed, object)[unknown]})[:5]
+            examples = sorted({str(v) for v in values[unknown]})[:5]
             raise ValueError(
                 f"Found unknown categories {examples} in column {name!r} during "
                 "transform; use handle_unknown='ignore' to encode them as all-zero "
                 "(the column then drops out of the likelihood)."
             )
         onehot = np.zeros((values.size, self.width))
-        onehot[np.nonzero(~unknown)[0], codes[~unknown]] = 1.0
+        rows = np.nonzero(codes >= 0)[0]
+        onehot[rows, codes[rows]] = 1.0
         return onehot, np.zeros(values.size)
 
     def decode(self, encoded):

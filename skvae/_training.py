@@ -2,6 +2,7 @@
 
 import contextlib
 import copy
+import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -108,6 +109,7 @@ class TrainState:
     n_iter: int = 0
     t: int = 0
     lr_reductions: int = 0
+    epoch_seconds: list = field(default_factory=list)
 
 
 def make_optimizer(module, learning_rate, weight_decay):
@@ -209,6 +211,7 @@ def train(
     try:
         with flush_denormals():
             for _ in bar:
+                started = time.perf_counter()
                 ramp = min(1.0, (state.n_iter + 1) / max(kl_warmup_iter, 1))
                 loss = float(
                     _epoch(
@@ -225,6 +228,7 @@ def train(
                     module.load_state_dict(last_good)
                     _diverged(state.n_iter)
                     break
+                state.epoch_seconds.append(time.perf_counter() - started)
                 last_good = copy.deepcopy(module.state_dict())
                 state.n_iter += 1
                 state.loss_curve.append(loss)
