@@ -70,8 +70,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     hidden_layer_sizes : array-like of int, default=(256, 128)
         Widths of the encoder's hidden layers; the decoder mirrors them. ``()``
-        gives an affine encoder and decoder: with ``decoder_variance="shared"``
-        the model is probabilistic PCA, with ``"per_feature"`` factor analysis.
+        gives an affine encoder and decoder: with ``"per_feature"`` variance the
+        model is factor analysis, with ``"shared"`` probabilistic PCA of the
+        internally standardised data.
 
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation between hidden layers.
@@ -587,7 +588,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
             ``E[x | z]`` in the units of the training data: the Gaussian means,
             or the probabilities of 1 for ``likelihood="bernoulli"``.
         """
@@ -622,7 +623,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, `n_features_in_`)
             Samples in the units and float dtype of the training data.
         """
         check_is_fitted(self)
