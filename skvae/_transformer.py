@@ -343,6 +343,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         -------
         self : object
             Fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> vae.n_iter_, vae.device_
+        (3, 'cpu')
         """
         reuse = self.warm_start and hasattr(self, "module_")
         X = self._validate(X, reset=not reuse)
@@ -366,6 +375,17 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         -------
         self : object
             Fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(random_state=0)
+        >>> for chunk in np.array_split(X, 4):
+        ...     vae = vae.partial_fit(chunk)
+        >>> vae.n_iter_, vae.t_
+        (4, 100)
         """
         reuse = hasattr(self, "module_")
         X = self._validate(X, reset=not reuse)
@@ -569,6 +589,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         -------
         Z : ndarray of shape (n_samples, n_components)
             ``E[z | x]`` for every row, in the float dtype of ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> vae.transform(X).shape
+        (100, 2)
         """
         X = self._validate_fitted(X)
         x, _ = self._to_tensors(X)
@@ -591,6 +620,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X_original : ndarray of shape (n_samples, `n_features_in_`)
             ``E[x | z]`` in the units of the training data: the Gaussian means,
             or the probabilities of 1 for ``likelihood="bernoulli"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> vae.inverse_transform(vae.transform(X[:5])).shape
+        (5, 4)
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
@@ -625,6 +663,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         -------
         X : ndarray of shape (n_samples, `n_features_in_`)
             Samples in the units and float dtype of the training data.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> vae.sample(3, random_state=0).shape
+        (3, 4)
         """
         check_is_fitted(self)
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral):
@@ -671,6 +718,17 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             Lower bounds on ``log p(x)`` in the units of ``X``, including the
             log-Jacobian of the internal standardisation, so they compare
             directly with ``PCA.score_samples``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> elbo = vae.score_samples(X)
+        >>> iwae = vae.score_samples(X, n_importance=50)
+        >>> elbo.shape, bool(iwae.mean() > elbo.mean())
+        ((100,), True)
         """
         X = self._validate_fitted(X)
         if n_importance is None:
@@ -708,6 +766,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         -------
         score : float
             ``mean(score_samples(X))``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> isinstance(vae.score(X), float)
+        True
         """
         return float(np.mean(self.score_samples(X)))
 
