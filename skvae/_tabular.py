@@ -146,7 +146,7 @@ class _CategoricalColumn:
 
     def encode(self, values, name):
         known = self.levels[:-1] if self.missing else self.levels
-        codes = pd.Categorical(values, categories=known).codes.astype(np.int64)
+        codes = pd.Index(known, dtype=object).get_indexer(values).astype(np.int64)
         missing = pd.isna(values)
         if self.missing:
             codes[missing] = len(known)
