@@ -472,7 +472,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         else:
             train_idx, val_idx = np.arange(n_samples), None
         rows = X.iloc if isinstance(X, pd.DataFrame) else X
-        x, offset = self._to_tensors(rows[train_idx], device)
+        x, offset = self._to_tensors(X if val_idx is None else rows[train_idx], device)
         validation = None
         if early:
             x_val, offset_val = self._to_tensors(rows[val_idx], device)
@@ -532,9 +532,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _to_tensors(self, X, device="cpu"):
         """Encoded rows and their log-Jacobians as tensors on ``device``."""
         encoded, logjac = self._codec.encode(X, self._np_dtype)
+        # as_tensor shares memory where it can; nothing writes to these tensors
         return (
-            torch.tensor(encoded, device=device),
-            torch.tensor(logjac, device=device),
+            torch.as_tensor(encoded, device=device),
+            torch.as_tensor(logjac, device=device),
         )
 
     def _infer(self, fn, *tensors, samples_per_row=1):
