@@ -78,7 +78,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Activation between hidden layers.
 
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Decoder distribution of every column. ``"bernoulli"`` needs 0/1 data.
+        Decoder distribution of every column of an array input.
+        ``"bernoulli"`` needs 0/1 data. A DataFrame gets one likelihood per
+        column instead (quantile-normal numbers, Bernoulli booleans, softmax
+        categories), and this parameter is not used.
 
     decoder_variance : {"per_feature", "shared", "heteroscedastic"}, \
             default="per_feature"
