@@ -87,8 +87,12 @@ class NumericCodec:
     def encode(self, X, dtype):
         """Encoded rows ``(n, d)`` and per-row log-Jacobians ``(n,)``, in ``dtype``."""
         if self.likelihood == "gaussian":
-            encoded = (X - self.mean_) / self.scale_
-            if np.abs(encoded).max(initial=0.0) > _MAX_STANDARDISED:
+            # one output array and no temporaries: memory stays at one copy
+            encoded = np.empty(X.shape, dtype=dtype)
+            np.subtract(X, self.mean_, out=encoded, casting="unsafe")
+            encoded /= self.scale_.astype(dtype)
+            extreme = max(encoded.max(initial=0.0), -encoded.min(initial=0.0))
+            if extreme > _MAX_STANDARDISED:
                 raise ValueError(
                     f"X has values more than {_MAX_STANDARDISED:.0e} training "
                     "standard deviations from the training mean; its log-likelihood "
