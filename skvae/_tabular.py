@@ -83,10 +83,12 @@ class _NumericColumn:
         u = np.interp(values, xp, up)
         seg = np.clip(last + 1, 1, xp.size - 1)
         dx = xp[seg] - xp[seg - 1]
-        slope = np.divide(
-            up[seg] - up[seg - 1], dx, out=np.zeros_like(dx), where=dx > 0
-        )
-        point = ~is_atom & (values > xp[0]) & (values < xp[-1]) & (slope > 0)
+        with np.errstate(over="ignore"):  # subnormal spacings overflow
+            slope = np.divide(
+                up[seg] - up[seg - 1], dx, out=np.zeros_like(dx), where=dx > 0
+            )
+        inside = (values > xp[0]) & (values < xp[-1])
+        point = ~is_atom & inside & (slope > 0) & np.isfinite(slope)
         # an atom is the interval [F(x-), F(x)] of its mass; a value the training
         # data never had nearby (a gap of the support, or out of range) gets the
         # mass of one training row around F(x)
