@@ -42,33 +42,12 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from skvae import VAETransformer
+from skvae._testing import make_ppca
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 D, Q = 20, 4  # observed and latent dimension of the PPCA data
 CV = 3
-
-
-def make_ppca(n_train, n_test, d=D, q=Q, seed=0):
-    """Rows from a probabilistic-PCA model with known parameters.
-
-    Same generator as ``make_ppca`` in ``tests/conftest.py``: features get
-    non-zero means and unequal scales. Returns the train and test rows and the
-    exact mean and covariance of the generating Gaussian.
-    """
-    rng = np.random.default_rng(seed)
-    basis, _ = np.linalg.qr(rng.normal(size=(d, q)))
-    loadings = basis * np.linspace(3.0, 1.5, q)
-    scales = rng.uniform(0.5, 10.0, size=d)
-    mean = rng.normal(scale=5.0, size=d)
-
-    def draw(m):
-        z = rng.normal(size=(m, q))
-        noise = rng.normal(scale=np.sqrt(0.5), size=(m, d))
-        return (z @ loadings.T + noise) * scales + mean
-
-    cov = (loadings @ loadings.T + 0.5 * np.eye(d)) * np.outer(scales, scales)
-    return draw(n_train), draw(n_test), mean, cov
 
 
 class Verdicts:

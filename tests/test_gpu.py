@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from skvae import VAETransformer
-
-from .conftest import make_ppca
+from skvae._testing import make_ppca
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA")
 

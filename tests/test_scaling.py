@@ -5,8 +5,7 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 
 from skvae import VAETransformer
-
-from .conftest import make_ppca
+from skvae._testing import make_ppca
 
 KW = dict(n_components=4, hidden_layer_sizes=(32,), kl_warmup_iter=0, random_state=0)
 

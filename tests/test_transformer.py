@@ -15,8 +15,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skvae import VAETransformer
+from skvae._testing import make_ppca
 
-from .conftest import FAST, make_ppca
+from .conftest import FAST
 
 
 def test_linear_vae_reaches_the_ppca_likelihood(ppca_data):
