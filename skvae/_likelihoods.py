@@ -108,7 +108,6 @@ class _IntervalGaussian(_Gaussian):
 
     def __init__(self, n_columns, variance="per_feature", min_scale=1e-2):
         super().__init__(n_columns, variance, min_scale)
-        self.n_columns = n_columns
         self.n_features = 2 * n_columns
 
     def log_prob(self, params, x):

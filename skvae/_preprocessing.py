@@ -52,6 +52,7 @@ class NumericCodec:
 
     def fit(self, X):
         self.n_features_ = X.shape[1]
+        self.dtype_ = X.dtype
         if self.likelihood == "gaussian":
             with np.errstate(over="ignore", invalid="ignore"):
                 self.mean_ = X.mean(axis=0)
@@ -104,8 +105,12 @@ class NumericCodec:
         logjac = np.full(X.shape[0], self.log_jacobian_)
         return encoded.astype(dtype, copy=False), logjac.astype(dtype)
 
-    def decode(self, encoded, dtype):
-        """Map encoded values (decoder means or samples) back to user units."""
+    def decode(self, encoded, dtype=None):
+        """Map encoded values (decoder means or samples) back to user units.
+
+        The result has ``dtype``, by default the dtype of the training data.
+        """
+        dtype = self.dtype_ if dtype is None else dtype
         if self.likelihood == "gaussian":
             encoded = encoded * self.scale_ + self.mean_
         return encoded.astype(dtype, copy=False)

@@ -37,8 +37,9 @@ class _NumericColumn:
     kind = "interval_gaussian"
     width = 2
 
-    def fit(self, values, dtype):
-        self.dtype = dtype
+    def fit(self, series):
+        self.dtype = series.dtype
+        values = _numeric(series)
         n = values.size
         uniq, counts = np.unique(values, return_counts=True)
         is_atom = (counts >= 2) & (counts >= _ATOM_SHARE * n)
@@ -74,8 +75,9 @@ class _NumericColumn:
         self.low, self.high = values.min(), values.max()
         return self
 
-    def encode(self, values):
+    def encode(self, series):
         """``(n, 2)`` interval bounds in normal scores and the log-Jacobian ``(n,)``."""
+        values = _numeric(series)
         xp, up = self.x_points, self.u_points
         first = np.searchsorted(xp, values, side="left")
         last = np.searchsorted(xp, values, side="right") - 1
@@ -118,11 +120,12 @@ class _BooleanColumn:
     kind = "bernoulli"
     width = 1
 
-    def fit(self, values, dtype):
-        self.dtype = dtype
+    def fit(self, series):
+        self.dtype = series.dtype
         return self
 
-    def encode(self, values):
+    def encode(self, series):
+        values = _boolean(series)
         return values.astype(float).reshape(-1, 1), np.zeros(values.size)
 
     def decode(self, encoded):
@@ -132,9 +135,10 @@ class _BooleanColumn:
 class _CategoricalColumn:
     kind = "categorical"
 
-    def fit(self, values, dtype, handle_unknown):
-        self.dtype = dtype
+    def fit(self, series, handle_unknown):
+        self.dtype = dtype = series.dtype
         self.handle_unknown = handle_unknown
+        values = series.to_numpy(dtype=object)
         observed = set(pd.unique(values[~pd.isna(values)]))
         if isinstance(dtype, pd.CategoricalDtype):  # keep the dtype's order
             levels = [c for c in dtype.categories if c in observed]
@@ -143,10 +147,10 @@ class _CategoricalColumn:
         self.missing = bool(pd.isna(values).any())
         self.levels = levels + ([_MISSING] if self.missing else [])
         self.width = len(self.levels)
-        self._index = {level: i for i, level in enumerate(self.levels)}
         return self
 
-    def encode(self, values, name):
+    def encode(self, series):
+        values = series.to_numpy(dtype=object)
         known = self.levels[:-1] if self.missing else self.levels
         codes = pd.Index(known, dtype=object).get_indexer(values).astype(np.int64)
         missing = pd.isna(values)
@@ -156,7 +160,7 @@ class _CategoricalColumn:
         if unknown.any() and self.handle_unknown == "error":
             examples = sorted({str(v) for v in values[unknown]})[:5]
             raise ValueError(
-                f"Found unknown categories {examples} in column {name!r} during "
+                f"Found unknown categories {examples} in column {series.name!r} during "
                 "transform; use handle_unknown='ignore' to encode them as all-zero "
                 "(the column then drops out of the likelihood)."
             )
@@ -235,13 +239,11 @@ class TabularCodec:
         for name in self.columns:
             series = frame[name]
             if _is_categorical(series, explicit):
-                column = _CategoricalColumn().fit(
-                    series.to_numpy(dtype=object), series.dtype, self.handle_unknown
-                )
+                column = _CategoricalColumn().fit(series, self.handle_unknown)
             elif pd.api.types.is_bool_dtype(series.dtype):
-                column = _BooleanColumn().fit(series.to_numpy(), series.dtype)
+                column = _BooleanColumn().fit(series)
             else:
-                column = _NumericColumn().fit(_numeric(series), series.dtype)
+                column = _NumericColumn().fit(series)
             self.blocks.append(_Block(name, column))
         order = {"interval_gaussian": 0, "bernoulli": 1, "categorical": 2}
         self._layout = sorted(self.blocks, key=lambda b: order[b.column.kind])
@@ -263,27 +265,23 @@ class TabularCodec:
     def encode(self, frame, dtype):
         parts, logjac = [], np.zeros(len(frame))
         for block in self._layout:
-            series = frame[block.name]
-            column = block.column
-            if isinstance(column, _CategoricalColumn):
-                values, lj = column.encode(series.to_numpy(dtype=object), block.name)
-            elif isinstance(column, _BooleanColumn):
-                values, lj = column.encode(_boolean(series))
-            else:
-                values, lj = column.encode(_numeric(series))
+            values, lj = block.column.encode(frame[block.name])
             parts.append(values)
             logjac += lj
         return np.hstack(parts).astype(dtype), logjac.astype(dtype)
 
-    def decode(self, encoded, index=None):
-        """A DataFrame with the training columns, order, dtypes and categories."""
+    def decode(self, encoded, dtype=None):
+        """A DataFrame with the training columns, order, dtypes and categories.
+
+        ``dtype`` is ignored: every column gets its training dtype.
+        """
         decoded, start = {}, 0
         for block in self._layout:
             column = block.column
             values = column.decode(encoded[:, start : start + column.width])
-            decoded[block.name] = pd.Series(values, index=index).astype(column.dtype)
+            decoded[block.name] = pd.Series(values).astype(column.dtype)
             start += column.width
-        return pd.DataFrame({name: decoded[name] for name in self.columns}, index=index)
+        return pd.DataFrame({name: decoded[name] for name in self.columns})
 
 
 def _numeric(series):

@@ -421,12 +421,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if isinstance(X, pd.DataFrame):
             self._codec = TabularCodec(self.categorical_features, self.handle_unknown)
             self._codec.fit(X)
-            self._columns = list(X.columns)
-            self._fit_dtype = np.dtype(np.float64)
             self._np_dtype = np.float32
         else:
             self._codec = NumericCodec(self.likelihood).fit(X)
-            self._fit_dtype = X.dtype
             float64 = X.dtype == np.float64 and device == "cpu"
             self._np_dtype = np.float64 if float64 else np.float32
         heads = [
@@ -565,7 +562,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if not isinstance(X, pd.DataFrame):
             array = check_array(X, dtype=None, ensure_all_finite=False)
             validate_data(self, array, skip_check_array=True, reset=False)
-            return pd.DataFrame(array, columns=getattr(self, "_columns", None))
+            return pd.DataFrame(array, columns=self._codec.columns)
         if X.shape[1] == 0 or X.shape[0] == 0:
             raise ValueError(
                 f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} "
@@ -642,12 +639,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"n_components={self.n_components} latent features."
             )
         z = torch.tensor(Z, dtype=self._torch_dtype())
+        # tables keep their schema: the most likely category, the median number
         likelihood = self.module_.likelihood
-        if self._tabular():
-            modes = self._infer(lambda t: likelihood.mode(self.module_.decode(t)), z)
-            return self._codec.decode(modes)
-        means = self._infer(lambda t: likelihood.mean(self.module_.decode(t)), z)
-        return self._codec.decode(means, Z.dtype)
+        head = likelihood.mode if self._tabular() else likelihood.mean
+        values = self._infer(lambda t: head(self.module_.decode(t)), z)
+        return self._codec.decode(values, Z.dtype)
 
     def _torch_dtype(self):
         return next(self.module_.parameters()).dtype
@@ -699,9 +695,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 x = module.likelihood.sample(module.decode(z), generator)
         finally:
             module.to("cpu")
-        if self._tabular():
-            return self._codec.decode(x.cpu().numpy())
-        return self._codec.decode(x.cpu().numpy(), self._fit_dtype)
+        return self._codec.decode(x.cpu().numpy())
 
     def score_samples(self, X, n_importance=None):
         """Per-row lower bound on the log-likelihood, in nats.
