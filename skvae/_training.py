@@ -2,6 +2,7 @@
 
 import contextlib
 import copy
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -224,7 +225,7 @@ def train(
                         generator=generator,
                     )
                 )
-                if not torch.isfinite(torch.tensor(loss)):
+                if not math.isfinite(loss):
                     module.load_state_dict(last_good)
                     _diverged(state.n_iter)
                     break
