@@ -2,7 +2,6 @@
 
 import contextlib
 import copy
-import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -225,7 +224,7 @@ def train(
                         generator=generator,
                     )
                 )
-                if not math.isfinite(loss):
+                if not torch.isfinite(torch.tensor(loss)):
                     module.load_state_dict(last_good)
                     _diverged(state.n_iter)
                     break
