@@ -67,6 +67,8 @@ class _VAE(nn.Module):
             (n_components, *hidden[::-1], likelihood.n_params), activation, dtype
         )
         self.likelihood = likelihood.to(dtype)
+        # set by the training loop: the networks' matmuls run in this dtype
+        self.compute_dtype = None
 
     def reset_parameters(self, generator):
         """Initialise every weight from ``generator`` (PyTorch's default scheme)."""
@@ -81,12 +83,24 @@ class _VAE(nn.Module):
 
     def encode(self, x):
         """Posterior q(z|x) as ``(loc, scale)``, each of shape ``(n, n_components)``."""
-        loc, raw = self.encoder(x).chunk(2, dim=-1)
+        loc, raw = self._network(self.encoder, x).chunk(2, dim=-1)
         return loc, _MIN_LATENT_SCALE + F.softplus(raw)
 
     def decode(self, z):
         """Likelihood parameters for latent codes ``z`` of shape ``(..., q)``."""
-        return self.decoder(z)
+        return self._network(self.decoder, z)
+
+    def _network(self, net, inputs):
+        """``net(inputs)``, under autocast to ``compute_dtype`` when one is set.
+
+        The output comes back in the input dtype, so the likelihood and KL
+        arithmetic never runs in reduced precision.
+        """
+        if self.compute_dtype is None:
+            return net(inputs)
+        with torch.autocast(inputs.device.type, dtype=self.compute_dtype):
+            out = net(inputs)
+        return out.to(inputs.dtype)
 
     def _reconstruction(self, x, loc, scale, eps):
         """log p(x | z) at ``z = loc + scale * eps``; ``eps`` is ``(n, S, q)``."""

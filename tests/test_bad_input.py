@@ -119,7 +119,7 @@ def test_wrong_width(fitted, method):
 
 
 def test_inverse_transform_wrong_width(fitted):
-    with pytest.raises(ValueError, match="n_components=2"):
+    with pytest.raises(ValueError, match="n_components=8"):
         fitted.inverse_transform(np.zeros((3, 5)))
 
 

@@ -51,7 +51,7 @@ def test_sample_keeps_the_schema(mixed_df):
 def test_inverse_transform_round_trip_keeps_dtypes(mixed_df):
     vae = VAETransformer(**FAST_TAB).fit(mixed_df)
     codes = vae.transform(mixed_df)
-    assert codes.shape == (300, 2) and codes.dtype == np.float64
+    assert codes.shape == (300, 8) and codes.dtype == np.float64
     back = vae.inverse_transform(codes)
     assert (back.dtypes == mixed_df.dtypes).all()
     assert back.shape == mixed_df.shape
@@ -100,7 +100,7 @@ def test_explicit_categorical_features(mixed_df):
 def test_set_output_pandas_and_reordered_columns(mixed_df):
     vae = VAETransformer(**FAST_TAB).set_output(transform="pandas").fit(mixed_df)
     out = vae.transform(mixed_df)
-    assert list(out.columns) == ["vaetransformer0", "vaetransformer1"]
+    assert list(out.columns) == [f"vaetransformer{i}" for i in range(8)]
     with pytest.raises(ValueError, match="feature names"):
         vae.transform(mixed_df[mixed_df.columns[::-1]])
 

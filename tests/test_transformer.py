@@ -88,7 +88,7 @@ def test_sample_stream_and_shapes(small_X):
     assert first.shape == (4, 5) and not np.array_equal(first, second)
     assert vae.sample(3, random_state=0).dtype == small_X.dtype
     assert vae.inverse_transform(vae.transform(small_X)).shape == small_X.shape
-    with pytest.raises(ValueError, match="n_components=2"):
+    with pytest.raises(ValueError, match="n_components=8"):
         vae.inverse_transform(np.zeros((2, 3)))
 
 
