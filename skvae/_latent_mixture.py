@@ -17,7 +17,7 @@ from sklearn.mixture import GaussianMixture
 
 _MAX_COMPONENTS = 50
 _ROWS_PER_COMPONENT = 200
-_MAX_DRAWS = 10_000
+MAX_DRAWS = 10_000
 
 
 @dataclass
@@ -29,19 +29,16 @@ class LatentMixture:
     cholesky: np.ndarray
 
     @classmethod
-    def fit(cls, loc, scale, seed):
-        """Fit to one draw ``loc + scale * eps`` per row (at most ``_MAX_DRAWS`` rows).
+    def fit(cls, loc, scale, seed, n_samples):
+        """Fit to one draw ``loc + scale * eps`` per row given.
 
-        ``loc`` and ``scale`` are the posterior parameters of the training rows,
-        float arrays of shape ``(n, q)``.
+        ``loc`` and ``scale`` are the posterior parameters of (a random subset
+        of at most ``MAX_DRAWS`` of) the ``n_samples`` training rows, float
+        arrays of shape ``(m, q)``; ``n_samples`` sets the number of components.
         """
         rng = np.random.RandomState(seed)
-        n = loc.shape[0]
-        if n > _MAX_DRAWS:
-            rows = rng.choice(n, _MAX_DRAWS, replace=False)
-            loc, scale = loc[rows], scale[rows]
         z = loc + scale * rng.standard_normal(loc.shape)
-        k = int(np.clip(n // _ROWS_PER_COMPONENT, 1, _MAX_COMPONENTS))
+        k = int(np.clip(n_samples // _ROWS_PER_COMPONENT, 1, _MAX_COMPONENTS))
         gm = GaussianMixture(k, reg_covar=1e-4, random_state=rng).fit(z)
         return cls(gm.weights_, gm.means_, np.linalg.cholesky(gm.covariances_))
 

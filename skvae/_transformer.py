@@ -17,7 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._latent_mixture import LatentMixture
+from ._latent_mixture import MAX_DRAWS, LatentMixture
 from ._likelihoods import LIKELIHOODS, _RowLikelihood
 from ._model import _VAE, ACTIVATIONS
 from ._preprocessing import NumericCodec, row_keys
@@ -552,13 +552,27 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return self
 
     def _fit_latent_mixture(self, *xs):
-        """The mixture over draws from q(z|x) of the encoded rows ``xs``."""
-        n = self.n_components
-        codes = np.concatenate(
-            [self._infer(lambda t: torch.cat(self.module_.encode(t), 1), x) for x in xs]
-        ).astype(np.float64)
-        seed = self._fit_rng.randint(_MAX_SEED)
-        return LatentMixture.fit(codes[:, :n], codes[:, n:], seed)
+        """The mixture over draws from q(z|x) of the encoded rows ``xs``.
+
+        Only a random subset of at most ``MAX_DRAWS`` rows is encoded, so the
+        memory this takes does not grow with the data.
+        """
+        rng = np.random.RandomState(self._fit_rng.randint(_MAX_SEED))
+        sizes = [x.shape[0] for x in xs]
+        total = sum(sizes)
+        chosen = np.sort(rng.choice(total, min(total, MAX_DRAWS), replace=False))
+        codes, start = [], 0
+        for x, size in zip(xs, sizes, strict=True):
+            mine = chosen[(chosen >= start) & (chosen < start + size)] - start
+            rows = x[torch.as_tensor(mine, device=x.device)]
+            codes.append(
+                self._infer(lambda t: torch.cat(self.module_.encode(t), 1), rows)
+            )
+            start += size
+        codes = np.concatenate(codes).astype(np.float64)
+        q = self.n_components
+        seed = rng.randint(_MAX_SEED)
+        return LatentMixture.fit(codes[:, :q], codes[:, q:], seed, n_samples=total)
 
     def _compute_dtype(self, device):
         """bfloat16 when training in mixed precision, else None (full precision)."""

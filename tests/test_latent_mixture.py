@@ -12,7 +12,7 @@ from skvae._latent_mixture import LatentMixture
 def test_mixture_draws_have_the_mixture_moments():
     rng = np.random.default_rng(0)
     loc = np.r_[rng.normal(-3, 0.5, (3000, 2)), rng.normal(4, 1.0, (1000, 2))]
-    mixture = LatentMixture.fit(loc, np.full_like(loc, 0.3), seed=0)
+    mixture = LatentMixture.fit(loc, np.full_like(loc, 0.3), seed=0, n_samples=4000)
     assert len(mixture.weights) == 20  # 4000 rows // 200
     g = torch.Generator().manual_seed(0)
     z = mixture.sample(200_000, g, torch.float64, "cpu").numpy()
@@ -31,7 +31,7 @@ def test_mixture_draws_have_the_mixture_moments():
 def test_mixture_density_of_the_draws_matches_sklearn():
     rng = np.random.default_rng(1)
     loc = rng.normal(size=(2000, 3)) @ np.diag([1.0, 2.0, 0.5])
-    mixture = LatentMixture.fit(loc, np.full_like(loc, 0.1), seed=0)
+    mixture = LatentMixture.fit(loc, np.full_like(loc, 0.1), seed=0, n_samples=2000)
     reference = GaussianMixture(len(mixture.weights), random_state=0)
     reference.weights_ = mixture.weights
     reference.means_ = mixture.means
