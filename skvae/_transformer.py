@@ -667,7 +667,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         >>> X = np.random.default_rng(0).normal(size=(100, 4))
         >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
         >>> vae.transform(X).shape
-        (100, 2)
+        (100, 8)
         """
         X = self._validate_fitted(X)
         x, _ = self._to_tensors(X)
