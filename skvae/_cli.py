@@ -88,9 +88,9 @@ def _fit_model(args):
     from ._transformer import VAETransformer
 
     frame = _read_table(args.data, args.categorical)
+    given = {"n_components": args.n_components, "max_iter": args.max_iter}
     vae = VAETransformer(
-        args.n_components,
-        max_iter=args.max_iter,
+        **{name: value for name, value in given.items() if value is not None},
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
@@ -137,8 +137,10 @@ def _add_fit_options(parser):
         metavar="COL,COL",
         help="treat these columns as categorical (text columns always are)",
     )
-    parser.add_argument("--n-components", type=int, default=2)
-    parser.add_argument("--max-iter", type=int, default=200)
+    parser.add_argument(
+        "--n-components", type=int, help="default: VAETransformer's (8)"
+    )
+    parser.add_argument("--max-iter", type=int, help="default: VAETransformer's (80)")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

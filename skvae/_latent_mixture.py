@@ -39,7 +39,7 @@ class LatentMixture:
         rng = np.random.RandomState(seed)
         z = loc + scale * rng.standard_normal(loc.shape)
         k = int(np.clip(n_samples // _ROWS_PER_COMPONENT, 1, _MAX_COMPONENTS))
-        gm = GaussianMixture(k, reg_covar=1e-4, random_state=rng).fit(z)
+        gm = GaussianMixture(k, tol=1e-2, reg_covar=1e-4, random_state=rng).fit(z)
         return cls(gm.weights_, gm.means_, np.linalg.cholesky(gm.covariances_))
 
     def sample(self, n_samples, generator, dtype, device):

@@ -294,6 +294,50 @@ class _RowLikelihood(nn.Module):
             total = total + head.log_prob(params[..., ps], x[..., ds])
         return total
 
+    def discrete_columns(self):
+        """The Bernoulli and categorical columns, in encoded order.
+
+        Returns
+        -------
+        columns : list of (nn.Module, slice, slice)
+            A single-column head of the same kind, the column's slice of the
+            encoded data and its slice of the decoder output.
+        """
+        columns = []
+        for head, ds, ps in self._parts():
+            if isinstance(head, _Categorical):
+                singles = [_Categorical([k]) for k in head.sizes]
+            elif isinstance(head, _Bernoulli):
+                singles = [_Bernoulli(1) for _ in range(head.n_features)]
+            else:
+                continue
+            d, p = ds.start, ps.start
+            for single in singles:
+                k = single.n_features
+                columns.append((single, slice(d, d + k), slice(p, p + k)))
+                d, p = d + k, p + k
+        return columns
+
+    def autoregressive_mask(self):
+        """Which encoded inputs each decoder output reads: ``(n_params, n_features)``.
+
+        The outputs of a discrete column read the discrete columns before it;
+        the outputs of every other head read all discrete columns. Nothing reads
+        a continuous column. ``p(x | z)`` then factorises exactly as
+        ``prod_j p(x_j | z, x_<j)`` over the discrete columns, times the
+        continuous heads given all of them.
+        """
+        mask = torch.zeros(self.n_params, self.n_features)
+        columns = self.discrete_columns()
+        discrete = torch.zeros(self.n_features, dtype=torch.bool)
+        for _, ds, _ in columns:
+            discrete[ds] = True
+        mask[:, discrete] = 1.0
+        for i, (_, _, ps) in enumerate(columns):
+            for _, unread, _ in columns[i:]:  # itself and the columns after it
+                mask[ps, unread] = 0.0
+        return mask
+
     def mean(self, params):
         return torch.cat([h.mean(params[..., ps]) for h, _, ps in self._parts()], -1)
 

@@ -36,6 +36,21 @@ def _mlp(sizes, activation, dtype):
     return nn.Sequential(*layers)
 
 
+class _MaskedLinear(nn.Module):
+    """``x @ (weight * mask).T`` without bias; ``mask`` is ``(n_out, n_in)``."""
+
+    def __init__(self, mask, dtype):
+        super().__init__()
+        self.register_buffer("mask", mask.to(dtype))
+        self.weight = nn.Parameter(torch.zeros(mask.shape, dtype=dtype))
+
+    def masked_weight(self):
+        return self.weight * self.mask
+
+    def forward(self, x):
+        return x @ self.masked_weight().T
+
+
 class _VAE(nn.Module):
     """Gaussian-encoder VAE with a row likelihood made of column heads.
 
@@ -54,10 +69,24 @@ class _VAE(nn.Module):
         The decoder distribution.
     dtype : torch.dtype
         Parameter dtype.
+    autoregressive : bool, default=False
+        Add to the decoder output a masked linear map of the row's discrete
+        (Bernoulli and categorical) columns, so that each discrete column is
+        modelled given ``z`` and the discrete columns before it, and every other
+        column given ``z`` and all discrete columns (see
+        :meth:`_RowLikelihood.autoregressive_mask`). Without discrete columns it
+        changes nothing.
     """
 
     def __init__(
-        self, n_inputs, n_components, hidden_layer_sizes, activation, likelihood, dtype
+        self,
+        n_inputs,
+        n_components,
+        hidden_layer_sizes,
+        activation,
+        likelihood,
+        dtype,
+        autoregressive=False,
     ):
         super().__init__()
         hidden = tuple(hidden_layer_sizes)
@@ -67,6 +96,12 @@ class _VAE(nn.Module):
             (n_components, *hidden[::-1], likelihood.n_params), activation, dtype
         )
         self.likelihood = likelihood.to(dtype)
+        columns = likelihood.discrete_columns() if autoregressive else []
+        self.autoregressive = None
+        if len(columns) > 0:
+            self.autoregressive = _MaskedLinear(likelihood.autoregressive_mask(), dtype)
+        self.discrete_heads = nn.ModuleList([head for head, _, _ in columns])
+        self.discrete_slices = [(ds, ps) for _, ds, ps in columns]
         # set by the training loop: the networks' matmuls run in this dtype
         self.compute_dtype = None
 
@@ -79,6 +114,8 @@ class _VAE(nn.Module):
                 )
                 bound = 1.0 / math.sqrt(layer.in_features)
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        if self.autoregressive is not None:
+            nn.init.zeros_(self.autoregressive.weight)
         self.likelihood.reset_parameters(generator)
 
     def encode(self, x):
@@ -86,9 +123,49 @@ class _VAE(nn.Module):
         loc, raw = self._network(self.encoder, x).chunk(2, dim=-1)
         return loc, _MIN_LATENT_SCALE + F.softplus(raw)
 
-    def decode(self, z):
-        """Likelihood parameters for latent codes ``z`` of shape ``(..., q)``."""
-        return self._network(self.decoder, z)
+    def decode(self, z, x=None):
+        """Likelihood parameters for latent codes ``z`` of shape ``(..., q)``.
+
+        With an autoregressive decoder the parameters also depend on the
+        discrete columns of the encoded rows ``x`` (broadcasting against ``z``);
+        ``x=None`` leaves that part out, for :meth:`generate` to add.
+        """
+        params = self._network(self.decoder, z)
+        if self.autoregressive is not None and x is not None:
+            params = params + self.autoregressive(x)
+        return params
+
+    @torch.no_grad()
+    def generate(self, z, pick, generator=None):
+        """Encoded rows decoded from ``z`` of shape ``(n, q)``, column by column.
+
+        ``pick`` is ``"sample"``, ``"mode"`` or ``"mean"``, the likelihood method
+        applied to each column. With an autoregressive decoder the discrete
+        columns are picked in order, each given the ones picked before it
+        (``"mean"`` then picks their modes: the later columns are defined given
+        actual values), and the other columns last, given all of them.
+        """
+        base = self.decode(z)
+
+        def choose(head, params, how):
+            method = getattr(head, how)
+            return method(params, generator) if how == "sample" else method(params)
+
+        if self.autoregressive is None:
+            return choose(self.likelihood, base, pick)
+        x = torch.zeros(
+            (z.shape[0], self.likelihood.n_features), dtype=base.dtype, device=z.device
+        )
+        weight = self.autoregressive.masked_weight()
+        columns = zip(self.discrete_heads, self.discrete_slices, strict=True)
+        for head, (ds, ps) in columns:
+            params = base[:, ps] + x @ weight[ps].T
+            x[:, ds] = choose(head, params, "mode" if pick == "mean" else pick)
+        rest = choose(self.likelihood, base + self.autoregressive(x), pick)
+        discrete = torch.zeros(x.shape[1], dtype=torch.bool, device=x.device)
+        for ds, _ in self.discrete_slices:
+            discrete[ds] = True
+        return torch.where(discrete, x, rest)
 
     def _network(self, net, inputs):
         """``net(inputs)``, under autocast to ``compute_dtype`` when one is set.
@@ -105,7 +182,8 @@ class _VAE(nn.Module):
     def _reconstruction(self, x, loc, scale, eps):
         """log p(x | z) at ``z = loc + scale * eps``; ``eps`` is ``(n, S, q)``."""
         z = loc.unsqueeze(1) + scale.unsqueeze(1) * eps
-        return self.likelihood.log_prob(self.decode(z), x.unsqueeze(1)), z
+        x = x.unsqueeze(1)
+        return self.likelihood.log_prob(self.decode(z, x), x), z
 
     def elbo(self, x, eps, kl_weight=1.0):
         """Evidence lower bound per row.

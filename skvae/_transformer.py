@@ -41,8 +41,8 @@ _MIN_DECODER_SCALE = 0.03  # ~ sqrt(1e-3): decoder variance >= 1e-3 x feature va
 
 
 def _auto_batch_size(n_samples, linear):
-    """About 50 steps per epoch (100 for a linear model), 64 to 1024 rows each."""
-    return int(np.clip(n_samples // (100 if linear else 50), 64, 1024))
+    """About 25 steps per epoch (100 for a linear model), 64 to 1024 rows each."""
+    return int(np.clip(n_samples // (100 if linear else 25), 64, 1024))
 
 
 def _skvae_version():
@@ -73,7 +73,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         prior). On UCI Adult, 8 against 2 lifts the synthetic rows' utility
         (train-synthetic-test-real macro-F1) from 0.75 to 0.78.
 
-    hidden_layer_sizes : array-like of int, default=(256, 128)
+    hidden_layer_sizes : array-like of int, default=(128, 128)
         Widths of the encoder's hidden layers; the decoder mirrors them. ``()``
         gives an affine encoder and decoder: with ``"per_feature"`` variance the
         model is factor analysis, with ``"shared"`` probabilistic PCA of the
@@ -88,12 +88,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         column instead (quantile-normal numbers, Bernoulli booleans, softmax
         categories), and this parameter is not used.
 
-    decoder_variance : {"per_feature", "shared", "heteroscedastic"}, \
-            default="per_feature"
+    decoder_variance : {"auto", "per_feature", "shared", "heteroscedastic"}, \
+            default="auto"
         Gaussian decoder variance: one learned value per feature (the factor
         analysis noise model), one shared value (probabilistic PCA, sigma-VAE),
-        or a function of ``z`` output by the decoder. Every choice is floored at
-        1e-3 times the feature's variance.
+        or a function of ``z`` (and, with ``autoregressive``, of the discrete
+        columns) output by the decoder. ``"auto"`` is ``"heteroscedastic"`` for
+        DataFrames, whose numbers spread differently from row to row, and
+        ``"per_feature"`` for arrays. Every choice is floored at 1e-3 times the
+        feature's variance.
 
     kl_weight : float, default=1.0
         Weight of the KL term in the training loss (``beta``). Scores always use
@@ -105,7 +108,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         it ends. The warm-up keeps latent units of a nonlinear model from
         collapsing to the prior early in training: on digits it lifts the active
         units of a 16-d model from 5 to 16, and both the held-out ELBO and the
-        downstream accuracy. ``"auto"`` is 50 with hidden layers and 0 without:
+        downstream accuracy (measured with 50 epochs of warm-up). ``"auto"`` is
+        20 with hidden layers and 0 without:
         a linear VAE has no such spurious optima (Lucas et al. 2019), and there
         the warm-up only delays convergence.
 
@@ -114,8 +118,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         in :class:`~sklearn.neural_network.MLPRegressor`.
 
     batch_size : int or "auto", default="auto"
-        Rows per optimisation step; ``"auto"`` aims at 50 steps per epoch:
-        ``n_samples // 50`` clipped to [64, 1024] (and to ``n_samples``). A
+        Rows per optimisation step; ``"auto"`` aims at 25 steps per epoch:
+        ``n_samples // 25`` clipped to [64, 1024] (and to ``n_samples``). A
         linear model (``hidden_layer_sizes=()``) gets ``n_samples // 100``: it
         needs the extra, smaller steps to reach its exact optimum.
 
@@ -128,7 +132,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     learning_rate_init : float, default=3e-3
         Initial Adam step size.
 
-    max_iter : int, default=200
+    max_iter : int, default=80
         Maximum number of epochs.
 
     tol : float, default=1e-4
@@ -168,6 +172,18 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         the decoder was trained on, where the prior leaves holes, and makes
         synthetic rows markedly closer to the data. The mixture holds only its
         weights, means and covariances, no per-row codes.
+
+    autoregressive : bool or "auto", default="auto"
+        Model the discrete columns (booleans and categories of a DataFrame, or
+        every column under ``likelihood="bernoulli"``) one after another: each
+        given ``z`` and the discrete columns before it, through a masked linear
+        map added to the decoder output, and the other columns given ``z`` and
+        all discrete columns. The likelihood stays exact, so scores remain
+        lower bounds, and :meth:`sample` draws the discrete columns in order.
+        Dependence between columns no longer has to pass through ``z``: on UCI
+        Adult it lifts the sdmetrics quality of synthetic rows from 0.98 to
+        0.99 and brings the detection AUC from 0.65 to 0.52. ``"auto"`` turns it
+        on for DataFrames and off for arrays.
 
     device : str, default="auto"
         ``"auto"`` trains on CUDA when available, else on the CPU; or a torch
@@ -273,7 +289,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
-        "decoder_variance": [StrOptions({"per_feature", "shared", "heteroscedastic"})],
+        "decoder_variance": [
+            StrOptions({"auto", "per_feature", "shared", "heteroscedastic"})
+        ],
         "kl_weight": [Interval(Real, 0, None, closed="left")],
         "kl_warmup_iter": [
             StrOptions({"auto"}),
@@ -299,6 +317,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ],
         "handle_unknown": [StrOptions({"error", "ignore"})],
         "sampler": [StrOptions({"aggregate_posterior", "prior"})],
+        "autoregressive": ["boolean", StrOptions({"auto"})],
         "device": [str],
         "mixed_precision": ["boolean", StrOptions({"auto"})],
         "random_state": ["random_state"],
@@ -310,17 +329,17 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self,
         n_components=8,
         *,
-        hidden_layer_sizes=(256, 128),
+        hidden_layer_sizes=(128, 128),
         activation="relu",
         likelihood="gaussian",
-        decoder_variance="per_feature",
+        decoder_variance="auto",
         kl_weight=1.0,
         kl_warmup_iter="auto",
         alpha=1e-4,
         batch_size="auto",
         learning_rate="adaptive",
         learning_rate_init=3e-3,
-        max_iter=200,
+        max_iter=80,
         tol=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
@@ -329,6 +348,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         categorical_features="from_dtype",
         handle_unknown="error",
         sampler="aggregate_posterior",
+        autoregressive="auto",
         device="auto",
         mixed_precision="auto",
         random_state=None,
@@ -355,6 +375,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.categorical_features = categorical_features
         self.handle_unknown = handle_unknown
         self.sampler = sampler
+        self.autoregressive = autoregressive
         self.device = device
         self.mixed_precision = mixed_precision
         self.random_state = random_state
@@ -439,7 +460,17 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _kl_warmup_iter(self):
         if self.kl_warmup_iter != "auto":
             return self.kl_warmup_iter
-        return 50 if self._hidden_layer_sizes() else 0
+        return 20 if self._hidden_layer_sizes() else 0
+
+    def _decoder_variance(self):
+        if self.decoder_variance == "auto":
+            return "heteroscedastic" if self._tabular() else "per_feature"
+        return self.decoder_variance
+
+    def _autoregressive(self):
+        if self.autoregressive == "auto":
+            return self._tabular()
+        return self.autoregressive
 
     def _initialise(self, X, device):
         rng = check_random_state(self.random_state)
@@ -459,7 +490,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             float64 = X.dtype == np.float64 and device == "cpu"
             self._np_dtype = np.float64 if float64 else np.float32
         heads = [
-            LIKELIHOODS[kind](arg, self.decoder_variance, _MIN_DECODER_SCALE)
+            LIKELIHOODS[kind](arg, self._decoder_variance(), _MIN_DECODER_SCALE)
             if kind in ("gaussian", "interval_gaussian")
             else LIKELIHOODS[kind](arg)
             for kind, arg in self._codec.heads()
@@ -471,6 +502,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             activation=self.activation,
             likelihood=_RowLikelihood(heads),
             dtype=torch.float64 if self._np_dtype == np.float64 else torch.float32,
+            autoregressive=self._autoregressive(),
         )
         module.reset_parameters(make_generator(init_seed))
         self.module_ = module.to(device)
@@ -709,9 +741,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             )
         z = torch.tensor(Z, dtype=self._torch_dtype())
         # tables keep their schema: the most likely category, the median number
-        likelihood = self.module_.likelihood
-        head = likelihood.mode if self._tabular() else likelihood.mean
-        values = self._infer(lambda t: head(self.module_.decode(t)), z)
+        pick = "mode" if self._tabular() else "mean"
+        values = self._infer(lambda t: self.module_.generate(t, pick), z)
         return self._codec.decode(values, Z.dtype)
 
     def _torch_dtype(self):
@@ -766,7 +797,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                     z = self._latent_mixture.sample(
                         n_samples, generator, self._torch_dtype(), device
                     )
-                x = module.likelihood.sample(module.decode(z), generator)
+                x = module.generate(z, "sample", generator)
         finally:
             module.to("cpu")
         return self._codec.decode(x.cpu().numpy())

@@ -13,10 +13,15 @@ KW = dict(n_components=4, hidden_layer_sizes=(32,), kl_warmup_iter=0, random_sta
 def test_partial_fit_over_chunks_matches_an_in_memory_fit():
     X_train, X_test, _, _ = make_ppca(n_train=4000, n_test=2000, seed=3)
     epochs = 8
+    # the same batch size for both: "auto" would size it by the chunk
     in_memory = VAETransformer(
-        max_iter=epochs, early_stopping=False, learning_rate="constant", **KW
+        max_iter=epochs,
+        early_stopping=False,
+        learning_rate="constant",
+        batch_size=64,
+        **KW,
     ).fit(X_train)
-    streamed = VAETransformer(**KW)
+    streamed = VAETransformer(batch_size=64, **KW)
     for _ in range(epochs):
         for chunk in np.array_split(X_train, 10):
             streamed.partial_fit(chunk)
