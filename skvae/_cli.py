@@ -137,10 +137,8 @@ def _add_fit_options(parser):
         metavar="COL,COL",
         help="treat these columns as categorical (text columns always are)",
     )
-    parser.add_argument(
-        "--n-components", type=int, help="default: VAETransformer's (8)"
-    )
-    parser.add_argument("--max-iter", type=int, help="default: VAETransformer's (80)")
+    parser.add_argument("--n-components", type=int, help="default: the estimator's")
+    parser.add_argument("--max-iter", type=int, help="default: the estimator's")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

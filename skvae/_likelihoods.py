@@ -318,6 +318,13 @@ class _RowLikelihood(nn.Module):
                 d, p = d + k, p + k
         return columns
 
+    def discrete_features(self, columns=None):
+        """Boolean ``(n_features,)``: which encoded inputs are discrete columns."""
+        discrete = torch.zeros(self.n_features, dtype=torch.bool)
+        for _, ds, _ in self.discrete_columns() if columns is None else columns:
+            discrete[ds] = True
+        return discrete
+
     def autoregressive_mask(self):
         """Which encoded inputs each decoder output reads: ``(n_params, n_features)``.
 
@@ -329,10 +336,7 @@ class _RowLikelihood(nn.Module):
         """
         mask = torch.zeros(self.n_params, self.n_features)
         columns = self.discrete_columns()
-        discrete = torch.zeros(self.n_features, dtype=torch.bool)
-        for _, ds, _ in columns:
-            discrete[ds] = True
-        mask[:, discrete] = 1.0
+        mask[:, self.discrete_features(columns)] = 1.0
         for i, (_, _, ps) in enumerate(columns):
             for _, unread, _ in columns[i:]:  # itself and the columns after it
                 mask[ps, unread] = 0.0

@@ -102,6 +102,9 @@ class _VAE(nn.Module):
             self.autoregressive = _MaskedLinear(likelihood.autoregressive_mask(), dtype)
         self.discrete_heads = nn.ModuleList([head for head, _, _ in columns])
         self.discrete_slices = [(ds, ps) for _, ds, ps in columns]
+        self.register_buffer(
+            "discrete", likelihood.discrete_features(columns), persistent=False
+        )
         # set by the training loop: the networks' matmuls run in this dtype
         self.compute_dtype = None
 
@@ -162,10 +165,7 @@ class _VAE(nn.Module):
             params = base[:, ps] + x @ weight[ps].T
             x[:, ds] = choose(head, params, "mode" if pick == "mean" else pick)
         rest = choose(self.likelihood, base + self.autoregressive(x), pick)
-        discrete = torch.zeros(x.shape[1], dtype=torch.bool, device=x.device)
-        for ds, _ in self.discrete_slices:
-            discrete[ds] = True
-        return torch.where(discrete, x, rest)
+        return torch.where(self.discrete, x, rest)
 
     def _network(self, net, inputs):
         """``net(inputs)``, under autocast to ``compute_dtype`` when one is set.

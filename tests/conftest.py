@@ -9,6 +9,9 @@ FAST = dict(
     max_iter=5, hidden_layer_sizes=(8,), batch_size=16, device="cpu", random_state=0
 )
 
+# Fast, seeded settings for tests on DataFrames.
+FAST_TAB = dict(max_iter=15, hidden_layer_sizes=(16,), device="cpu", random_state=0)
+
 torch.use_deterministic_algorithms(True)
 
 

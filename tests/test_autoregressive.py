@@ -10,7 +10,9 @@ from scipy import stats
 
 from skvae import VAETransformer
 
-FAST_TAB = dict(max_iter=2, hidden_layer_sizes=(16,), device="cpu", random_state=0)
+from .conftest import FAST_TAB
+
+TWO_EPOCHS = {**FAST_TAB, "max_iter": 2}
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def discrete_df():
 
 def _fitted_with_random_links(df, scale=1.0):
     """A fitted model whose autoregressive weights are random, not the zero start."""
-    vae = VAETransformer(**FAST_TAB).fit(df)
+    vae = VAETransformer(**TWO_EPOCHS).fit(df)
     weight = vae.module_.autoregressive.weight
     with torch.no_grad():
         noise = torch.randn(weight.shape, generator=torch.Generator().manual_seed(1))
@@ -111,9 +113,9 @@ def test_continuous_columns_are_conditioned_on_all_discrete_columns():
 
 
 def test_arrays_keep_the_factorised_decoder(small_X):
-    vae = VAETransformer(**FAST_TAB).fit(small_X)
+    vae = VAETransformer(**TWO_EPOCHS).fit(small_X)
     assert vae.module_.autoregressive is None
     binary = (small_X > small_X.mean(0)).astype(float)
-    vae = VAETransformer(likelihood="bernoulli", autoregressive=True, **FAST_TAB)
+    vae = VAETransformer(likelihood="bernoulli", autoregressive=True, **TWO_EPOCHS)
     assert vae.fit(binary).module_.autoregressive is not None
     assert vae.sample(5, random_state=0).shape == (5, 5)

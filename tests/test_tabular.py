@@ -10,7 +10,7 @@ from skvae import VAETransformer
 from skvae._likelihoods import _IntervalGaussian
 from skvae._tabular import TabularCodec, _NumericColumn
 
-FAST_TAB = dict(max_iter=15, hidden_layer_sizes=(16,), device="cpu", random_state=0)
+from .conftest import FAST_TAB
 
 
 @pytest.fixture
