@@ -73,11 +73,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         prior). On UCI Adult, 8 against 2 lifts the synthetic rows' utility
         (train-synthetic-test-real macro-F1) from 0.75 to 0.78.
 
-    hidden_layer_sizes : array-like of int, default=(128, 128)
+    hidden_layer_sizes : array-like of int or "auto", default="auto"
         Widths of the encoder's hidden layers; the decoder mirrors them. ``()``
         gives an affine encoder and decoder: with ``"per_feature"`` variance the
         model is factor analysis, with ``"shared"`` probabilistic PCA of the
-        internally standardised data.
+        internally standardised data. ``"auto"`` is ``(256, 128)`` for arrays
+        and ``(128, 128)`` for DataFrames, whose autoregressive decoder carries
+        part of the work: on digits the wider encoder lifts the accuracy of a
+        16-d code under logistic regression from 0.885 to 0.895, while on UCI
+        Adult it leaves the synthetic rows' quality and utility unchanged and
+        costs a fifth more time per epoch.
 
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation between hidden layers.
@@ -108,8 +113,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         it ends. The warm-up keeps latent units of a nonlinear model from
         collapsing to the prior early in training: on digits it lifts the active
         units of a 16-d model from 5 to 16, and both the held-out ELBO and the
-        downstream accuracy (measured with 50 epochs of warm-up). ``"auto"`` is
-        20 with hidden layers and 0 without:
+        downstream accuracy. ``"auto"`` is 50 with hidden layers and 0 without:
         a linear VAE has no such spurious optima (Lucas et al. 2019), and there
         the warm-up only delays convergence.
 
@@ -284,6 +288,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [
+            StrOptions({"auto"}),
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
@@ -329,7 +334,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self,
         n_components=8,
         *,
-        hidden_layer_sizes=(128, 128),
+        hidden_layer_sizes="auto",
         activation="relu",
         likelihood="gaussian",
         decoder_variance="auto",
@@ -449,6 +454,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
+        if isinstance(sizes, str):  # "auto"
+            return (128, 128) if self._tabular() else (256, 128)
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
         if not all(isinstance(s, Integral) and s > 0 for s in sizes):
             raise ValueError(
@@ -460,7 +467,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _kl_warmup_iter(self):
         if self.kl_warmup_iter != "auto":
             return self.kl_warmup_iter
-        return 20 if self._hidden_layer_sizes() else 0
+        return 50 if self._hidden_layer_sizes() else 0
 
     def _decoder_variance(self):
         if self.decoder_variance == "auto":
@@ -518,7 +525,6 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             raise ValueError(
                 f"VAETransformer needs at least 2 samples, got n_samples={n_samples}."
             )
-        self._hidden_layer_sizes()
         device = resolve_device(self.device)
         if not reuse:
             self._initialise(X, device)

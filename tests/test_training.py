@@ -100,12 +100,13 @@ def test_mixed_precision_trains_as_well_as_full_precision(ppca_data):
     X_train, X_test, mean, cov = ppca_data
     X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
     exact = stats.multivariate_normal(mean, cov).logpdf(X_test).mean()
-    kwargs = dict(hidden_layer_sizes=(32,), device="cpu", random_state=0)
+    # max_iter=200: room to converge after the 50-epoch KL warm-up
+    kwargs = dict(hidden_layer_sizes=(32,), max_iter=200, device="cpu", random_state=0)
     full = VAETransformer(mixed_precision=False, **kwargs).fit(X_train)
     mixed = VAETransformer(mixed_precision=True, **kwargs).fit(X_train)
     # bfloat16 matmuls change the trajectory, not what it reaches
     assert not np.array_equal(full.transform(X_test), mixed.transform(X_test))
-    # measured: exact -60.773, full -60.830, mixed -60.829 nats per row
+    # measured: exact -60.773, full -60.852, mixed -60.836 nats per row
     assert full.score(X_test) - 0.02 < mixed.score(X_test) < exact
     assert mixed.score(X_test) > exact - 0.1
     # scores are computed in full precision whatever the training precision
