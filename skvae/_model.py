@@ -135,7 +135,7 @@ class _VAE(nn.Module):
         """
         params = self._network(self.decoder, z)
         if self.autoregressive is not None and x is not None:
-            params = params + self.autoregressive(x)
+            params = params + self._network(self.autoregressive, x)
         return params
 
     @torch.no_grad()

@@ -11,6 +11,14 @@ Every column gets a small column model with ``fit``, ``encode`` and ``decode``:
 * booleans: 0/1 for a Bernoulli likelihood.
 * categories (pandas ``category``, object, string): one-hot for a softmax
   likelihood; a missing value (NaN/None) is a level of its own.
+* spikes: a numeric column whose commonest value holds at least half the rows
+  (zero-inflated, like a capital gain) is a spike-and-slab: a categorical
+  companion says which of its atoms a value is, or none, and the quantile map
+  covers the other values alone. An atom encodes as the whole real line in the
+  numeric part (probability 1 under any Gaussian), so its probability is the
+  companion's; another value has the companion's "none" times its density. The
+  decoder's categorical heads can so tie other columns to exact values, and
+  decoding takes the atom from the companion.
 """
 
 from dataclasses import dataclass
@@ -23,6 +31,7 @@ _Z_LIMIT = 8.0  # normal scores are clipped to +-8 (mass beyond: ~1e-15)
 _U_MIN = float(ndtr(-_Z_LIMIT))
 _MAX_KNOTS = 1000
 _ATOM_SHARE = 1e-3  # a value repeating in >= 0.1 % of rows (and twice) is an atom
+_SPIKE_SHARE = 0.5  # a column whose commonest atom holds half the rows is spiked
 _MISSING = "__skvae_missing__"
 _HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
 
@@ -37,7 +46,7 @@ class _NumericColumn:
     kind = "interval_gaussian"
     width = 2
 
-    def fit(self, series):
+    def fit(self, series, spikes=False):
         self.dtype = series.dtype
         values = _numeric(series)
         n = values.size
@@ -49,6 +58,15 @@ class _NumericColumn:
             rest = rest[:0]
         self.atoms = uniq[is_atom]
         atom_mass = counts[is_atom] / n
+        # spike-and-slab: the atoms go to a companion categorical column, and
+        # the map covers the continuous rest alone
+        self.spiked = bool(
+            spikes and rest.size and atom_mass.max(initial=0.0) >= _SPIKE_SHARE
+        )
+        if self.spiked:
+            mapped, mapped_mass, n = self.atoms[:0], atom_mass[:0], rest.size
+        else:
+            mapped, mapped_mass = self.atoms, atom_mass
         # continuous part: piecewise-linear CDF through quantiles of the rest
         if rest.size:
             levels = np.linspace(0.0, 1.0, min(_MAX_KNOTS, rest.size))
@@ -57,10 +75,10 @@ class _NumericColumn:
         else:
             knots = knot_mass = np.empty(0)
         # one increasing list of breakpoints, each with F(x-) and F(x)
-        xs = np.concatenate([self.atoms, knots])
+        xs = np.concatenate([mapped, knots])
         order = np.argsort(xs, kind="stable")
         xs = xs[order]
-        jump = np.concatenate([atom_mass, np.zeros(knots.size)])[order]
+        jump = np.concatenate([mapped_mass, np.zeros(knots.size)])[order]
         # continuous mass below each breakpoint (linear between knots)
         if knots.size:
             cont = np.interp(xs, knots, knot_mass)
@@ -102,6 +120,8 @@ class _NumericColumn:
         z_point = _scores(u)
         z_lo = np.where(point, z_point, _scores(lo))
         z_hi = np.where(point, z_point, _scores(hi))
+        if self.spiked:  # the companion column carries the atom's probability
+            z_lo[is_atom], z_hi[is_atom] = -_Z_LIMIT, _Z_LIMIT
         # a point's density picks up dz/dx = F'(x) / phi(z)
         log_slope = np.log(np.where(point, slope, 1.0))
         logjac = np.where(point, log_slope + 0.5 * z_point**2 + _HALF_LOG_2PI, 0.0)
@@ -174,10 +194,36 @@ class _CategoricalColumn:
         return np.where(picked == _MISSING, None, picked)
 
 
+class _SpikeColumn:
+    """Which atom of a spiked numeric column a value is, one-hot; last: none."""
+
+    kind = "categorical"
+    dtype = None
+
+    def __init__(self, atoms):
+        self.atoms = atoms
+        self.width = atoms.size + 1
+
+    def encode(self, series):
+        values = _numeric(series)
+        codes = np.searchsorted(self.atoms, values)
+        hit = codes < self.atoms.size
+        hit[hit] = self.atoms[codes[hit]] == values[hit]
+        onehot = np.zeros((values.size, self.width))
+        onehot[np.arange(values.size), np.where(hit, codes, self.atoms.size)] = 1.0
+        return onehot, np.zeros(values.size)
+
+    def decode(self, encoded):
+        """The atom of each row, NaN where the row has none."""
+        codes = encoded.argmax(axis=1)
+        return np.append(self.atoms, np.nan)[codes]
+
+
 @dataclass
 class _Block:
     name: str
     column: object
+    companion: bool = False  # derived from the column of the same name, not decoded
 
 
 def _is_categorical(series, explicit):
@@ -202,9 +248,12 @@ class TabularCodec:
         What to do with categories not seen in ``fit``.
     """
 
-    def __init__(self, categorical_features="from_dtype", handle_unknown="error"):
+    def __init__(
+        self, categorical_features="from_dtype", handle_unknown="error", spikes=True
+    ):
         self.categorical_features = categorical_features
         self.handle_unknown = handle_unknown
+        self.spikes = spikes
 
     def _explicit(self, columns):
         spec = self.categorical_features
@@ -243,8 +292,10 @@ class TabularCodec:
             elif pd.api.types.is_bool_dtype(series.dtype):
                 column = _BooleanColumn().fit(series)
             else:
-                column = _NumericColumn().fit(series)
+                column = _NumericColumn().fit(series, self.spikes)
             self.blocks.append(_Block(name, column))
+            if getattr(column, "spiked", False):
+                self.blocks.append(_Block(name, _SpikeColumn(column.atoms), True))
         order = {"interval_gaussian": 0, "bernoulli": 1, "categorical": 2}
         self._layout = sorted(self.blocks, key=lambda b: order[b.column.kind])
         return self
@@ -275,12 +326,22 @@ class TabularCodec:
 
         ``dtype`` is ignored: every column gets its training dtype.
         """
-        decoded, start = {}, 0
+        decoded, atoms, start = {}, {}, 0
         for block in self._layout:
             column = block.column
             values = column.decode(encoded[:, start : start + column.width])
-            decoded[block.name] = pd.Series(values).astype(column.dtype)
+            if block.companion:
+                atoms[block.name] = values
+            else:
+                decoded[block.name] = values
             start += column.width
+        for name, values in atoms.items():
+            decoded[name] = np.where(np.isnan(values), decoded[name], values)
+        for block in self.blocks:
+            if not block.companion:
+                decoded[block.name] = pd.Series(decoded[block.name]).astype(
+                    block.column.dtype
+                )
         return pd.DataFrame({name: decoded[name] for name in self.columns})
 
 

@@ -90,7 +90,7 @@ def test_missing_numbers_are_rejected_by_name(mixed_df):
 
 def test_explicit_categorical_features(mixed_df):
     vae = VAETransformer(**FAST_TAB, categorical_features=["count"]).fit(mixed_df)
-    kinds = {b.name: b.column.kind for b in vae._codec.blocks}
+    kinds = {b.name: b.column.kind for b in vae._codec.blocks if not b.companion}
     assert kinds["count"] == "categorical" and kinds["gain"] == "interval_gaussian"
     assert vae.sample(50, random_state=0)["count"].dtype == np.int64
     with pytest.raises(ValueError, match="not a column of X"):
@@ -178,3 +178,66 @@ def test_codec_round_trip_is_exact_for_observed_values(mixed_df):
     pd.testing.assert_series_equal(back["count"], mixed_df["count"])
     pd.testing.assert_series_equal(back["city"], mixed_df["city"])
     pd.testing.assert_series_equal(back["flag"], mixed_df["flag"])
+    # the zero-inflated column is a spike-and-slab: zeros come back from the
+    # companion, other values from the quantile map of the nonzero ones
+    gain = mixed_df["gain"]
+    assert back["gain"].dtype == gain.dtype
+    assert np.all(back["gain"][gain == 0] == 0)
+    inner = (gain > 0) & (gain > gain[gain > 0].min()) & (gain < gain.max())
+    np.testing.assert_array_equal(back["gain"][inner], gain[inner])
+
+
+def test_spike_and_slab_probabilities_add_up_to_one():
+    rng = np.random.default_rng(3)
+    n = 4000
+    values = rng.normal(50, 10, n)
+    values[rng.random(n) < 0.6] = 0.0
+    values[rng.random(n) < 0.05] = 100.0
+    codec = TabularCodec().fit(pd.DataFrame({"v": values}))
+    assert [kind for kind, _ in codec.heads()] == ["interval_gaussian", "categorical"]
+    assert codec.heads()[1][1] == [3]  # atoms 0 and 100, and "none"
+    atoms, _ = codec.encode(pd.DataFrame({"v": [0.0, 100.0]}), np.float64)
+    # an atom is the whole line in the numeric part and its level in the companion
+    assert stats.norm.cdf(atoms[:, 1]) - stats.norm.cdf(atoms[:, 0]) == pytest.approx(
+        [1.0, 1.0]
+    )
+    np.testing.assert_array_equal(atoms[:, 2:], [[1, 0, 0], [0, 1, 0]])
+    # the other values carry "none" and a density that integrates to one alone,
+    # so P(0) + P(100) + P(none) * 1 = 1 whatever the companion's probabilities
+    rest = values[(values != 0) & (values != 100)]
+    grid = np.linspace(rest.min(), rest.max(), 200001)[1:-1]
+    encoded, logjac = codec.encode(pd.DataFrame({"v": grid}), np.float64)
+    assert np.all(encoded[:, 4] == 1)
+    density = np.exp(stats.norm.logpdf(encoded[:, 0]) + logjac)
+    assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=2e-3)
+    # without the companion the same map leaves 1 - P(atoms) to the density
+    plain = TabularCodec(spikes=False).fit(pd.DataFrame({"v": values}))
+    encoded, logjac = plain.encode(pd.DataFrame({"v": grid}), np.float64)
+    density = np.exp(stats.norm.logpdf(encoded[:, 0]) + logjac)
+    atom_share = np.isin(values, [0.0, 100.0]).mean()
+    assert np.trapezoid(density, grid) == pytest.approx(1 - atom_share, abs=2e-3)
+
+
+def test_spikes_tie_other_columns_to_exact_values():
+    # the label depends on which nonzero atom the gain is, not monotonically:
+    # 3000 and 7100 are "hi", their neighbours 3100 and 7000 are "lo"
+    rng = np.random.default_rng(0)
+    n = 3000
+    gain = rng.choice([0, 3000, 3100, 7000, 7100], n, p=[0.68, 0.08, 0.08, 0.08, 0.08])
+    other = rng.random(n) < 0.05
+    gain = np.where(other, rng.integers(1, 10000, n), gain).astype(float)
+    label = np.where(np.isin(gain, [3000, 7100]), "hi", "lo").astype(object)
+    df = pd.DataFrame({"gain": gain, "label": label})
+    kwargs = dict(FAST_TAB, max_iter=40, hidden_layer_sizes=(32,))
+
+    def share_hi(model):
+        synthetic = model.fit(df).sample(6000, random_state=0)
+        hi = synthetic["label"] == "hi"
+        return {v: hi[synthetic["gain"] == v].mean() for v in [3000, 3100, 7000, 7100]}
+
+    linked = share_hi(VAETransformer(**kwargs))
+    plain = share_hi(VAETransformer(autoregressive=False, **kwargs))
+    # measured: 0.92 / 0.03 / 0.02 / 0.90 linked, 0.32 / 0.27 / 0.38 / 0.49 plain
+    assert min(linked[3000], linked[7100]) > 0.85
+    assert max(linked[3100], linked[7000]) < 0.15
+    assert plain[3000] - plain[3100] < linked[3000] - linked[3100] - 0.3
