@@ -8,6 +8,7 @@ _ROW_MULTIPLIERS = np.random.default_rng(20261124).integers(
 
 
 _MAX_STANDARDISED = 1e15
+_KEY_CHUNK = 2**14  # rows per chunk where a full-size temporary would be needed
 
 
 def _mix64(h):
@@ -21,8 +22,16 @@ def row_keys(X):
     """A 63-bit hash of each row's values, shape ``(n,)``, dtype int64.
 
     Used to pick each row's evaluation noise, so that a row's score depends on
-    the row alone.
+    the row alone. Rows are hashed in chunks, so the temporaries stay small.
     """
+    keys = np.empty(X.shape[0], dtype=np.int64)
+    for first in range(0, X.shape[0], _KEY_CHUNK):
+        rows = slice(first, first + _KEY_CHUNK)
+        keys[rows] = _row_keys(X[rows])
+    return keys
+
+
+def _row_keys(X):
     bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
     with np.errstate(over="ignore"):
         h = np.zeros(bits.shape[0], dtype=np.uint64)
@@ -31,6 +40,22 @@ def row_keys(X):
             mult = np.roll(_ROW_MULTIPLIERS, start)[: block.shape[1]]
             h = _mix64(h + _mix64(block * mult).sum(axis=1, dtype=np.uint64))
     return (h >> np.uint64(1)).astype(np.int64)
+
+
+def _mean_std(X):
+    """Column means and standard deviations in float64, two passes over chunks.
+
+    ``X.std`` would hold a full-size temporary of deviations.
+    """
+    total = np.zeros(X.shape[1])
+    for first in range(0, X.shape[0], _KEY_CHUNK):
+        total += X[first : first + _KEY_CHUNK].sum(axis=0, dtype=np.float64)
+    mean = total / X.shape[0]
+    squares = np.zeros(X.shape[1])
+    for first in range(0, X.shape[0], _KEY_CHUNK):
+        deviation = X[first : first + _KEY_CHUNK] - mean
+        squares += np.einsum("ij,ij->j", deviation, deviation)
+    return mean, np.sqrt(squares / X.shape[0])
 
 
 class NumericCodec:
@@ -55,8 +80,7 @@ class NumericCodec:
         self.dtype_ = X.dtype
         if self.likelihood == "gaussian":
             with np.errstate(over="ignore", invalid="ignore"):
-                self.mean_ = X.mean(axis=0)
-                std = X.std(axis=0)
+                self.mean_, std = _mean_std(X)
             if not (np.isfinite(std).all() and np.isfinite(self.mean_).all()):
                 raise ValueError(
                     "X is too large to standardise in floating point (its variance "

@@ -73,7 +73,8 @@ def pick_noise(table, keys):
 
 def iter_batches(n, batch_size, generator):
     """Index tensors covering ``range(n)`` once, in a random order."""
-    order = torch.randperm(n, generator=generator, device=generator.device)
+    dtype = torch.int32 if n < 2**31 else torch.int64  # half the memory
+    order = torch.randperm(n, generator=generator, device=generator.device, dtype=dtype)
     return torch.split(order, batch_size)
 
 
@@ -144,10 +145,8 @@ def optimizer_to(optimizer, device):
                 state[key] = value.to(device)
 
 
-def _epoch(
-    module, x, offset, state, *, batch_size, kl_weight, generator, compute_dtype
-):
-    """One pass over ``x``; returns the mean loss as a 0-d tensor (no host sync).
+def _epoch(module, data, state, *, batch_size, kl_weight, generator, compute_dtype):
+    """One pass over ``data``; returns the mean loss as a 0-d tensor (no host sync).
 
     With a ``compute_dtype`` the networks run under autocast to it (mixed
     precision); weights, Adam's moments and the loss stay in ``x.dtype``.
@@ -155,16 +154,22 @@ def _epoch(
     module.train()
     module.compute_dtype = compute_dtype
     try:
-        return _batches(module, x, offset, state, batch_size, kl_weight, generator)
+        return _batches(module, data, state, batch_size, kl_weight, generator)
     finally:
         module.compute_dtype = None
 
 
-def _batches(module, x, offset, state, batch_size, kl_weight, generator):
+def _batches(module, data, state, batch_size, kl_weight, generator):
+    x, offset, rows, standardise = data
+    n = x.shape[0] if rows is None else rows.shape[0]
     total = torch.zeros((), dtype=x.dtype, device=x.device)
     q = module.n_components
-    for index in iter_batches(x.shape[0], batch_size, generator):
+    for index in iter_batches(n, batch_size, generator):
+        if rows is not None:
+            index = rows[index]
         xb = x[index]
+        if standardise is not None:
+            xb = (xb - standardise[0]) / standardise[1]
         eps = torch.randn(
             (xb.shape[0], 1, q), generator=generator, dtype=x.dtype, device=x.device
         )
@@ -174,8 +179,8 @@ def _batches(module, x, offset, state, batch_size, kl_weight, generator):
         loss.backward()
         state.optimizer.step()
         total = total + loss_rows.detach().sum()
-    state.t += x.shape[0]
-    return total / x.shape[0]
+    state.t += n
+    return total / n
 
 
 @torch.inference_mode()
@@ -212,8 +217,10 @@ def train(
         ``validation`` is given, else the last ones.
     state : TrainState
         Optimizer and history, extended in place.
-    data : tuple of (Tensor, Tensor)
-        Encoded training rows ``(n, d)`` and their log-Jacobians ``(n,)``.
+    data : tuple of (Tensor, Tensor, Tensor or None, tuple or None)
+        Rows ``x`` of shape ``(n, d)``, their log-Jacobians ``(n,)``, the indices
+        of the rows to train on (None: all), and ``(shift, scale)`` to
+        standardise each batch with (None: ``x`` is encoded already).
     validation : tuple of (Tensor, Tensor, Tensor), optional
         Encoded rows, log-Jacobians and evaluation noise for early stopping.
     kl_warmup_iter : int, default=0
@@ -232,7 +239,6 @@ def train(
         Whether the stopping rule fired before ``max_iter`` (MLP's rule: stop when
         ``n_iter_no_change`` epochs in a row fail to improve by ``tol``).
     """
-    x, offset = data
     best_state = None
     last_good = copy.deepcopy(module.state_dict())
     no_improvement = 0
@@ -246,8 +252,7 @@ def train(
                 loss = float(
                     _epoch(
                         module,
-                        x,
-                        offset,
+                        data,
                         state,
                         batch_size=batch_size,
                         kl_weight=kl_weight * ramp,

@@ -546,21 +546,23 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 random_state=self._split_seed,
             )
         else:
-            train_idx, val_idx = np.arange(n_samples), None
+            train_idx, val_idx = range(n_samples), None
         rows = X.iloc if isinstance(X, pd.DataFrame) else X
-        x, offset = self._to_tensors(X if val_idx is None else rows[train_idx], device)
+        x, offset, standardise = self._training_tensors(X, device)
+        train_rows = None
         validation = None
         if early:
+            train_rows = torch.as_tensor(train_idx, dtype=torch.int32, device=device)
             x_val, offset_val = self._to_tensors(rows[val_idx], device)
             table = noise_table(1, self.n_components, self._eval_seed, x_val.dtype)
             keys = torch.as_tensor(row_keys(x_val.cpu().numpy()))
             validation = (x_val, offset_val, pick_noise(table, keys).to(device))
             self._state.best_validation_score = -np.inf
         batch_size = min(
-            _auto_batch_size(x.shape[0], linear=not self._hidden_layer_sizes())
+            _auto_batch_size(len(train_idx), linear=not self._hidden_layer_sizes())
             if self.batch_size == "auto"
             else self.batch_size,
-            x.shape[0],
+            len(train_idx),
         )
         if not incremental:
             self._state.lr_reductions = 0
@@ -569,7 +571,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         converged = train(
             self.module_,
             self._state,
-            (x, offset),
+            (x, offset, train_rows, standardise),
             validation,
             max_iter=1 if incremental else self.max_iter,
             batch_size=batch_size,
@@ -585,7 +587,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.module_.to("cpu")
         optimizer_to(self._state.optimizer, "cpu")
         self._latent_mixture = (
-            self._fit_latent_mixture(x, *([] if validation is None else [x_val]))
+            self._fit_latent_mixture(x, standardise)
             if self.sampler == "aggregate_posterior"
             else None
         )
@@ -595,25 +597,22 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             warn_not_converged(self.max_iter)
         return self
 
-    def _fit_latent_mixture(self, *xs):
-        """The mixture over draws from q(z|x) of the encoded rows ``xs``.
+    def _fit_latent_mixture(self, x, standardise):
+        """The mixture over draws from q(z|x) of the training rows ``x``.
 
         Only a random subset of at most ``MAX_DRAWS`` rows is encoded, so the
         memory this takes does not grow with the data.
         """
         rng = np.random.RandomState(self._fit_rng.randint(_MAX_SEED))
-        sizes = [x.shape[0] for x in xs]
-        total = sum(sizes)
-        chosen = np.sort(rng.choice(total, min(total, MAX_DRAWS), replace=False))
-        codes, start = [], 0
-        for x, size in zip(xs, sizes, strict=True):
-            mine = chosen[(chosen >= start) & (chosen < start + size)] - start
-            rows = x[torch.as_tensor(mine, device=x.device)]
-            codes.append(
-                self._infer(lambda t: torch.cat(self.module_.encode(t), 1), rows)
-            )
-            start += size
-        codes = np.concatenate(codes).astype(np.float64)
+        total = x.shape[0]
+        # Generator.choice draws without a permutation of all rows
+        pick = np.random.default_rng(rng.randint(_MAX_SEED))
+        chosen = np.sort(pick.choice(total, min(total, MAX_DRAWS), replace=False))
+        rows = x[torch.as_tensor(chosen, device=x.device)]
+        if standardise is not None:
+            rows = (rows - standardise[0]) / standardise[1]
+        codes = self._infer(lambda t: torch.cat(self.module_.encode(t), 1), rows)
+        codes = codes.astype(np.float64)
         q = self.n_components
         seed = rng.randint(_MAX_SEED)
         return LatentMixture.fit(codes[:, :q], codes[:, q:], seed, n_samples=total)
@@ -641,6 +640,30 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             self.best_loss_ = min(state.loss_curve, default=None)
 
     # ---------------------------------------------------------------- inference
+
+    def _training_tensors(self, X, device):
+        """``(x, offset, standardise)``: all rows of ``X`` for training.
+
+        An array under the Gaussian likelihood is not encoded whole: ``x`` holds
+        its values (sharing memory with ``X`` where the dtype allows),
+        ``standardise`` the ``(shift, scale)`` that each batch is standardised
+        with, and ``offset`` a broadcast view of the constant log-Jacobian, so
+        that training needs no second copy of the data. Other data are encoded
+        whole, and ``standardise`` is None.
+        """
+        codec = self._codec
+        if not (isinstance(codec, NumericCodec) and codec.likelihood == "gaussian"):
+            return (*self._to_tensors(X, device), None)
+        values = np.asarray(X, dtype=self._np_dtype)
+        if not values.flags.writeable:  # torch shares only writeable arrays
+            values = values.copy()
+        x = torch.as_tensor(values, device=device)
+        standardise = tuple(
+            torch.as_tensor(a, dtype=x.dtype, device=device)
+            for a in (codec.mean_, codec.scale_)
+        )
+        offset = torch.tensor(codec.log_jacobian_, dtype=x.dtype, device=device)
+        return x, offset.expand(x.shape[0]), standardise
 
     def _to_tensors(self, X, device="cpu"):
         """Encoded rows and their log-Jacobians as tensors on ``device``."""
@@ -671,7 +694,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """Validated input: a float array, or a DataFrame for the tabular path."""
         tabular = isinstance(X, pd.DataFrame) if reset else self._tabular()
         if not tabular:
-            return validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+            # the finiteness check sums X first; huge values overflow in that sum
+            # and numpy warns before the check raises its clear error
+            with np.errstate(over="ignore", invalid="ignore"):
+                return validate_data(
+                    self, X, dtype=[np.float64, np.float32], reset=reset
+                )
         if not isinstance(X, pd.DataFrame):
             array = check_array(X, dtype=None, ensure_all_finite=False)
             validate_data(self, array, skip_check_array=True, reset=False)
