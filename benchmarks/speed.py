@@ -4,7 +4,7 @@ Three measurements, each printed as a table with target verdicts:
 
 1. **Equal architecture on UCI Adult.** ``VAETransformer(n_components=128,
    hidden_layer_sizes=(128, 128), batch_size=500, max_iter=E,
-   early_stopping=False)`` against ``TVAE(embedding_dim=128,
+   early_stopping=False, autoregressive=False)`` against ``TVAE(embedding_dim=128,
    compress_dims=(128, 128), decompress_dims=(128, 128), batch_size=500,
    epochs=E)`` told which columns are discrete, both on all 32,561 rows with
    the same torch thread count. skvae's per-epoch time is the private
@@ -21,9 +21,13 @@ Three measurements, each printed as a table with target verdicts:
    epoch, the sum of epochs ("training"), the rest of ``fit`` (column
    encoding, model set-up), the wall time of the whole ``fit``, the ratios
    TVAE / skvae, and the number of subnormal decoder weights left at the end.
-   skvae runs twice: with its defaults (on a CPU with AVX512-BF16 or AMX that
-   means bfloat16 mixed precision for the networks) and as "skvae fp32" with
-   ``mixed_precision=False``. Target: skvae >= 5x faster per epoch (aim 10x).
+   skvae runs three times: with its default precision (on a CPU with
+   AVX512-BF16 or AMX that means bfloat16 mixed precision for the networks),
+   as "skvae fp32" with ``mixed_precision=False``, and as "skvae AR" with the
+   autoregressive network that DataFrames get by default (a masked linear map
+   and a masked hidden layer of 128 on top of the decoder: more than TVAE's
+   architecture, so it is shown, not judged). Target: skvae >= 5x faster per
+   epoch (aim 10x).
 2. **Flat epoch times.** The mean of epochs 6-15 against the mean of the last
    10 epochs (291-300 with the default ``--epochs 300``), wall and CPU, for
    both models, and the mean epoch time in ten equal blocks of the run.
@@ -117,6 +121,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--rows", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--full-precision", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--autoregressive", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.epochs is None:
         args.epochs = 30 if args.quick else 300
@@ -231,6 +236,7 @@ def worker_skvae(args):
         n_iter_no_change=args.epochs + 1,  # never stop before max_iter
         device="cpu",
         mixed_precision=False if args.full_precision else "auto",
+        autoregressive=args.autoregressive,
         random_state=SEED,
     )
     with _EpochClock(_training, args.epochs) as clock:
@@ -380,7 +386,7 @@ def worker_scaling(args):
 # ---------------------------------------------------------------- the driver
 
 
-def run_worker(args, kind, rows=None, full_precision=False):
+def run_worker(args, kind, rows=None, full_precision=False, autoregressive=False):
     """Run one worker in a fresh interpreter; return its parsed result."""
     cmd = [
         sys.executable,
@@ -398,6 +404,8 @@ def run_worker(args, kind, rows=None, full_precision=False):
         cmd += ["--rows", str(rows)]
     if full_precision:
         cmd += ["--full-precision"]
+    if autoregressive:
+        cmd += ["--autoregressive"]
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[var] = str(args.threads)
@@ -461,10 +469,13 @@ def section_adult(args, checks):
     results = {
         "skvae": run_worker(args, "skvae"),
         "skvae fp32": run_worker(args, "skvae", full_precision=True),
+        "skvae AR": run_worker(args, "skvae", autoregressive=True),
     }
     print(
         "skvae trains in bfloat16 mixed precision (its default on this CPU): "
-        f"{results['skvae']['bfloat16']}; 'skvae fp32' is mixed_precision=False"
+        f"{results['skvae']['bfloat16']}; 'skvae fp32' is mixed_precision=False;\n"
+        "both without the autoregressive network, which TVAE does not have. "
+        "'skvae AR' adds it\n(the DataFrame default, autoregressive='auto')."
     )
     if not args.skip_tvae:
         results["TVAE"] = run_worker(args, "tvae")
@@ -506,8 +517,9 @@ def section_adult(args, checks):
         cpu = stats["TVAE"]["median_cpu"] / stats["skvae"]["median_cpu"]
         total = stats["TVAE"]["fit"] / stats["skvae"]["fit"]
         aim = "met" if speedup >= SPEEDUP_AIM else "not met"
-        fp32 = stats["TVAE"]["median"] / stats["skvae fp32"]["median"]
-        print(f"      median epoch, skvae fp32: {fp32:.1f}x faster than TVAE")
+        for name in ("skvae fp32", "skvae AR"):
+            ratio = stats["TVAE"]["median"] / stats[name]["median"]
+            print(f"      median epoch, {name}: {ratio:.1f}x faster than TVAE")
         print(
             f"{verdict(speedup >= SPEEDUP_TARGET)}  median epoch: skvae "
             f"{speedup:.1f}x faster than TVAE (target >= {SPEEDUP_TARGET:g}x, "

@@ -325,22 +325,36 @@ class _RowLikelihood(nn.Module):
             discrete[ds] = True
         return discrete
 
+    def autoregressive_degrees(self):
+        """Orders of the encoded inputs and decoder outputs in the factorisation.
+
+        The ``K`` discrete columns take orders 1 to ``K``, in encoded order, for
+        their inputs and their outputs alike; every other input and output takes
+        ``K + 1``. An output may depend on an input only if the input's order is
+        lower (MADE's rule, Germain et al. 2015), so ``p(x | z)`` factorises
+        exactly as ``prod_j p(x_j | z, x_<j)`` over the discrete columns, times
+        the continuous heads given all of them.
+
+        Returns
+        -------
+        inputs : Tensor of shape (n_features,)
+        outputs : Tensor of shape (n_params,)
+        """
+        columns = self.discrete_columns()
+        inputs = torch.full((self.n_features,), len(columns) + 1)
+        outputs = torch.full((self.n_params,), len(columns) + 1)
+        for order, (_, ds, ps) in enumerate(columns, start=1):
+            inputs[ds] = order
+            outputs[ps] = order
+        return inputs, outputs
+
     def autoregressive_mask(self):
         """Which encoded inputs each decoder output reads: ``(n_params, n_features)``.
 
-        The outputs of a discrete column read the discrete columns before it;
-        the outputs of every other head read all discrete columns. Nothing reads
-        a continuous column. ``p(x | z)`` then factorises exactly as
-        ``prod_j p(x_j | z, x_<j)`` over the discrete columns, times the
-        continuous heads given all of them.
+        See :meth:`autoregressive_degrees`; nothing reads a continuous column.
         """
-        mask = torch.zeros(self.n_params, self.n_features)
-        columns = self.discrete_columns()
-        mask[:, self.discrete_features(columns)] = 1.0
-        for i, (_, _, ps) in enumerate(columns):
-            for _, unread, _ in columns[i:]:  # itself and the columns after it
-                mask[ps, unread] = 0.0
-        return mask
+        inputs, outputs = self.autoregressive_degrees()
+        return (inputs[None, :] < outputs[:, None]).float()
 
     def mean(self, params):
         return torch.cat([h.mean(params[..., ps]) for h, _, ps in self._parts()], -1)

@@ -36,19 +36,69 @@ def _mlp(sizes, activation, dtype):
     return nn.Sequential(*layers)
 
 
-class _MaskedLinear(nn.Module):
-    """``x @ (weight * mask).T`` without bias; ``mask`` is ``(n_out, n_in)``."""
+class _Autoregressive(nn.Module):
+    """Masked network from encoded rows to decoder outputs (MADE).
 
-    def __init__(self, mask, dtype):
+    Every input and output carries an order (see
+    :meth:`_RowLikelihood.autoregressive_degrees`); an output depends on an
+    input only if the input's order is lower. The network is a masked linear
+    map plus, when ``n_hidden > 0``, one masked hidden layer that also reads
+    the latent code, so a column's parameters can depend on interactions of
+    the columns before it and ``z`` (Germain et al. 2015, "MADE: Masked
+    Autoencoder for Distribution Estimation", with direct connections). Both
+    output maps start at zero: an untrained network adds nothing.
+
+    Parameters
+    ----------
+    inputs, outputs : Tensor of int
+        Orders of the encoded inputs and of the decoder outputs.
+    n_columns : int
+        Number of discrete columns, whose orders are 1 to ``n_columns``.
+    n_components : int
+        Latent dimension.
+    n_hidden : int
+        Width of the masked hidden layer; 0 leaves only the linear map.
+    activation : str
+        Key of :data:`ACTIVATIONS`.
+    dtype : torch.dtype
+        Parameter dtype.
+    """
+
+    def __init__(
+        self, inputs, outputs, n_columns, n_components, n_hidden, activation, dtype
+    ):
         super().__init__()
-        self.register_buffer("mask", mask.to(dtype))
-        self.weight = nn.Parameter(torch.zeros(mask.shape, dtype=dtype))
+        self.register_buffer("mask", (inputs[None, :] < outputs[:, None]).to(dtype))
+        self.weight = nn.Parameter(torch.zeros(self.mask.shape, dtype=dtype))
+        self.n_hidden = n_hidden
+        if n_hidden:
+            hidden = torch.arange(n_hidden) % n_columns + 1
+            self.register_buffer(
+                "mask_in", (inputs[None, :] <= hidden[:, None]).to(dtype)
+            )
+            self.register_buffer(
+                "mask_out", (hidden[None, :] < outputs[:, None]).to(dtype)
+            )
+            self.hidden = nn.Linear(len(inputs), n_hidden, dtype=dtype)
+            self.latent = nn.Linear(n_components, n_hidden, bias=False, dtype=dtype)
+            self.activation = ACTIVATIONS[activation]()
+            self.out_weight = nn.Parameter(
+                torch.zeros(self.mask_out.shape, dtype=dtype)
+            )
 
-    def masked_weight(self):
-        return self.weight * self.mask
+    def zero_outputs(self):
+        nn.init.zeros_(self.weight)
+        if self.n_hidden:
+            nn.init.zeros_(self.out_weight)
 
-    def forward(self, x):
-        return x @ self.masked_weight().T
+    def forward(self, x, z):
+        """Output contributions for encoded rows ``x`` and codes ``z`` (broadcast)."""
+        out = x @ (self.weight * self.mask).T
+        if self.n_hidden:
+            inner = F.linear(x, self.hidden.weight * self.mask_in, self.hidden.bias)
+            inner = self.activation(inner + self.latent(z))
+            out = out + inner @ (self.out_weight * self.mask_out).T
+        return out
 
 
 class _VAE(nn.Module):
@@ -70,12 +120,13 @@ class _VAE(nn.Module):
     dtype : torch.dtype
         Parameter dtype.
     autoregressive : bool, default=False
-        Add to the decoder output a masked linear map of the row's discrete
-        (Bernoulli and categorical) columns, so that each discrete column is
-        modelled given ``z`` and the discrete columns before it, and every other
-        column given ``z`` and all discrete columns (see
-        :meth:`_RowLikelihood.autoregressive_mask`). Without discrete columns it
-        changes nothing.
+        Add to the decoder output an :class:`_Autoregressive` network of the
+        row's discrete (Bernoulli and categorical) columns and ``z``, with a
+        hidden layer as wide as the decoder's first, so that each discrete
+        column is modelled given ``z`` and the discrete columns before it, and
+        every other column given ``z`` and all discrete columns (see
+        :meth:`_RowLikelihood.autoregressive_degrees`). Without discrete columns
+        it changes nothing.
     """
 
     def __init__(
@@ -99,7 +150,14 @@ class _VAE(nn.Module):
         columns = likelihood.discrete_columns() if autoregressive else []
         self.autoregressive = None
         if len(columns) > 0:
-            self.autoregressive = _MaskedLinear(likelihood.autoregressive_mask(), dtype)
+            self.autoregressive = _Autoregressive(
+                *likelihood.autoregressive_degrees(),
+                len(columns),
+                n_components,
+                hidden[-1] if hidden else 0,
+                activation,
+                dtype,
+            )
         self.discrete_heads = nn.ModuleList([head for head, _, _ in columns])
         self.discrete_slices = [(ds, ps) for _, ds, ps in columns]
         self.register_buffer(
@@ -115,10 +173,11 @@ class _VAE(nn.Module):
                 nn.init.kaiming_uniform_(
                     layer.weight, a=math.sqrt(5), generator=generator
                 )
-                bound = 1.0 / math.sqrt(layer.in_features)
-                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+                if layer.bias is not None:
+                    bound = 1.0 / math.sqrt(layer.in_features)
+                    nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
         if self.autoregressive is not None:
-            nn.init.zeros_(self.autoregressive.weight)
+            self.autoregressive.zero_outputs()
         self.likelihood.reset_parameters(generator)
 
     def encode(self, x):
@@ -135,7 +194,7 @@ class _VAE(nn.Module):
         """
         params = self._network(self.decoder, z)
         if self.autoregressive is not None and x is not None:
-            params = params + self._network(self.autoregressive, x)
+            params = params + self._network(self.autoregressive, x, z)
         return params
 
     @torch.no_grad()
@@ -159,24 +218,23 @@ class _VAE(nn.Module):
         x = torch.zeros(
             (z.shape[0], self.likelihood.n_features), dtype=base.dtype, device=z.device
         )
-        weight = self.autoregressive.masked_weight()
         columns = zip(self.discrete_heads, self.discrete_slices, strict=True)
         for head, (ds, ps) in columns:
-            params = base[:, ps] + x @ weight[ps].T
+            params = base[:, ps] + self.autoregressive(x, z)[:, ps]
             x[:, ds] = choose(head, params, "mode" if pick == "mean" else pick)
-        rest = choose(self.likelihood, base + self.autoregressive(x), pick)
+        rest = choose(self.likelihood, base + self.autoregressive(x, z), pick)
         return torch.where(self.discrete, x, rest)
 
-    def _network(self, net, inputs):
+    def _network(self, net, inputs, *more):
         """``net(inputs)``, under autocast to ``compute_dtype`` when one is set.
 
         The output comes back in the input dtype, so the likelihood and KL
         arithmetic never runs in reduced precision.
         """
         if self.compute_dtype is None:
-            return net(inputs)
+            return net(inputs, *more)
         with torch.autocast(inputs.device.type, dtype=self.compute_dtype):
-            out = net(inputs)
+            out = net(inputs, *more)
         return out.to(inputs.dtype)
 
     def _reconstruction(self, x, loc, scale, eps):

@@ -29,12 +29,17 @@ def discrete_df():
 
 
 def _fitted_with_random_links(df, scale=1.0):
-    """A fitted model whose autoregressive weights are random, not the zero start."""
+    """A fitted model whose autoregressive weights are random, not the zero start.
+
+    Both paths are randomised: the direct masked map and the masked hidden layer.
+    """
     vae = VAETransformer(**TWO_EPOCHS).fit(df)
-    weight = vae.module_.autoregressive.weight
+    network = vae.module_.autoregressive
+    assert network.n_hidden > 0
+    generator = torch.Generator().manual_seed(1)
     with torch.no_grad():
-        noise = torch.randn(weight.shape, generator=torch.Generator().manual_seed(1))
-        weight.copy_(scale * noise)
+        for weight in network.parameters():
+            weight.copy_(scale * torch.randn(weight.shape, generator=generator))
     return vae
 
 
@@ -62,11 +67,17 @@ def test_discrete_likelihood_sums_to_one_over_all_rows(discrete_df):
         z = torch.randn(1, vae.n_components, generator=generator)
         total = torch.logsumexp(_log_probs(module, x, z), 0)
         assert abs(float(total)) < 1e-5
-    # the check has teeth: letting each column read every column breaks it
-    with torch.no_grad():
-        module.autoregressive.mask.fill_(1.0)
-    total = torch.logsumexp(_log_probs(module, x, z), 0)
-    assert abs(float(total)) > 1e-2
+    # the check has teeth: letting each column read every column, through
+    # either path, breaks it
+    network = module.autoregressive
+    for name in ("mask", "mask_in", "mask_out"):
+        kept = getattr(network, name).clone()
+        with torch.no_grad():
+            getattr(network, name).fill_(1.0)
+        total = torch.logsumexp(_log_probs(module, x, z), 0)
+        assert abs(float(total)) > 1e-2, name
+        with torch.no_grad():
+            getattr(network, name).copy_(kept)
 
 
 def test_sampled_rows_follow_the_model_likelihood(discrete_df):
