@@ -55,7 +55,7 @@ class _Gaussian(nn.Module):
         """Split decoder output into ``(loc, scale)``, each ``(..., n_features)``."""
         loc = params[..., : self.n_locs]
         if self.variance == "heteroscedastic":
-            raw = params[..., self.n_locs :]
+            raw = params[..., self.n_locs :].contiguous()  # softplus is slow on views
         else:
             raw = self.raw_scale
         return loc, self.min_scale + F.softplus(raw)
@@ -202,7 +202,7 @@ class _Categorical(nn.Module):
             peak = peak.scatter_reduce(
                 -1, self.column.expand(logits.shape), logits, "amax"
             )
-        shifted = torch.exp(logits - peak[..., self.column])
+        shifted = torch.exp(logits - peak.index_select(-1, self.column))
         return torch.log(shifted @ self.membership.to(logits.dtype)) + peak
 
     def reset_parameters(self, generator=None):

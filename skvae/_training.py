@@ -166,14 +166,14 @@ def _batches(module, data, state, batch_size, kl_weight, generator):
     q = module.n_components
     for index in iter_batches(n, batch_size, generator):
         if rows is not None:
-            index = rows[index]
-        xb = x[index]
+            index = rows.index_select(0, index)
+        xb = x.index_select(0, index)  # a row copy, not advanced indexing
         if standardise is not None:
             xb = (xb - standardise[0]) / standardise[1]
         eps = torch.randn(
             (xb.shape[0], 1, q), generator=generator, dtype=x.dtype, device=x.device
         )
-        loss_rows = -(module.elbo(xb, eps, kl_weight) + offset[index])
+        loss_rows = -(module.elbo(xb, eps, kl_weight) + offset.index_select(0, index))
         loss = loss_rows.mean()
         state.optimizer.zero_grad(set_to_none=True)
         loss.backward()
