@@ -87,7 +87,10 @@ def parse_args(argv=None):
         help="also fit skvae with K seeds and draw K samples from each: "
         "TSTR macro-F1 mean, min and max",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.spread < 0:
+        parser.error(f"--spread must be >= 0, got {args.spread}")
+    return args
 
 
 # ---------------------------------------------------------------- column types

@@ -70,17 +70,26 @@ class _Autoregressive(nn.Module):
         super().__init__()
         self.register_buffer("mask", (inputs[None, :] < outputs[:, None]).to(dtype))
         self.weight = nn.Parameter(torch.zeros(self.mask.shape, dtype=dtype))
-        self.n_hidden = n_hidden
-        if n_hidden:
-            hidden = torch.arange(n_hidden) % n_columns + 1
+        # hidden orders worth having: a unit of order m feeds only outputs of a
+        # higher order, and the top order K + 1 exists only with other heads
+        n_orders = n_columns if int(outputs.max()) > n_columns else n_columns - 1
+        self.n_hidden = n_hidden if n_orders > 0 else 0
+        if self.n_hidden:
+            units = torch.arange(self.n_hidden)
+            if self.n_hidden >= n_orders:
+                hidden = units % n_orders + 1
+            else:  # fewer units than orders: spread them over the orders
+                hidden = units * n_orders // self.n_hidden + 1
             self.register_buffer(
                 "mask_in", (inputs[None, :] <= hidden[:, None]).to(dtype)
             )
             self.register_buffer(
                 "mask_out", (hidden[None, :] < outputs[:, None]).to(dtype)
             )
-            self.hidden = nn.Linear(len(inputs), n_hidden, dtype=dtype)
-            self.latent = nn.Linear(n_components, n_hidden, bias=False, dtype=dtype)
+            self.hidden = nn.Linear(len(inputs), self.n_hidden, dtype=dtype)
+            self.latent = nn.Linear(
+                n_components, self.n_hidden, bias=False, dtype=dtype
+            )
             self.activation = ACTIVATIONS[activation]()
             self.out_weight = nn.Parameter(
                 torch.zeros(self.mask_out.shape, dtype=dtype)
@@ -93,11 +102,33 @@ class _Autoregressive(nn.Module):
 
     def forward(self, x, z):
         """Output contributions for encoded rows ``x`` and codes ``z`` (broadcast)."""
-        out = x @ (self.weight * self.mask).T
+        everything = slice(None)
+        inner = self.add_inputs(self.start(z), x, everything)
+        return self.outputs(x, inner, everything)
+
+    def start(self, z):
+        """The hidden layer's pre-activation before any input is read (or None)."""
+        if not self.n_hidden:
+            return None
+        return self.hidden.bias + self.latent(z)
+
+    def add_inputs(self, inner, x, columns):
+        """``inner`` plus the contribution of the encoded inputs ``columns`` of ``x``.
+
+        Sampling fills the discrete columns one at a time and adds each as it is
+        drawn, instead of recomputing the hidden layer from all inputs.
+        """
+        if not self.n_hidden:
+            return None
+        weight = self.hidden.weight[:, columns] * self.mask_in[:, columns]
+        return inner + x[..., columns] @ weight.T
+
+    def outputs(self, x, inner, rows):
+        """Contributions to the decoder outputs ``rows`` (a slice)."""
+        out = x @ (self.weight[rows] * self.mask[rows]).T
         if self.n_hidden:
-            inner = F.linear(x, self.hidden.weight * self.mask_in, self.hidden.bias)
-            inner = self.activation(inner + self.latent(z))
-            out = out + inner @ (self.out_weight * self.mask_out).T
+            weight = self.out_weight[rows] * self.mask_out[rows]
+            out = out + self.activation(inner) @ weight.T
         return out
 
 
@@ -219,11 +250,14 @@ class _VAE(nn.Module):
         x = torch.zeros(
             (z.shape[0], self.likelihood.n_features), dtype=base.dtype, device=z.device
         )
+        network = self.autoregressive
+        inner = network.start(z)
         columns = zip(self.discrete_heads, self.discrete_slices, strict=True)
         for head, (ds, ps) in columns:
-            params = base[:, ps] + self.autoregressive(x, z)[:, ps]
+            params = base[:, ps] + network.outputs(x, inner, ps)
             x[:, ds] = choose(head, params, "mode" if pick == "mean" else pick)
-        rest = choose(self.likelihood, base + self.autoregressive(x, z), pick)
+            inner = network.add_inputs(inner, x, ds)
+        rest = choose(self.likelihood, base + network(x, z), pick)
         return torch.where(self.discrete, x, rest)
 
     def _network(self, net, inputs, *more):

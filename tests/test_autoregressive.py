@@ -130,3 +130,30 @@ def test_arrays_keep_the_factorised_decoder(small_X):
     vae = VAETransformer(likelihood="bernoulli", autoregressive=True, **TWO_EPOCHS)
     assert vae.fit(binary).module_.autoregressive is not None
     assert vae.sample(5, random_state=0).shape == (5, 5)
+
+
+@pytest.mark.parametrize(
+    "n_columns, continuous, n_hidden",
+    [(5, True, 128), (5, False, 128), (5, True, 2), (300, True, 16), (1, False, 8)],
+)
+def test_every_hidden_unit_reads_an_input_and_feeds_an_output(
+    n_columns, continuous, n_hidden
+):
+    from skvae._model import _Autoregressive
+
+    orders = torch.arange(1, n_columns + 1).repeat_interleave(2)
+    if continuous:
+        orders = torch.cat([orders, torch.full((3,), n_columns + 1)])
+    network = _Autoregressive(
+        orders, orders, n_columns, 4, n_hidden, "relu", torch.float32
+    )
+    if n_columns == 1 and not continuous:
+        # the one column can read nothing: a hidden layer would be dead weight
+        assert network.n_hidden == 0
+        return
+    assert network.n_hidden == n_hidden
+    assert bool((network.mask_in.sum(1) > 0).all())
+    assert bool((network.mask_out.sum(0) > 0).all())
+    # with fewer units than orders the units still reach the last columns
+    deepest = int(network.mask_in.sum(1).max())
+    assert deepest >= 2 * (n_columns - 1) - 2 * (n_columns // n_hidden)
