@@ -102,9 +102,11 @@ class _Autoregressive(nn.Module):
 
     def forward(self, x, z):
         """Output contributions for encoded rows ``x`` and codes ``z`` (broadcast)."""
-        everything = slice(None)
-        inner = self.add_inputs(self.start(z), x, everything)
-        return self.outputs(x, inner, everything)
+        inner = None
+        if self.n_hidden:  # start() then add_inputs() of every input, fused
+            inner = F.linear(x, self.hidden.weight * self.mask_in, self.hidden.bias)
+            inner = inner + self.latent(z)
+        return self.outputs(x, inner, slice(None))
 
     def start(self, z):
         """The hidden layer's pre-activation before any input is read (or None)."""
