@@ -287,19 +287,12 @@ def tstr_spread(train, test, levels, k):
     """TSTR macro-F1 of skvae fitted with seeds ``0..k-1``, ``k`` samples each."""
     from skvae import VAETransformer
 
-    scores = np.array(
-        [
-            [
-                tstr(model.sample(len(train), random_state=s), test, levels)[
-                    "TSTR macro-F1"
-                ]
-                for s in range(k)
-            ]
-            for model in (
-                VAETransformer(random_state=seed).fit(train) for seed in range(k)
-            )
-        ]
-    )
+    scores = np.empty((k, k))
+    for seed in range(k):
+        model = VAETransformer(random_state=seed).fit(train)
+        for s in range(k):
+            synthetic = model.sample(len(train), random_state=s)
+            scores[seed, s] = tstr(synthetic, test, levels)["TSTR macro-F1"]
     for seed, row in enumerate(scores):
         print(f"  random_state={seed}: " + "  ".join(f"{v:.4f}" for v in row))
     print(

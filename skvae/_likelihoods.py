@@ -325,7 +325,7 @@ class _RowLikelihood(nn.Module):
             discrete[ds] = True
         return discrete
 
-    def autoregressive_degrees(self):
+    def autoregressive_degrees(self, columns=None):
         """Orders of the encoded inputs and decoder outputs in the factorisation.
 
         The ``K`` discrete columns take orders 1 to ``K``, in encoded order, for
@@ -335,26 +335,23 @@ class _RowLikelihood(nn.Module):
         exactly as ``prod_j p(x_j | z, x_<j)`` over the discrete columns, times
         the continuous heads given all of them.
 
+        Parameters
+        ----------
+        columns : list, optional
+            :meth:`discrete_columns`, if already at hand.
+
         Returns
         -------
         inputs : Tensor of shape (n_features,)
         outputs : Tensor of shape (n_params,)
         """
-        columns = self.discrete_columns()
+        columns = self.discrete_columns() if columns is None else columns
         inputs = torch.full((self.n_features,), len(columns) + 1)
         outputs = torch.full((self.n_params,), len(columns) + 1)
         for order, (_, ds, ps) in enumerate(columns, start=1):
             inputs[ds] = order
             outputs[ps] = order
         return inputs, outputs
-
-    def autoregressive_mask(self):
-        """Which encoded inputs each decoder output reads: ``(n_params, n_features)``.
-
-        See :meth:`autoregressive_degrees`; nothing reads a continuous column.
-        """
-        inputs, outputs = self.autoregressive_degrees()
-        return (inputs[None, :] < outputs[:, None]).float()
 
     def mean(self, params):
         return torch.cat([h.mean(params[..., ps]) for h, _, ps in self._parts()], -1)

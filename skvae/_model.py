@@ -184,7 +184,7 @@ class _VAE(nn.Module):
         self.autoregressive = None
         if len(columns) > 0:
             self.autoregressive = _Autoregressive(
-                *likelihood.autoregressive_degrees(),
+                *likelihood.autoregressive_degrees(columns),
                 len(columns),
                 n_components,
                 hidden[-1] if hidden else 0,

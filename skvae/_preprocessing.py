@@ -8,7 +8,7 @@ _ROW_MULTIPLIERS = np.random.default_rng(20261124).integers(
 
 
 _MAX_STANDARDISED = 1e15
-_KEY_CHUNK = 2**14  # rows per chunk where a full-size temporary would be needed
+_CHUNK_ROWS = 2**14  # rows per chunk where a full-size temporary would be needed
 
 
 def _mix64(h):
@@ -25,8 +25,8 @@ def row_keys(X):
     the row alone. Rows are hashed in chunks, so the temporaries stay small.
     """
     keys = np.empty(X.shape[0], dtype=np.int64)
-    for first in range(0, X.shape[0], _KEY_CHUNK):
-        rows = slice(first, first + _KEY_CHUNK)
+    for first in range(0, X.shape[0], _CHUNK_ROWS):
+        rows = slice(first, first + _CHUNK_ROWS)
         keys[rows] = _row_keys(X[rows])
     return keys
 
@@ -48,12 +48,12 @@ def _mean_std(X):
     ``X.std`` would hold a full-size temporary of deviations.
     """
     total = np.zeros(X.shape[1])
-    for first in range(0, X.shape[0], _KEY_CHUNK):
-        total += X[first : first + _KEY_CHUNK].sum(axis=0, dtype=np.float64)
+    for first in range(0, X.shape[0], _CHUNK_ROWS):
+        total += X[first : first + _CHUNK_ROWS].sum(axis=0, dtype=np.float64)
     mean = total / X.shape[0]
     squares = np.zeros(X.shape[1])
-    for first in range(0, X.shape[0], _KEY_CHUNK):
-        deviation = X[first : first + _KEY_CHUNK] - mean
+    for first in range(0, X.shape[0], _CHUNK_ROWS):
+        deviation = X[first : first + _CHUNK_ROWS] - mean
         squares += np.einsum("ij,ij->j", deviation, deviation)
     return mean, np.sqrt(squares / X.shape[0])
 

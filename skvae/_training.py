@@ -78,6 +78,14 @@ def iter_batches(n, batch_size, generator):
     return torch.split(order, batch_size)
 
 
+def gather_rows(x, index, standardise=None):
+    """Rows ``index`` of ``x``, standardised by ``(shift, scale)`` when given."""
+    rows = x.index_select(0, index)  # a row copy, not advanced indexing
+    if standardise is None:
+        return rows
+    return (rows - standardise[0]) / standardise[1]
+
+
 def map_batches(fn, *tensors, batch_size=_INFERENCE_ROWS):
     """Apply ``fn`` to aligned row batches of ``tensors``; concatenate the outputs."""
     n = tensors[0].shape[0]
@@ -167,9 +175,7 @@ def _batches(module, data, state, batch_size, kl_weight, generator):
     for index in iter_batches(n, batch_size, generator):
         if rows is not None:
             index = rows.index_select(0, index)
-        xb = x.index_select(0, index)  # a row copy, not advanced indexing
-        if standardise is not None:
-            xb = (xb - standardise[0]) / standardise[1]
+        xb = gather_rows(x, index, standardise)
         eps = torch.randn(
             (xb.shape[0], 1, q), generator=generator, dtype=x.dtype, device=x.device
         )

@@ -24,6 +24,7 @@ from ._preprocessing import NumericCodec, row_keys
 from ._tabular import TabularCodec
 from ._training import (
     TrainState,
+    gather_rows,
     make_generator,
     make_optimizer,
     map_batches,
@@ -609,9 +610,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         # Generator.choice draws without a permutation of all rows
         pick = np.random.default_rng(rng.randint(_MAX_SEED))
         chosen = np.sort(pick.choice(total, min(total, MAX_DRAWS), replace=False))
-        rows = x[torch.as_tensor(chosen, device=x.device)]
-        if standardise is not None:
-            rows = (rows - standardise[0]) / standardise[1]
+        rows = gather_rows(x, torch.as_tensor(chosen, device=x.device), standardise)
         codes = self._infer(lambda t: torch.cat(self.module_.encode(t), 1), rows)
         codes = codes.astype(np.float64)
         q = self.n_components
