@@ -1,6 +1,6 @@
-"""Training speed: skvae against CTGAN's TVAE, epoch-time drift, and scaling.
+"""Training speed: skvae against TVAE, epoch-time drift, step breakdown, scaling.
 
-Three measurements, each printed as a table with target verdicts:
+Four measurements, each printed as a table, with verdicts where there is a target:
 
 1. **Equal architecture on UCI Adult.** ``VAETransformer(n_components=128,
    hidden_layer_sizes=(128, 128), batch_size=500, max_iter=E,
@@ -34,7 +34,19 @@ Three measurements, each printed as a table with target verdicts:
    Target for skvae: the late wall-time mean within 20 % of the early one.
    Weights that decay into subnormal floats can make CPU arithmetic slow
    (skvae flushes them to zero while training); how much depends on the CPU.
-3. **Scaling in rows.** A 20-column float32 array drawn from a rank-4 Gaussian
+3. **Where the step time goes.** One batch of Adult at the architecture of
+   section 1, timed part by part (the fastest of 5 blocks of 50 calls each):
+   the whole training step; the encoder and decoder networks' forward and
+   backward passes; their matrix products alone, in the compute dtype without
+   autograd (forward, weight gradient, and input gradient except for the
+   first layer); the column likelihoods' forward and backward passes; the
+   reparameterisation noise; and Adam's step. With TVAE's median epoch from
+   section 1 divided by its batches per epoch, it prints two upper bounds on
+   the per-epoch ratio: if everything but the networks cost nothing, and if
+   everything but their matrix products, the noise and Adam cost nothing.
+   No target: it shows how far the 5x target of section 1 can be reached on
+   this machine.
+4. **Scaling in rows.** A 20-column float32 array drawn from a rank-4 Gaussian
    plus isotropic noise at 10^4, 10^5 and 10^6 rows; skvae with its default
    architecture, ``n_components=4``, ``batch_size="auto"``, 3 epochs and
    ``early_stopping=False``. Each size runs in a fresh subprocess that builds
@@ -60,7 +72,7 @@ relative to the repository)::
     OMP_NUM_THREADS=1 python benchmarks/speed.py --quick       # 30 epochs, <= 10^5
     OMP_NUM_THREADS=1 python benchmarks/speed.py --skip-tvae   # skvae alone
 
-The full run takes about 6 minutes on one core of an AMD EPYC (AVX-512), most
+The full run takes about 8 minutes on one core of an AMD EPYC (AVX-512), most
 of it TVAE. ``--quick`` (about 1 minute) runs 30 epochs, enough for the 6-15
 against last-10 comparison though drift shows up mainly late, and sizes up to
 10^5 rows. The script exits with status 1 if any target is missed.
@@ -117,7 +129,9 @@ def parse_args(argv=None):
     )
     # internal: run one fit in this process and print its result as JSON
     parser.add_argument(
-        "--worker", choices=["skvae", "tvae", "scaling"], help=argparse.SUPPRESS
+        "--worker",
+        choices=["skvae", "tvae", "scaling", "breakdown"],
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--rows", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--full-precision", action="store_true", help=argparse.SUPPRESS)
@@ -293,6 +307,104 @@ def worker_tvae(args):
             "input_width": int(model.transformer.output_dimensions),
             "decoder_subnormals": _subnormals(model.decoder.seq),
             "torch_threads": torch.get_num_threads(),
+        }
+    )
+
+
+def _per_call(fn, calls=50, blocks=5):
+    """Seconds per call of ``fn``: the fastest of ``blocks`` timed blocks."""
+    for _ in range(10):
+        fn()
+    best = float("inf")
+    for _ in range(blocks):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def worker_breakdown(args):
+    """Seconds per training step of skvae's parts, at the equal architecture."""
+    import torch
+
+    from skvae import VAETransformer, _training
+
+    data, _ = load_adult(args.data)
+    vae = VAETransformer(
+        n_components=WIDTH,
+        hidden_layer_sizes=(WIDTH, WIDTH),
+        batch_size=BATCH,
+        max_iter=1,
+        early_stopping=False,
+        device="cpu",
+        autoregressive=False,
+        random_state=SEED,
+    ).fit(data)
+    module, dtype = vae.module_, vae._compute_dtype("cpu")
+    x, _, standardise = vae._training_tensors(data, "cpu")
+    generator = torch.Generator().manual_seed(SEED)
+    index = torch.randperm(x.shape[0], generator=generator)[:BATCH]
+    rows = _training.gather_rows(x, index, standardise)
+    eps = torch.randn((BATCH, 1, WIDTH), generator=generator)
+    optimizer = _training.make_optimizer(module, 1e-3, 0.0)
+    module.train()
+    module.compute_dtype = dtype
+
+    def step():
+        loss = -module.elbo(rows, eps).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    def networks():
+        loc, scale = module.encode(rows)
+        module.decode(loc + scale * eps[:, 0]).sum().backward()
+
+    with torch.no_grad():
+        params = module.decode(module.encode(rows)[0])
+    params.requires_grad_()
+
+    def likelihood():
+        module.likelihood.log_prob(params[:, None], rows[:, None]).sum().backward()
+
+    # every matrix product of the networks' forward and backward passes
+    layers = [
+        m
+        for net in (module.encoder, module.decoder)
+        for m in net
+        if isinstance(m, torch.nn.Linear)
+    ]
+    mm_dtype = dtype or x.dtype
+    shapes = [
+        (
+            torch.randn(BATCH, m.in_features, dtype=mm_dtype),
+            m.weight.detach().to(mm_dtype),
+            torch.randn(BATCH, m.out_features, dtype=mm_dtype),
+        )
+        for m in layers
+    ]
+
+    def products():
+        for i, (a, w, g) in enumerate(shapes):
+            a @ w.T  # forward
+            g.T @ a  # weight gradient
+            if i:  # the data need no gradient
+                g @ w
+
+    step()  # Adam's state exists from here on
+    _emit(
+        {
+            "step": _per_call(step),
+            "networks": _per_call(networks),
+            "likelihood": _per_call(likelihood),
+            "products": _per_call(products),
+            "noise": _per_call(
+                lambda: torch.randn((BATCH, 1, WIDTH), generator=generator)
+            ),
+            "optimizer": _per_call(optimizer.step),
+            "bfloat16": dtype is not None,
+            "steps_per_epoch": -(-len(data) // BATCH),
         }
     )
 
@@ -577,7 +689,7 @@ def section_drift(args, results, stats, checks):
 
 def section_scaling(args, checks):
     print(
-        f"\n== 3. Scaling: {SCALING_FEATURES} float32 columns (rank "
+        f"\n== 4. Scaling: {SCALING_FEATURES} float32 columns (rank "
         f"{SCALING_RANK} + noise), default architecture, n_components="
         f"{SCALING_RANK}, batch 'auto', {SCALING_EPOCHS} epochs =="
     )
@@ -621,6 +733,37 @@ def section_scaling(args, checks):
         print(f"      (the <= {SCALING_TARGET:g} target needs sizes 10^4 and 10^6)")
 
 
+def section_breakdown(args, stats):
+    result = run_worker(args, "breakdown")
+    precision = "bfloat16 mixed" if result["bfloat16"] else "full"
+    print(
+        "\n== 3. Where skvae's training step goes (section 1's architecture, "
+        f"batch {BATCH}, {precision} precision) =="
+    )
+    parts = [
+        ("whole step (ELBO, backward, Adam)", "step"),
+        ("encoder + decoder networks, forward + backward", "networks"),
+        ("  of which their matrix products alone", "products"),
+        ("column likelihoods, forward + backward", "likelihood"),
+        ("reparameterisation noise", "noise"),
+        ("Adam step", "optimizer"),
+    ]
+    for label, key in parts:
+        print(f"{label:50}{1e3 * result[key]:8.3f} ms")
+    if "TVAE" not in stats:
+        return
+    tvae = stats["TVAE"]["median"] / result["steps_per_epoch"]
+    floor = result["products"] + result["noise"] + result["optimizer"]
+    print(f"{'TVAE step (section 1 median epoch / batches)':50}{1e3 * tvae:8.3f} ms")
+    print(
+        f"TVAE step / skvae step here: {tvae / result['step']:.1f}x. Upper bounds "
+        f"on that ratio:\n  {tvae / result['networks']:.1f}x if everything but "
+        "the two networks cost nothing;\n  "
+        f"{tvae / floor:.1f}x if everything but their matrix products, the noise "
+        "and Adam cost nothing."
+    )
+
+
 def _version(name):
     from importlib.metadata import PackageNotFoundError, version
 
@@ -634,9 +777,13 @@ def main(argv=None):
     args = parse_args(argv)
     if args.worker is not None:
         limiter = _limit_threads(args.threads)  # noqa: F841
-        {"skvae": worker_skvae, "tvae": worker_tvae, "scaling": worker_scaling}[
-            args.worker
-        ](args)
+        workers = {
+            "skvae": worker_skvae,
+            "tvae": worker_tvae,
+            "scaling": worker_scaling,
+            "breakdown": worker_breakdown,
+        }
+        workers[args.worker](args)
         return 0
     started = time.perf_counter()
     print(
@@ -648,6 +795,7 @@ def main(argv=None):
     checks = []
     results, stats = section_adult(args, checks)
     section_drift(args, results, stats, checks)
+    section_breakdown(args, stats)
     section_scaling(args, checks)
     print(f"\nload average at end: {load_line()}")
     print(f"total wall time: {time.perf_counter() - started:.0f} s")
