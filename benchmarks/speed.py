@@ -235,23 +235,33 @@ def _subnormals(module):
     return count, total
 
 
-def worker_skvae(args):
-    import torch
+def equal_architecture(epochs, **params):
+    """skvae at TVAE's architecture, on the CPU, for exactly ``epochs`` epochs."""
+    from skvae import VAETransformer
 
-    from skvae import VAETransformer, _training
-
-    data, _ = load_adult(args.data)
-    vae = VAETransformer(
+    return VAETransformer(
         n_components=WIDTH,
         hidden_layer_sizes=(WIDTH, WIDTH),
         batch_size=BATCH,
-        max_iter=args.epochs,
+        max_iter=epochs,
         early_stopping=False,
-        n_iter_no_change=args.epochs + 1,  # never stop before max_iter
+        n_iter_no_change=epochs + 1,  # never stop before max_iter
         device="cpu",
+        random_state=SEED,
+        **params,
+    )
+
+
+def worker_skvae(args):
+    import torch
+
+    from skvae import _training
+
+    data, _ = load_adult(args.data)
+    vae = equal_architecture(
+        args.epochs,
         mixed_precision=False if args.full_precision else "auto",
         autoregressive=args.autoregressive,
-        random_state=SEED,
     )
     with _EpochClock(_training, args.epochs) as clock:
         start = time.perf_counter()
@@ -328,19 +338,10 @@ def worker_breakdown(args):
     """Seconds per training step of skvae's parts, at the equal architecture."""
     import torch
 
-    from skvae import VAETransformer, _training
+    from skvae import _training
 
     data, _ = load_adult(args.data)
-    vae = VAETransformer(
-        n_components=WIDTH,
-        hidden_layer_sizes=(WIDTH, WIDTH),
-        batch_size=BATCH,
-        max_iter=1,
-        early_stopping=False,
-        device="cpu",
-        autoregressive=False,
-        random_state=SEED,
-    ).fit(data)
+    vae = equal_architecture(1, autoregressive=False).fit(data)
     module, dtype = vae.module_, vae._compute_dtype("cpu")
     x, _, standardise = vae._training_tensors(data, "cpu")
     generator = torch.Generator().manual_seed(SEED)
