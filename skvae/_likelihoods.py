@@ -1,9 +1,13 @@
-"""Decoder likelihoods p(x | z), one class per column kind.
+"""Decoder likelihoods p(x | z), one class per column kind, and the Gaussian maths.
 
-Every head reads its own slice of the decoder output (``params``) and of the encoded
-data (``x``) and returns one log-probability per row, summed over its columns. The
-leading dimensions of ``params`` and ``x`` broadcast, so ``(n, S, p)`` against
-``(n, 1, d)`` scores ``S`` latent draws per row at once.
+:func:`normal_log_prob` is the one Gaussian log-density and
+:func:`kl_normal_standard_normal` the one KL divergence of the package (as
+torch's ``distributions/normal.py`` and ``kl.py``).
+
+Every head reads its own slice of the decoder output (``params``) and of the
+encoded data (``x``) and returns one log-probability per row, summed over its
+columns. The leading dimensions of ``params`` and ``x`` broadcast, so
+``(n, S, p)`` against ``(n, 1, d)`` scores ``S`` latent draws per row at once.
 """
 
 import math
@@ -13,6 +17,22 @@ import torch.nn.functional as F
 from torch import nn
 
 _LOG_2PI = math.log(2.0 * math.pi)
+
+
+def normal_log_prob(x, loc, scale):
+    """Elementwise log-density of ``N(loc, scale^2)`` at ``x`` (all broadcast)."""
+    z = (x - loc) / scale
+    return -(0.5 * z * z + torch.log(scale) + 0.5 * _LOG_2PI)
+
+
+def kl_normal_standard_normal(loc, scale):
+    """``KL(N(loc, diag scale^2) || N(0, I))`` over the last dimension, closed form.
+
+    Kingma & Welling (2014), appendix B.
+    """
+    return 0.5 * (loc.square() + scale.square() - 1.0).sum(-1) - torch.log(scale).sum(
+        -1
+    )
 
 
 def _inverse_softplus(y):
@@ -62,8 +82,7 @@ class _Gaussian(nn.Module):
 
     def log_prob(self, params, x):
         loc, scale = self.loc_scale(params)
-        z = (x - loc) / scale
-        return -(0.5 * z * z + torch.log(scale) + 0.5 * _LOG_2PI).sum(-1)
+        return normal_log_prob(x, loc, scale).sum(-1)
 
     def mean(self, params):
         return self.loc_scale(params)[0]
@@ -115,7 +134,7 @@ class _IntervalGaussian(_Gaussian):
         lo, hi = x[..., 0::2], x[..., 1::2]
         point = hi <= lo
         z = (lo - loc) / scale
-        density = -(0.5 * z * z + torch.log(scale) + 0.5 * _LOG_2PI)
+        density = normal_log_prob(lo, loc, scale)
         # keep both branches finite so that where() passes clean gradients
         width = torch.where(point, torch.ones_like(hi), hi - lo)
         mass = _log_normal_mass(z, z + width / scale)
@@ -256,9 +275,33 @@ LIKELIHOODS = {
     "bernoulli": _Bernoulli,
     "categorical": _Categorical,
 }
+_GAUSSIANS = ("gaussian", "interval_gaussian")
 
 
-class _RowLikelihood(nn.Module):
+def make_row_likelihood(heads, variance, min_scale):
+    """The :class:`RowLikelihood` of a codec's ``heads``.
+
+    Parameters
+    ----------
+    heads : list of (str, object)
+        ``(kind, argument)`` pairs, a key of :data:`LIKELIHOODS` and its first
+        argument (a column count, or the categorical columns' level counts).
+    variance : {"per_feature", "shared", "heteroscedastic"}
+        Variance model of the Gaussian heads.
+    min_scale : float
+        Floor on the Gaussian heads' scale, in encoded units.
+    """
+    return RowLikelihood(
+        [
+            LIKELIHOODS[kind](arg, variance, min_scale)
+            if kind in _GAUSSIANS
+            else LIKELIHOODS[kind](arg)
+            for kind, arg in heads
+        ]
+    )
+
+
+class RowLikelihood(nn.Module):
     """Product of column heads: log p(x | z) summed over the heads of a row.
 
     Parameters
@@ -318,40 +361,12 @@ class _RowLikelihood(nn.Module):
                 d, p = d + k, p + k
         return columns
 
-    def discrete_features(self, columns=None):
-        """Boolean ``(n_features,)``: which encoded inputs are discrete columns."""
+    def discrete_features(self, columns):
+        """Boolean ``(n_features,)``: which encoded inputs belong to ``columns``."""
         discrete = torch.zeros(self.n_features, dtype=torch.bool)
-        for _, ds, _ in self.discrete_columns() if columns is None else columns:
+        for _, ds, _ in columns:
             discrete[ds] = True
         return discrete
-
-    def autoregressive_degrees(self, columns=None):
-        """Orders of the encoded inputs and decoder outputs in the factorisation.
-
-        The ``K`` discrete columns take orders 1 to ``K``, in encoded order, for
-        their inputs and their outputs alike; every other input and output takes
-        ``K + 1``. An output may depend on an input only if the input's order is
-        lower (MADE's rule, Germain et al. 2015), so ``p(x | z)`` factorises
-        exactly as ``prod_j p(x_j | z, x_<j)`` over the discrete columns, times
-        the continuous heads given all of them.
-
-        Parameters
-        ----------
-        columns : list, optional
-            :meth:`discrete_columns`, if already at hand.
-
-        Returns
-        -------
-        inputs : Tensor of shape (n_features,)
-        outputs : Tensor of shape (n_params,)
-        """
-        columns = self.discrete_columns() if columns is None else columns
-        inputs = torch.full((self.n_features,), len(columns) + 1)
-        outputs = torch.full((self.n_params,), len(columns) + 1)
-        for order, (_, ds, ps) in enumerate(columns, start=1):
-            inputs[ds] = order
-            outputs[ps] = order
-        return inputs, outputs
 
     def mean(self, params):
         return torch.cat([h.mean(params[..., ps]) for h, _, ps in self._parts()], -1)

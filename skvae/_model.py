@@ -1,6 +1,6 @@
 """The variational autoencoder: encoder q(z|x), decoder p(x|z), prior N(0, I).
 
-All the maths of the objective lives here; :meth:`_VAE.elbo` is the single function
+All the maths of the objective lives here; :meth:`VAE.elbo` is the single function
 behind the training loss, the validation score and ``score_samples``. Randomness is
 never drawn here: callers pass the standard-normal noise ``eps`` explicitly.
 
@@ -15,126 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ACTIVATIONS = {
-    "identity": nn.Identity,
-    "logistic": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-}
+from ._layers import mlp, reset_linear
+from ._likelihoods import kl_normal_standard_normal, normal_log_prob
+from ._made import MADE, made_orders
 
 _MIN_LATENT_SCALE = 1e-5
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _mlp(sizes, activation, dtype):
-    """Affine layers between consecutive ``sizes``, activation between them."""
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        if i:
-            layers.append(ACTIVATIONS[activation]())
-        layers.append(nn.utils.skip_init(nn.Linear, n_in, n_out, dtype=dtype))
-    return nn.Sequential(*layers)
-
-
-class _Autoregressive(nn.Module):
-    """Masked network from encoded rows to decoder outputs (MADE).
-
-    Every input and output carries an order (see
-    :meth:`_RowLikelihood.autoregressive_degrees`); an output depends on an
-    input only if the input's order is lower. The network is a masked linear
-    map plus, when ``n_hidden > 0``, one masked hidden layer that also reads
-    the latent code, so a column's parameters can depend on interactions of
-    the columns before it and ``z`` (Germain et al. 2015, "MADE: Masked
-    Autoencoder for Distribution Estimation", with direct connections). Both
-    output maps start at zero: an untrained network adds nothing.
-
-    Parameters
-    ----------
-    inputs, outputs : Tensor of int
-        Orders of the encoded inputs and of the decoder outputs.
-    n_columns : int
-        Number of discrete columns, whose orders are 1 to ``n_columns``.
-    n_components : int
-        Latent dimension.
-    n_hidden : int
-        Width of the masked hidden layer; 0 leaves only the linear map.
-    activation : str
-        Key of :data:`ACTIVATIONS`.
-    dtype : torch.dtype
-        Parameter dtype.
-    """
-
-    def __init__(
-        self, inputs, outputs, n_columns, n_components, n_hidden, activation, dtype
-    ):
-        super().__init__()
-        self.register_buffer("mask", (inputs[None, :] < outputs[:, None]).to(dtype))
-        self.weight = nn.Parameter(torch.zeros(self.mask.shape, dtype=dtype))
-        # hidden orders worth having: a unit of order m feeds only outputs of a
-        # higher order, and the top order K + 1 exists only with other heads
-        n_orders = n_columns if int(outputs.max()) > n_columns else n_columns - 1
-        self.n_hidden = n_hidden if n_orders > 0 else 0
-        if self.n_hidden:
-            units = torch.arange(self.n_hidden)
-            if self.n_hidden >= n_orders:
-                hidden = units % n_orders + 1
-            else:  # fewer units than orders: spread them over the orders
-                hidden = units * n_orders // self.n_hidden + 1
-            self.register_buffer(
-                "mask_in", (inputs[None, :] <= hidden[:, None]).to(dtype)
-            )
-            self.register_buffer(
-                "mask_out", (hidden[None, :] < outputs[:, None]).to(dtype)
-            )
-            self.hidden = nn.Linear(len(inputs), self.n_hidden, dtype=dtype)
-            self.latent = nn.Linear(
-                n_components, self.n_hidden, bias=False, dtype=dtype
-            )
-            self.activation = ACTIVATIONS[activation]()
-            self.out_weight = nn.Parameter(
-                torch.zeros(self.mask_out.shape, dtype=dtype)
-            )
-
-    def zero_outputs(self):
-        nn.init.zeros_(self.weight)
-        if self.n_hidden:
-            nn.init.zeros_(self.out_weight)
-
-    def forward(self, x, z):
-        """Output contributions for encoded rows ``x`` and codes ``z`` (broadcast)."""
-        inner = None
-        if self.n_hidden:  # start() then add_inputs() of every input, fused
-            inner = F.linear(x, self.hidden.weight * self.mask_in, self.hidden.bias)
-            inner = inner + self.latent(z)
-        return self.outputs(x, inner, slice(None))
-
-    def start(self, z):
-        """The hidden layer's pre-activation before any input is read (or None)."""
-        if not self.n_hidden:
-            return None
-        return self.hidden.bias + self.latent(z)
-
-    def add_inputs(self, inner, x, columns):
-        """``inner`` plus the contribution of the encoded inputs ``columns`` of ``x``.
-
-        Sampling fills the discrete columns one at a time and adds each as it is
-        drawn, instead of recomputing the hidden layer from all inputs.
-        """
-        if not self.n_hidden:
-            return None
-        weight = self.hidden.weight[:, columns] * self.mask_in[:, columns]
-        return inner + x[..., columns] @ weight.T
-
-    def outputs(self, x, inner, rows):
-        """Contributions to the decoder outputs ``rows`` (a slice)."""
-        out = x @ (self.weight[rows] * self.mask[rows]).T
-        if self.n_hidden:
-            weight = self.out_weight[rows] * self.mask_out[rows]
-            out = out + self.activation(inner) @ weight.T
-        return out
-
-
-class _VAE(nn.Module):
+class VAE(nn.Module):
     """Gaussian-encoder VAE with a row likelihood made of column heads.
 
     Parameters
@@ -147,18 +35,18 @@ class _VAE(nn.Module):
         Encoder hidden widths; the decoder mirrors them. ``()`` gives an affine
         encoder and decoder (probabilistic PCA / factor analysis).
     activation : str
-        Key of :data:`ACTIVATIONS`.
-    likelihood : _RowLikelihood
+        Key of :data:`~skvae._layers.ACTIVATIONS`.
+    likelihood : RowLikelihood
         The decoder distribution.
     dtype : torch.dtype
         Parameter dtype.
     autoregressive : bool, default=False
-        Add to the decoder output an :class:`_Autoregressive` network of the
+        Add to the decoder output a :class:`~skvae._made.MADE` network of the
         row's discrete (Bernoulli and categorical) columns and ``z``, with a
         hidden layer as wide as the decoder's first, so that each discrete
         column is modelled given ``z`` and the discrete columns before it, and
         every other column given ``z`` and all discrete columns (see
-        :meth:`_RowLikelihood.autoregressive_degrees`). Without discrete columns
+        :func:`~skvae._made.made_orders`). Without discrete columns
         it changes nothing.
     """
 
@@ -175,16 +63,16 @@ class _VAE(nn.Module):
         super().__init__()
         hidden = tuple(hidden_layer_sizes)
         self.n_components = n_components
-        self.encoder = _mlp((n_inputs, *hidden, 2 * n_components), activation, dtype)
-        self.decoder = _mlp(
+        self.encoder = mlp((n_inputs, *hidden, 2 * n_components), activation, dtype)
+        self.decoder = mlp(
             (n_components, *hidden[::-1], likelihood.n_params), activation, dtype
         )
         self.likelihood = likelihood.to(dtype)
         columns = likelihood.discrete_columns() if autoregressive else []
         self.autoregressive = None
         if len(columns) > 0:
-            self.autoregressive = _Autoregressive(
-                *likelihood.autoregressive_degrees(columns),
+            self.autoregressive = MADE(
+                *made_orders(likelihood, columns),
                 len(columns),
                 n_components,
                 hidden[-1] if hidden else 0,
@@ -203,12 +91,7 @@ class _VAE(nn.Module):
         """Initialise every weight from ``generator`` (PyTorch's default scheme)."""
         for layer in self.modules():
             if isinstance(layer, nn.Linear):
-                nn.init.kaiming_uniform_(
-                    layer.weight, a=math.sqrt(5), generator=generator
-                )
-                if layer.bias is not None:
-                    bound = 1.0 / math.sqrt(layer.in_features)
-                    nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+                reset_linear(layer, generator)
         if self.autoregressive is not None:
             self.autoregressive.zero_outputs()
         self.likelihood.reset_parameters(generator)
@@ -299,9 +182,7 @@ class _VAE(nn.Module):
         """
         loc, scale = self.encode(x)
         reconstruction, _ = self._reconstruction(x, loc, scale, eps)
-        kl = 0.5 * (loc.square() + scale.square() - 1.0).sum(-1) - torch.log(scale).sum(
-            -1
-        )
+        kl = kl_normal_standard_normal(loc, scale)
         return reconstruction.mean(1) - kl_weight * kl
 
     def iwae(self, x, eps):
@@ -312,9 +193,7 @@ class _VAE(nn.Module):
         """
         loc, scale = self.encode(x)
         reconstruction, z = self._reconstruction(x, loc, scale, eps)
-        log_prior = -0.5 * (z.square() + _LOG_2PI).sum(-1)
-        log_posterior = -(0.5 * eps.square() + 0.5 * _LOG_2PI).sum(-1) - torch.log(
-            scale
-        ).sum(-1, keepdim=True)
-        log_w = reconstruction + log_prior - log_posterior
+        log_prior = normal_log_prob(z, 0.0, torch.ones_like(z)).sum(-1)
+        q_z = normal_log_prob(z, loc.unsqueeze(1), scale.unsqueeze(1))
+        log_w = reconstruction + log_prior - q_z.sum(-1)
         return torch.logsumexp(log_w, dim=1) - math.log(eps.shape[1])

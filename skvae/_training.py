@@ -1,74 +1,63 @@
-"""The optimisation loop and the device and noise plumbing around it."""
+"""The optimisation loop: Adam on the negative ELBO, early stopping, warm-up.
 
-import contextlib
+The loop reads its data as :class:`Rows` (values on the training device, with the
+standardisation applied batch by batch) and keeps what must survive between
+calls (``warm_start``, ``partial_fit``) in a :class:`TrainState`.
+"""
+
 import copy
-import time
-import warnings
 from dataclasses import dataclass, field
 
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
 
-_NOISE_TABLE_BUDGET = 2**22  # floats in the table of evaluation noise
+from ._device import flush_denormals
+from ._warnings import warn
+
 _MAX_LR_REDUCTIONS = 2
-_INFERENCE_ROWS = 2**17  # rows x samples per inference batch
+INFERENCE_ROWS = 2**17  # rows x samples per inference batch
 
 
-def resolve_device(device):
-    """Turn the ``device`` parameter into a concrete device string."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available; "
-            "use device='auto' or device='cpu'."
-        )
-    try:
-        return str(torch.device(device))
-    except RuntimeError as error:
-        raise ValueError(
-            f"device={device!r} is not a valid torch device; use 'auto', 'cpu', "
-            "'cuda' or 'cuda:N'."
-        ) from error
+@dataclass
+class Rows:
+    """Rows as the model reads them, on one device.
 
-
-def native_bfloat16(device):
-    """Whether ``device`` runs bfloat16 matrix products natively (and fast)."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        # AVX512-BF16 or AMX; torch exposes these checks only privately
-        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-        return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-    return False
-
-
-def make_generator(seed, device="cpu"):
-    return torch.Generator(device=device).manual_seed(int(seed))
-
-
-def noise_table(n_samples, n_components, seed, dtype):
-    """A seeded table of standard-normal draws, ``(size, n_samples, n_components)``.
-
-    Evaluation uses common random numbers indexed by row content: each row takes
-    the entry ``key % size`` of this table, where ``key`` hashes the row. A row's
-    estimate then depends on nothing but the row, so scores are deterministic and
-    invariant to batch composition and order, while the noise still averages out
-    over the rows of a data set.
+    Attributes
+    ----------
+    values : Tensor of shape (n, d)
+        Encoded rows, or the raw numbers when ``shift`` and ``scale`` are set.
+    log_jacobian : Tensor of shape (n,)
+        Log-Jacobian of the encoding per row (added to every log-density so
+        that it is in the user's units); may be a broadcast view.
+    shift, scale : Tensor of shape (d,) or None
+        When set, the model reads ``(values - shift) / scale``, computed batch
+        by batch so that no standardised copy of the data is ever held.
     """
-    size = max(1, min(4096, _NOISE_TABLE_BUDGET // max(1, n_samples * n_components)))
-    return torch.randn(
-        (size, n_samples, n_components),
-        generator=make_generator(seed),
-        dtype=torch.float64,
-    ).to(dtype)
 
+    values: torch.Tensor
+    log_jacobian: torch.Tensor
+    shift: torch.Tensor | None = None
+    scale: torch.Tensor | None = None
 
-def pick_noise(table, keys):
-    """Rows of ``table`` chosen by the int64 tensor ``keys``."""
-    return table[keys.remainder(table.shape[0])]
+    def __len__(self):
+        return self.values.shape[0]
+
+    def _standardised(self, values):
+        if self.shift is None:
+            return values
+        device = values.device
+        return (values - self.shift.to(device)) / self.scale.to(device)
+
+    def take(self, index):
+        """Rows ``index`` (an int tensor on their device) as ``(x, log_jacobian)``."""
+        values = self.values.index_select(0, index)  # a copy, not advanced indexing
+        return self._standardised(values), self.log_jacobian.index_select(0, index)
+
+    def slice(self, rows, device=None):
+        """Rows in the slice ``rows`` as ``(x, log_jacobian)`` on ``device``."""
+        values = self._standardised(self.values[rows].to(device))
+        return values, self.log_jacobian[rows].to(device)
 
 
 def iter_batches(n, batch_size, generator):
@@ -76,46 +65,6 @@ def iter_batches(n, batch_size, generator):
     dtype = torch.int32 if n < 2**31 else torch.int64  # half the memory
     order = torch.randperm(n, generator=generator, device=generator.device, dtype=dtype)
     return torch.split(order, batch_size)
-
-
-def gather_rows(x, index, standardise=None):
-    """Rows ``index`` of ``x``, standardised by ``(shift, scale)`` when given."""
-    rows = x.index_select(0, index)  # a row copy, not advanced indexing
-    if standardise is None:
-        return rows
-    return (rows - standardise[0]) / standardise[1]
-
-
-def map_batches(fn, *tensors, batch_size=_INFERENCE_ROWS):
-    """Apply ``fn`` to aligned row batches of ``tensors``; concatenate the outputs."""
-    n = tensors[0].shape[0]
-    outputs = [
-        fn(*(t[start : start + batch_size] for t in tensors))
-        for start in range(0, max(n, 1), batch_size)
-    ]
-    if isinstance(outputs[0], tuple):
-        return tuple(torch.cat(parts) for parts in zip(*outputs, strict=True))
-    return torch.cat(outputs)
-
-
-def _flushes_denormals():
-    tiny = torch.tensor([1e-39], dtype=torch.float32)
-    return bool((tiny * 1.0).item() == 0.0)
-
-
-@contextlib.contextmanager
-def flush_denormals():
-    """Treat subnormal floats as zero on CPU for the duration, then restore.
-
-    Weights that decay towards zero become subnormal and make CPU arithmetic
-    many times slower (TVAE's epochs slow down 4x over 300 epochs this way).
-    """
-    previous = _flushes_denormals()
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(previous)
 
 
 @dataclass
@@ -130,7 +79,14 @@ class TrainState:
     n_iter: int = 0
     t: int = 0
     lr_reductions: int = 0
-    epoch_seconds: list = field(default_factory=list)
+
+
+@dataclass
+class Validation:
+    """Held-out rows for early stopping and their fixed evaluation noise."""
+
+    rows: Rows
+    eps: torch.Tensor  # (n, 1, n_components), common random numbers
 
 
 def make_optimizer(module, learning_rate, weight_decay):
@@ -145,64 +101,59 @@ def make_optimizer(module, learning_rate, weight_decay):
     return torch.optim.Adam(groups, lr=learning_rate, fused=True)
 
 
-def optimizer_to(optimizer, device):
-    """Move the optimizer's state tensors (Adam moments) to ``device``."""
-    for state in optimizer.state.values():
-        for key, value in state.items():
-            if torch.is_tensor(value):
-                state[key] = value.to(device)
-
-
-def _epoch(module, data, state, *, batch_size, kl_weight, generator, compute_dtype):
-    """One pass over ``data``; returns the mean loss as a 0-d tensor (no host sync).
+def _epoch(
+    module, rows, index, state, *, batch_size, kl_weight, generator, compute_dtype
+):
+    """One pass over ``rows`` (those in ``index``, or all).
 
     With a ``compute_dtype`` the networks run under autocast to it (mixed
-    precision); weights, Adam's moments and the loss stay in ``x.dtype``.
+    precision); weights, Adam's moments and the loss stay in full precision.
+    Returns the mean loss as a 0-d tensor (no host sync).
     """
     module.train()
     module.compute_dtype = compute_dtype
     try:
-        return _batches(module, data, state, batch_size, kl_weight, generator)
+        n = len(rows) if index is None else index.shape[0]
+        total = 0.0
+        for batch in iter_batches(n, batch_size, generator):
+            if index is not None:
+                batch = index.index_select(0, batch)
+            xb, log_jacobian = rows.take(batch)
+            shape = (xb.shape[0], 1, module.n_components)
+            eps = torch.randn(
+                shape, generator=generator, dtype=xb.dtype, device=xb.device
+            )
+            loss_rows = -(module.elbo(xb, eps, kl_weight) + log_jacobian)
+            state.optimizer.zero_grad(set_to_none=True)
+            loss_rows.mean().backward()
+            state.optimizer.step()
+            total = total + loss_rows.detach().sum()
     finally:
         module.compute_dtype = None
-
-
-def _batches(module, data, state, batch_size, kl_weight, generator):
-    x, offset, rows, standardise = data
-    n = x.shape[0] if rows is None else rows.shape[0]
-    total = torch.zeros((), dtype=x.dtype, device=x.device)
-    q = module.n_components
-    for index in iter_batches(n, batch_size, generator):
-        if rows is not None:
-            index = rows.index_select(0, index)
-        xb = gather_rows(x, index, standardise)
-        eps = torch.randn(
-            (xb.shape[0], 1, q), generator=generator, dtype=x.dtype, device=x.device
-        )
-        loss_rows = -(module.elbo(xb, eps, kl_weight) + offset.index_select(0, index))
-        loss = loss_rows.mean()
-        state.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        state.optimizer.step()
-        total = total + loss_rows.detach().sum()
     state.t += n
     return total / n
 
 
 @torch.inference_mode()
-def evaluate(module, x, offset, eps):
-    """Mean ELBO (``kl_weight=1``) of ``x`` plus its log-Jacobian ``offset``."""
+def evaluate(module, validation):
+    """Mean ELBO (``kl_weight=1``) of the held-out rows, in the user's units."""
     module.eval()
-    rows = map_batches(lambda a, b: module.elbo(a, b), x, eps)
-    return float((rows + offset).mean())
+    rows = validation.rows
+    total = 0.0
+    for start in range(0, len(rows), INFERENCE_ROWS):
+        x, log_jacobian = rows.slice(slice(start, start + INFERENCE_ROWS))
+        eps = validation.eps[start : start + INFERENCE_ROWS]
+        total += float((module.elbo(x, eps) + log_jacobian).sum())
+    return total / len(rows)
 
 
 def train(
     module,
     state,
-    data,
-    validation=None,
+    rows,
     *,
+    index=None,
+    validation=None,
     max_iter,
     batch_size,
     kl_weight,
@@ -218,32 +169,45 @@ def train(
 
     Parameters
     ----------
-    module : _VAE
+    module : VAE
         Trained in place; on return it holds the best weights seen when
         ``validation`` is given, else the last ones.
     state : TrainState
         Optimizer and history, extended in place.
-    data : tuple of (Tensor, Tensor, Tensor or None, tuple or None)
-        Rows ``x`` of shape ``(n, d)``, their log-Jacobians ``(n,)``, the indices
-        of the rows to train on (None: all), and ``(shift, scale)`` to
-        standardise each batch with (None: ``x`` is encoded already).
-    validation : tuple of (Tensor, Tensor, Tensor), optional
-        Encoded rows, log-Jacobians and evaluation noise for early stopping.
+    rows : Rows
+        The data on the training device.
+    index : Tensor of int, optional
+        The rows of ``rows`` to train on; None trains on all.
+    validation : Validation, optional
+        Held-out rows for early stopping.
+    max_iter, batch_size, tol, n_iter_no_change : int, int, float, int
+        As the estimator's parameters of these names.
+    kl_weight : float
+        Weight of the KL term once the warm-up is over.
+    generator : torch.Generator
+        Source of the batch order and the reparameterisation noise.
     kl_warmup_iter : int, default=0
         Epochs (counted over the life of ``state``) over which the KL weight
         rises linearly to ``kl_weight``; no early stop happens before the end.
     adaptive : bool, default=False
-        On a plateau, divide the step size by 10 (at most ``_MAX_LR_REDUCTIONS``
-        times) instead of stopping.
+        On a plateau, divide the step size by 10 (at most twice) instead of
+        stopping.
     compute_dtype : torch.dtype, optional
         Train the networks in mixed precision with this dtype; validation
         scores are always computed in full precision.
+    verbose : int, default=0
+        Show a progress bar over epochs when positive.
 
     Returns
     -------
     converged : bool
         Whether the stopping rule fired before ``max_iter`` (MLP's rule: stop when
         ``n_iter_no_change`` epochs in a row fail to improve by ``tol``).
+
+    Raises
+    ------
+    ValueError
+        If the loss is not finite after the first epoch.
     """
     best_state = None
     last_good = copy.deepcopy(module.state_dict())
@@ -253,12 +217,12 @@ def train(
     try:
         with flush_denormals():
             for _ in bar:
-                started = time.perf_counter()
                 ramp = min(1.0, (state.n_iter + 1) / max(kl_warmup_iter, 1))
                 loss = float(
                     _epoch(
                         module,
-                        data,
+                        rows,
+                        index,
                         state,
                         batch_size=batch_size,
                         kl_weight=kl_weight * ramp,
@@ -270,12 +234,11 @@ def train(
                     module.load_state_dict(last_good)
                     _diverged(state.n_iter)
                     break
-                state.epoch_seconds.append(time.perf_counter() - started)
                 last_good = copy.deepcopy(module.state_dict())
                 state.n_iter += 1
                 state.loss_curve.append(loss)
                 if validation is not None:
-                    score = evaluate(module, *validation)
+                    score = evaluate(module, validation)
                     state.validation_scores.append(score)
                     improved = score > state.best_validation_score + tol
                     if score > state.best_validation_score:
@@ -298,11 +261,10 @@ def train(
                     for group in state.optimizer.param_groups:
                         group["lr"] /= 10.0
     except KeyboardInterrupt:
-        warnings.warn(
+        warn(
             f"Training interrupted by the user after {state.n_iter} epochs; "
             "the model keeps the best weights seen so far.",
             UserWarning,
-            stacklevel=3,
         )
         converged = True
     finally:
@@ -322,18 +284,17 @@ def _diverged(n_iter):
         raise ValueError(
             f"The training loss became non-finite in the first epoch. {advice}"
         )
-    warnings.warn(
+    warn(
         f"The training loss became non-finite after {n_iter} epochs; training "
         f"stopped with the last finite weights. {advice}",
         ConvergenceWarning,
-        stacklevel=4,
     )
 
 
 def warn_not_converged(max_iter):
-    warnings.warn(
+    """MLP's warning for a fit that ran out of epochs."""
+    warn(
         f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the "
         "optimization hasn't converged yet.",
         ConvergenceWarning,
-        stacklevel=3,
     )

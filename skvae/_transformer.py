@@ -1,58 +1,14 @@
 """VAETransformer: a variational autoencoder as a scikit-learn transformer."""
 
-import warnings
-from numbers import Integral, Real
-
 import numpy as np
-import pandas as pd
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._latent_mixture import MAX_DRAWS, LatentMixture
-from ._likelihoods import LIKELIHOODS, _RowLikelihood
-from ._model import _VAE, ACTIVATIONS
-from ._preprocessing import NumericCodec, row_keys
-from ._tabular import TabularCodec
-from ._training import (
-    TrainState,
-    gather_rows,
-    make_generator,
-    make_optimizer,
-    map_batches,
-    native_bfloat16,
-    noise_table,
-    optimizer_to,
-    pick_noise,
-    resolve_device,
-    train,
-    warn_not_converged,
-)
-
-_MAX_SEED = np.iinfo(np.int32).max
-_MIN_DECODER_SCALE = 0.03  # ~ sqrt(1e-3): decoder variance >= 1e-3 x feature variance
+from ._base import _BaseVAE
 
 
-def _auto_batch_size(n_samples, linear):
-    """About 25 steps per epoch (100 for a linear model), 64 to 1024 rows each."""
-    return int(np.clip(n_samples // (100 if linear else 25), 64, 1024))
-
-
-def _skvae_version():
-    from . import __version__
-
-    return __version__
-
-
-class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE):
     """Variational autoencoder with the scikit-learn transformer API.
 
     The encoder maps a row ``x`` to a diagonal Gaussian posterior
@@ -289,58 +245,13 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     (3, 64)
     """
 
-    _parameter_constraints = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": [
-            StrOptions({"auto"}),
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
-        "decoder_variance": [
-            StrOptions({"auto", "per_feature", "shared", "heteroscedastic"})
-        ],
-        "kl_weight": [Interval(Real, 0, None, closed="left")],
-        "kl_warmup_iter": [
-            StrOptions({"auto"}),
-            Interval(Integral, 0, None, closed="left"),
-        ],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [StrOptions({"constant", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "n_eval_samples": [Interval(Integral, 1, None, closed="left")],
-        "categorical_features": [
-            StrOptions({"from_dtype"}),
-            "array-like",
-            None,
-        ],
-        "handle_unknown": [StrOptions({"error", "ignore"})],
-        "sampler": [StrOptions({"aggregate_posterior", "prior"})],
-        "autoregressive": ["boolean", StrOptions({"auto"})],
-        "device": [str],
-        "mixed_precision": ["boolean", StrOptions({"auto"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-    }
-
     def __init__(
         self,
         n_components=8,
         *,
         hidden_layer_sizes="auto",
         activation="relu",
-        likelihood="gaussian",
+        likelihood="auto",
         decoder_variance="auto",
         kl_weight=1.0,
         kl_warmup_iter="auto",
@@ -391,346 +302,19 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.verbose = verbose
         self.warm_start = warm_start
 
-    # ------------------------------------------------------------------ fitting
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Fit the VAE to X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skvae import VAETransformer
-        >>> X = np.random.default_rng(0).normal(size=(100, 4))
-        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
-        >>> vae.n_iter_, vae.device_
-        (3, 'cpu')
-        """
-        reuse = self.warm_start and hasattr(self, "module_")
-        X = self._validate(X, reset=not reuse)
-        return self._fit(X, reuse=reuse, incremental=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
-        """Run one epoch over X, initialising the model on the first call.
-
-        ``early_stopping`` does not apply: every row of ``X`` is used for
-        training. Feature scaling is taken from the first call's data.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skvae import VAETransformer
-        >>> X = np.random.default_rng(0).normal(size=(100, 4))
-        >>> vae = VAETransformer(random_state=0)
-        >>> for chunk in np.array_split(X, 4):
-        ...     vae = vae.partial_fit(chunk)
-        >>> vae.n_iter_, vae.t_
-        (4, 100)
-        """
-        reuse = hasattr(self, "module_")
-        X = self._validate(X, reset=not reuse)
-        return self._fit(X, reuse=reuse, incremental=True)
-
-    def _hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, str):  # "auto"
-            return (128,) if self._tabular() else (256, 128)
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must hold positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(s) for s in sizes)
-
-    def _kl_warmup_iter(self):
-        if self.kl_warmup_iter != "auto":
-            return self.kl_warmup_iter
-        return 50 if self._hidden_layer_sizes() else 0
-
-    def _decoder_variance(self):
-        if self.decoder_variance == "auto":
-            return "heteroscedastic" if self._tabular() else "per_feature"
-        return self.decoder_variance
-
-    def _autoregressive(self):
-        if self.autoregressive == "auto":
-            return self._tabular()
-        return self.autoregressive
-
-    def _initialise(self, X, device):
-        rng = check_random_state(self.random_state)
-        init_seed, split_seed, eval_seed, sample_seed, fit_seed = rng.randint(
-            _MAX_SEED, size=5
-        )
-        self._split_seed = int(split_seed)
-        self._eval_seed = int(eval_seed)
-        self._sample_rng = np.random.RandomState(sample_seed)
-        self._fit_rng = np.random.RandomState(fit_seed)
-        if isinstance(X, pd.DataFrame):
-            self._codec = TabularCodec(
-                self.categorical_features,
-                self.handle_unknown,
-                spikes=self.autoregressive in (True, "auto"),
-            )
-            self._codec.fit(X)
-            self._np_dtype = np.float32
-        else:
-            self._codec = NumericCodec(self.likelihood).fit(X)
-            float64 = X.dtype == np.float64 and device == "cpu"
-            self._np_dtype = np.float64 if float64 else np.float32
-        heads = [
-            LIKELIHOODS[kind](arg, self._decoder_variance(), _MIN_DECODER_SCALE)
-            if kind in ("gaussian", "interval_gaussian")
-            else LIKELIHOODS[kind](arg)
-            for kind, arg in self._codec.heads()
-        ]
-        module = _VAE(
-            n_inputs=sum(head.n_features for head in heads),
-            n_components=self.n_components,
-            hidden_layer_sizes=self._hidden_layer_sizes(),
-            activation=self.activation,
-            likelihood=_RowLikelihood(heads),
-            dtype=torch.float64 if self._np_dtype == np.float64 else torch.float32,
-            autoregressive=self._autoregressive(),
-        )
-        module.reset_parameters(make_generator(init_seed))
-        self.module_ = module.to(device)
-        self._state = TrainState(
-            make_optimizer(
-                self.module_, self.learning_rate_init, self.alpha / X.shape[0]
-            )
-        )
-
-    def _fit(self, X, *, reuse, incremental):
-        n_samples = len(X)
-        if n_samples < 2:
-            raise ValueError(
-                f"VAETransformer needs at least 2 samples, got n_samples={n_samples}."
-            )
-        device = resolve_device(self.device)
-        if not reuse:
-            self._initialise(X, device)
-        self.device_ = device
-        self.module_.to(device)
-        optimizer_to(self._state.optimizer, device)
-
-        early = self.early_stopping and not incremental
-        if early:
-            train_idx, val_idx = train_test_split(
-                np.arange(n_samples),
-                test_size=self.validation_fraction,
-                random_state=self._split_seed,
-            )
-        else:
-            train_idx, val_idx = range(n_samples), None
-        rows = X.iloc if isinstance(X, pd.DataFrame) else X
-        x, offset, standardise = self._training_tensors(X, device)
-        train_rows = None
-        validation = None
-        if early:
-            train_rows = torch.as_tensor(train_idx, dtype=torch.int32, device=device)
-            x_val, offset_val = self._to_tensors(rows[val_idx], device)
-            table = noise_table(1, self.n_components, self._eval_seed, x_val.dtype)
-            keys = torch.as_tensor(row_keys(x_val.cpu().numpy()))
-            validation = (x_val, offset_val, pick_noise(table, keys).to(device))
-            self._state.best_validation_score = -np.inf
-        batch_size = min(
-            _auto_batch_size(len(train_idx), linear=not self._hidden_layer_sizes())
-            if self.batch_size == "auto"
-            else self.batch_size,
-            len(train_idx),
-        )
-        if not incremental:
-            self._state.lr_reductions = 0
-            for group in self._state.optimizer.param_groups:
-                group["lr"] = self.learning_rate_init
-        converged = train(
-            self.module_,
-            self._state,
-            (x, offset, train_rows, standardise),
-            validation,
-            max_iter=1 if incremental else self.max_iter,
-            batch_size=batch_size,
-            kl_weight=self.kl_weight,
-            kl_warmup_iter=self._kl_warmup_iter(),
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            generator=make_generator(self._fit_rng.randint(_MAX_SEED), device),
-            adaptive=self.learning_rate == "adaptive",
-            compute_dtype=self._compute_dtype(device),
-            verbose=self.verbose,
-        )
-        self.module_.to("cpu")
-        optimizer_to(self._state.optimizer, "cpu")
-        self._latent_mixture = (
-            self._fit_latent_mixture(x, standardise)
-            if self.sampler == "aggregate_posterior"
-            else None
-        )
-        self._publish_history(early)
-        self._n_features_out = self.n_components
-        if not converged and not incremental:
-            warn_not_converged(self.max_iter)
-        return self
-
-    def _fit_latent_mixture(self, x, standardise):
-        """The mixture over draws from q(z|x) of the training rows ``x``.
-
-        Only a random subset of at most ``MAX_DRAWS`` rows is encoded, so the
-        memory this takes does not grow with the data.
-        """
-        rng = np.random.RandomState(self._fit_rng.randint(_MAX_SEED))
-        total = x.shape[0]
-        # Generator.choice draws without a permutation of all rows
-        pick = np.random.default_rng(rng.randint(_MAX_SEED))
-        chosen = np.sort(pick.choice(total, min(total, MAX_DRAWS), replace=False))
-        rows = gather_rows(x, torch.as_tensor(chosen, device=x.device), standardise)
-        codes = self._infer(lambda t: torch.cat(self.module_.encode(t), 1), rows)
-        codes = codes.astype(np.float64)
-        q = self.n_components
-        seed = rng.randint(_MAX_SEED)
-        return LatentMixture.fit(codes[:, :q], codes[:, q:], seed, n_samples=total)
-
-    def _compute_dtype(self, device):
-        """bfloat16 when training in mixed precision, else None (full precision)."""
-        if self._np_dtype != np.float32 or not self.mixed_precision:
-            return None
-        if self.mixed_precision == "auto" and not native_bfloat16(device):
-            return None
-        return torch.bfloat16
-
-    def _publish_history(self, early):
-        state = self._state
-        self.n_iter_ = state.n_iter
-        self.t_ = state.t
-        self.loss_curve_ = list(state.loss_curve)
-        if early:
-            self.validation_scores_ = list(state.validation_scores)
-            self.best_validation_score_ = state.best_validation_score
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = min(state.loss_curve, default=None)
-
-    # ---------------------------------------------------------------- inference
-
-    def _training_tensors(self, X, device):
-        """``(x, offset, standardise)``: all rows of ``X`` for training.
-
-        An array under the Gaussian likelihood is not encoded whole: ``x`` holds
-        its values (sharing memory with ``X`` where the dtype allows),
-        ``standardise`` the ``(shift, scale)`` that each batch is standardised
-        with, and ``offset`` a broadcast view of the constant log-Jacobian, so
-        that training needs no second copy of the data. Other data are encoded
-        whole, and ``standardise`` is None.
-        """
-        codec = self._codec
-        if not (isinstance(codec, NumericCodec) and codec.likelihood == "gaussian"):
-            return (*self._to_tensors(X, device), None)
-        values = np.asarray(X, dtype=self._np_dtype)
-        if not values.flags.writeable:  # torch shares only writeable arrays
-            values = values.copy()
-        x = torch.as_tensor(values, device=device)
-        standardise = tuple(
-            torch.as_tensor(a, dtype=x.dtype, device=device)
-            for a in (codec.mean_, codec.scale_)
-        )
-        offset = torch.tensor(codec.log_jacobian_, dtype=x.dtype, device=device)
-        return x, offset.expand(x.shape[0]), standardise
-
-    def _to_tensors(self, X, device="cpu"):
-        """Encoded rows and their log-Jacobians as tensors on ``device``."""
-        encoded, logjac = self._codec.encode(X, self._np_dtype)
-        # as_tensor shares memory where it can; nothing writes to these tensors
-        return (
-            torch.as_tensor(encoded, device=device),
-            torch.as_tensor(logjac, device=device),
-        )
-
-    def _infer(self, fn, *tensors, samples_per_row=1):
-        """Run ``fn`` over row batches on ``device_`` in eval/inference mode."""
-        module, device = self.module_, self.device_
-        module.to(device)
-        try:
-            with torch.inference_mode():
-                module.eval()
-                out = map_batches(
-                    lambda *ts: fn(*(t.to(device) for t in ts)).cpu(),
-                    *tensors,
-                    batch_size=max(1, 2**17 // samples_per_row),
-                )
-        finally:
-            module.to("cpu")
-        return out.numpy()
-
-    def _validate(self, X, reset):
-        """Validated input: a float array, or a DataFrame for the tabular path."""
-        tabular = isinstance(X, pd.DataFrame) if reset else self._tabular()
-        if not tabular:
-            # the finiteness check sums X first; huge values overflow in that sum
-            # and numpy warns before the check raises its clear error
-            with np.errstate(over="ignore", invalid="ignore"):
-                return validate_data(
-                    self, X, dtype=[np.float64, np.float32], reset=reset
-                )
-        if not isinstance(X, pd.DataFrame):
-            array = check_array(X, dtype=None, ensure_all_finite=False)
-            validate_data(self, array, skip_check_array=True, reset=False)
-            return pd.DataFrame(array, columns=self._codec.columns)
-        if X.shape[1] == 0 or X.shape[0] == 0:
-            raise ValueError(
-                f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} "
-                "feature(s) while a minimum of 1 is required."
-            )
-        validate_data(self, X, skip_check_array=True, reset=reset)
-        return X
-
-    def _tabular(self):
-        return isinstance(self._codec, TabularCodec)
-
-    def _validate_fitted(self, X):
-        check_is_fitted(self)
-        return self._validate(X, reset=False)
-
     def transform(self, X):
         """Posterior means of the latent variables.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or DataFrame of shape (n_samples, n_features)
             Data to encode.
 
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            ``E[z | x]`` for every row, in the float dtype of ``X``.
+            ``E[z | x]`` for every row: in the float dtype of ``X`` for the
+            Gaussian and Bernoulli models, float64 for per-column models.
 
         Examples
         --------
@@ -742,15 +326,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         (100, 8)
         """
         X = self._validate_fitted(X)
-        x, _ = self._to_tensors(X)
-        loc = self._infer(lambda t: self.module_.encode(t)[0], x)
-        return loc.astype(self._output_dtype(X), copy=False)
-
-    def _output_dtype(self, X):
-        return np.float64 if isinstance(X, pd.DataFrame) else X.dtype
+        rows, _ = self._rows(X)
+        device = self.device_
+        loc = self._map(
+            lambda module, s: module.encode(rows.slice(s, device)[0])[0], len(rows)
+        )
+        dtype = np.float64 if self.likelihood_ == "per_column" else X.dtype
+        return loc.astype(dtype, copy=False)
 
     def inverse_transform(self, X):
-        """Decoder means for latent codes.
+        """Decoder means (or modes) for latent codes.
 
         Parameters
         ----------
@@ -759,9 +344,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, `n_features_in_`)
-            ``E[x | z]`` in the units of the training data: the Gaussian means,
-            or the probabilities of 1 for ``likelihood="bernoulli"``.
+        X_original : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
+            ``E[x | z]`` in the units and container of the training data: the
+            Gaussian means, or the probabilities of 1 for
+            ``likelihood="bernoulli"``. Per-column models give each column its
+            most likely value (the median of a number, the mode of a category).
+
+        Raises
+        ------
+        ValueError
+            If ``X`` does not have ``n_components`` columns.
 
         Examples
         --------
@@ -780,175 +372,14 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"n_components={self.n_components} latent features."
             )
         z = torch.tensor(Z, dtype=self._torch_dtype())
-        # tables keep their schema: the most likely category, the median number
-        pick = "mode" if self._tabular() else "mean"
-        values = self._infer(lambda t: self.module_.generate(t, pick), z)
-        return self._codec.decode(values, Z.dtype)
-
-    def _torch_dtype(self):
-        return next(self.module_.parameters()).dtype
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw rows from the model: ``z`` as set by ``sampler``, then ``x ~ p(x | z)``.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of rows.
-        random_state : int, RandomState instance or None, default=None
-            Seed for these draws. None continues a stream seeded at ``fit``, so
-            successive calls differ but the sequence is reproducible.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, `n_features_in_`)
-            Samples in the units and float dtype of the training data.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skvae import VAETransformer
-        >>> X = np.random.default_rng(0).normal(size=(100, 4))
-        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
-        >>> vae.sample(3, random_state=0).shape
-        (3, 4)
-        """
-        check_is_fitted(self)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral):
-            raise TypeError(f"n_samples must be an integer, got {n_samples!r}.")
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be at least 1, got {n_samples}.")
-        rng = self._sample_rng if random_state is None else random_state
-        seed = check_random_state(rng).randint(_MAX_SEED)
-        module, device = self.module_, self.device_
-        generator = make_generator(seed, device)
-        module.to(device)
-        try:
-            with torch.inference_mode():
-                module.eval()
-                if self._latent_mixture is None:
-                    z = torch.randn(
-                        (n_samples, self.n_components),
-                        generator=generator,
-                        dtype=self._torch_dtype(),
-                        device=device,
-                    )
-                else:
-                    z = self._latent_mixture.sample(
-                        n_samples, generator, self._torch_dtype(), device
-                    )
-                x = module.generate(z, "sample", generator)
-        finally:
-            module.to("cpu")
-        return self._codec.decode(x.cpu().numpy())
-
-    def score_samples(self, X, n_importance=None):
-        """Per-row lower bound on the log-likelihood, in nats.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-        n_importance : int, default=None
-            None gives the ELBO with ``n_eval_samples`` latent draws per row. An
-            int ``K`` gives the importance-weighted bound (IWAE) with ``K``
-            draws, which is tighter (it rises with ``K`` towards log p(x)) and
-            costs ``K`` decoder passes per row.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Lower bounds on ``log p(x)`` in the units of ``X``, including the
-            log-Jacobian of the internal standardisation, so they compare
-            directly with ``PCA.score_samples``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skvae import VAETransformer
-        >>> X = np.random.default_rng(0).normal(size=(100, 4))
-        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
-        >>> elbo = vae.score_samples(X)
-        >>> iwae = vae.score_samples(X, n_importance=50)
-        >>> elbo.shape, bool(iwae.mean() > elbo.mean())
-        ((100,), True)
-        """
-        X = self._validate_fitted(X)
-        if n_importance is None:
-            n_draws, bound = self.n_eval_samples, self.module_.elbo
-        elif isinstance(n_importance, Integral) and n_importance >= 1:
-            n_draws, bound = int(n_importance), self.module_.iwae
-        else:
-            raise ValueError(
-                "n_importance must be None or a positive integer, got "
-                f"{n_importance!r}."
-            )
-        x, offset = self._to_tensors(X)
-        keys = torch.as_tensor(row_keys(x.numpy()))
-        table = noise_table(n_draws, self.n_components, self._eval_seed, x.dtype)
-        scores = self._infer(
-            lambda xb, kb, ob: bound(xb, pick_noise(table.to(xb.device), kb)) + ob,
-            x,
-            keys,
-            offset,
-            samples_per_row=n_draws,
+        pick = "mode" if self.likelihood_ == "per_column" else "mean"
+        device = self.device_
+        values = self._map(
+            lambda module, s: module.generate(z[s].to(device), pick), len(z)
         )
-        return scores.astype(np.float64)
-
-    def score(self, X, y=None):
-        """Mean ELBO per sample (higher is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            ``mean(score_samples(X))``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skvae import VAETransformer
-        >>> X = np.random.default_rng(0).normal(size=(100, 4))
-        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
-        >>> isinstance(vae.score(X), float)
-        True
-        """
-        return float(np.mean(self.score_samples(X)))
-
-    # ------------------------------------------------------------ sklearn glue
+        return self._output(values)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state["_skvae_version"] = _skvae_version()
-        return state
-
-    def __setstate__(self, state):
-        saved = state.pop("_skvae_version", None)
-        if saved is not None and saved != _skvae_version():
-            warnings.warn(
-                f"This VAETransformer was pickled with skvae {saved} and is loaded "
-                f"with skvae {_skvae_version()}; results may differ.",
-                UserWarning,
-                stacklevel=2,
-            )
-        device = state.get("device_", "cpu")
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            warnings.warn(
-                f"This model was trained on {device!r}, which is not available; "
-                "it will run on the CPU.",
-                UserWarning,
-                stacklevel=2,
-            )
-            state["device_"] = "cpu"
-        super().__setstate__(state)

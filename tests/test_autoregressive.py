@@ -48,7 +48,7 @@ def _all_rows(vae, df):
     levels = [sorted(df[c].dropna().unique(), key=str) for c in df.columns]
     frame = pd.DataFrame(list(itertools.product(*levels)), columns=df.columns)
     frame = frame.astype(df.dtypes.to_dict())
-    encoded, _ = vae._codec.encode(frame, np.float32)
+    encoded = vae._codec.encode(frame, np.float32).values
     return torch.as_tensor(encoded)
 
 
@@ -139,12 +139,12 @@ def test_arrays_keep_the_factorised_decoder(small_X):
 def test_every_hidden_unit_reads_an_input_and_feeds_an_output(
     n_columns, continuous, n_hidden
 ):
-    from skvae._model import _Autoregressive
+    from skvae._made import MADE
 
     orders = torch.arange(1, n_columns + 1).repeat_interleave(2)
     if continuous:
         orders = torch.cat([orders, torch.full((3,), n_columns + 1)])
-    network = _Autoregressive(
+    network = MADE(
         orders, orders, n_columns, 4, n_hidden, "relu", torch.float32
     )
     if n_columns == 1 and not continuous:

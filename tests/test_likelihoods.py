@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy import stats
 
-from skvae._likelihoods import _Bernoulli, _Categorical, _Gaussian, _RowLikelihood
+from skvae._likelihoods import _Bernoulli, _Categorical, _Gaussian, RowLikelihood
 
 rng = np.random.default_rng(0)
 
@@ -87,7 +87,7 @@ def test_sampling_frequencies():
 
 def test_row_likelihood_sums_heads():
     heads = [_Gaussian(2, "per_feature", 0.01), _Bernoulli(1), _Categorical([2])]
-    row = _RowLikelihood(heads).double()
+    row = RowLikelihood(heads).double()
     params = torch.randn(4, row.n_params, dtype=torch.float64)
     x = torch.tensor([[0.1, -0.3, 1.0, 0.0, 1.0]] * 4, dtype=torch.float64)
     total = row.log_prob(params, x)

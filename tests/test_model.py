@@ -4,13 +4,13 @@ import math
 
 import torch
 
-from skvae._likelihoods import _Gaussian, _RowLikelihood
-from skvae._model import _VAE
+from skvae._likelihoods import _Gaussian, RowLikelihood
+from skvae._model import VAE
 
 
 def make_vae(hidden=(16,), q=3, d=5):
     head = _Gaussian(d, "per_feature", 0.01)
-    vae = _VAE(d, q, hidden, "tanh", _RowLikelihood([head]), torch.float64)
+    vae = VAE(d, q, hidden, "tanh", RowLikelihood([head]), torch.float64)
     vae.reset_parameters(torch.Generator().manual_seed(0))
     return vae
 

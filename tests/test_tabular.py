@@ -8,7 +8,7 @@ from scipy import stats
 
 from skvae import VAETransformer
 from skvae._likelihoods import _IntervalGaussian
-from skvae._tabular import TabularCodec, _NumericColumn
+from skvae._table_codec import TableCodec, _NumericColumn
 
 from .conftest import FAST_TAB
 
@@ -171,8 +171,8 @@ def test_interval_gaussian_against_scipy():
 
 
 def test_codec_round_trip_is_exact_for_observed_values(mixed_df):
-    codec = TabularCodec().fit(mixed_df)
-    encoded, _ = codec.encode(mixed_df, np.float64)
+    codec = TableCodec().fit(mixed_df)
+    encoded = codec.encode(mixed_df, np.float64).values
     # decode the interval midpoints in probability space
     back = codec.decode(encoded)
     pd.testing.assert_series_equal(back["count"], mixed_df["count"])
@@ -193,10 +193,10 @@ def test_spike_and_slab_probabilities_add_up_to_one():
     values = rng.normal(50, 10, n)
     values[rng.random(n) < 0.6] = 0.0
     values[rng.random(n) < 0.05] = 100.0
-    codec = TabularCodec().fit(pd.DataFrame({"v": values}))
+    codec = TableCodec().fit(pd.DataFrame({"v": values}))
     assert [kind for kind, _ in codec.heads()] == ["interval_gaussian", "categorical"]
     assert codec.heads()[1][1] == [3]  # atoms 0 and 100, and "none"
-    atoms, _ = codec.encode(pd.DataFrame({"v": [0.0, 100.0]}), np.float64)
+    atoms = codec.encode(pd.DataFrame({"v": [0.0, 100.0]}), np.float64).values
     # an atom is the whole line in the numeric part and its level in the companion
     assert stats.norm.cdf(atoms[:, 1]) - stats.norm.cdf(atoms[:, 0]) == pytest.approx(
         [1.0, 1.0]
@@ -206,13 +206,15 @@ def test_spike_and_slab_probabilities_add_up_to_one():
     # so P(0) + P(100) + P(none) * 1 = 1 whatever the companion's probabilities
     rest = values[(values != 0) & (values != 100)]
     grid = np.linspace(rest.min(), rest.max(), 200001)[1:-1]
-    encoded, logjac = codec.encode(pd.DataFrame({"v": grid}), np.float64)
+    coded = codec.encode(pd.DataFrame({"v": grid}), np.float64)
+    encoded, logjac = coded.values, coded.log_jacobian
     assert np.all(encoded[:, 4] == 1)
     density = np.exp(stats.norm.logpdf(encoded[:, 0]) + logjac)
     assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=2e-3)
     # without the companion the same map leaves 1 - P(atoms) to the density
-    plain = TabularCodec(spikes=False).fit(pd.DataFrame({"v": values}))
-    encoded, logjac = plain.encode(pd.DataFrame({"v": grid}), np.float64)
+    plain = TableCodec(spikes=False).fit(pd.DataFrame({"v": values}))
+    coded = plain.encode(pd.DataFrame({"v": grid}), np.float64)
+    encoded, logjac = coded.values, coded.log_jacobian
     density = np.exp(stats.norm.logpdf(encoded[:, 0]) + logjac)
     atom_share = np.isin(values, [0.0, 100.0]).mean()
     assert np.trapezoid(density, grid) == pytest.approx(1 - atom_share, abs=2e-3)

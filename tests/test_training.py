@@ -6,7 +6,7 @@ import torch
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
-from skvae import VAETransformer, _training
+from skvae import VAETransformer, _device, _training
 from skvae._training import iter_batches
 
 X = np.random.default_rng(0).normal(size=(120, 4)) * [1, 2, 3, 4]
@@ -90,10 +90,10 @@ def test_ctrl_c_keeps_a_usable_model(monkeypatch):
 
 
 def test_flush_denormals_is_restored():
-    before = _training._flushes_denormals()
-    with _training.flush_denormals():
-        assert _training._flushes_denormals()
-    assert _training._flushes_denormals() == before
+    before = _device.flushes_denormals()
+    with _device.flush_denormals():
+        assert _device.flushes_denormals()
+    assert _device.flushes_denormals() == before
 
 
 def test_mixed_precision_trains_as_well_as_full_precision(ppca_data):

@@ -1,4 +1,4 @@
-"""Mixed-type DataFrames to and from the encoded float matrix (no torch).
+"""TableCodec: a mixed-type DataFrame, one column model per column (no torch).
 
 Every column gets a small column model with ``fit``, ``encode`` and ``decode``:
 
@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
+
+from ._codecs import Encoded
 
 _Z_LIMIT = 8.0  # normal scores are clipped to +-8 (mass beyond: ~1e-15)
 _U_MIN = float(ndtr(-_Z_LIMIT))
@@ -235,7 +237,7 @@ def _is_categorical(series, explicit):
     )
 
 
-class TabularCodec:
+class TableCodec:
     """Encode a mixed-type DataFrame column by column; decode to the same schema.
 
     Parameters
@@ -313,19 +315,30 @@ class TabularCodec:
                 out.append((kind, len(blocks)))
         return out
 
+    def column_models(self):
+        """Per column: "quantile_normal", "spike_and_slab", "bernoulli" or
+        "categorical"."""
+        names = {}
+        for block in self.blocks:
+            kind = block.column.kind
+            if block.companion:
+                names[block.name] = "spike_and_slab"
+            else:
+                names[block.name] = {"interval_gaussian": "quantile_normal"}.get(
+                    kind, kind
+                )
+        return [names[name] for name in self.columns]
+
     def encode(self, frame, dtype):
         parts, logjac = [], np.zeros(len(frame))
         for block in self._layout:
             values, lj = block.column.encode(frame[block.name])
             parts.append(values)
             logjac += lj
-        return np.hstack(parts).astype(dtype), logjac.astype(dtype)
+        return Encoded(np.hstack(parts).astype(dtype), logjac.astype(dtype))
 
-    def decode(self, encoded, dtype=None):
-        """A DataFrame with the training columns, order, dtypes and categories.
-
-        ``dtype`` is ignored: every column gets its training dtype.
-        """
+    def decode(self, encoded):
+        """A DataFrame with the training columns, order, dtypes and categories."""
         decoded, atoms, start = {}, {}, 0
         for block in self._layout:
             column = block.column

@@ -1,0 +1,647 @@
+"""The shared skeleton of skvae's estimators: fit, score, sample, persistence.
+
+``fit`` validates the data, resolves every "auto" setting once into fitted
+attributes (:mod:`skvae._settings`), fits a codec (:mod:`skvae._codecs`), builds
+the VAE (:mod:`skvae._model`), trains it (:mod:`skvae._training`) and fits the
+latent sampler (:mod:`skvae._latent_mixture`). Subclasses add their public
+face (``transform`` for :class:`~skvae.VAETransformer`).
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._array_codec import ArrayCodec
+from ._device import make_generator, on_device, optimizer_to, resolve_device
+from ._latent_mixture import MAX_DRAWS, LatentMixture
+from ._layers import ACTIVATIONS
+from ._likelihoods import make_row_likelihood
+from ._model import VAE
+from ._noise import noise_table, pick_noise, row_keys
+from ._settings import (
+    check_structure_unchanged,
+    resolve_batch_size,
+    resolve_kl_warmup_iter,
+    resolve_likelihood,
+    resolve_mixed_precision,
+    resolve_structure,
+    structural_params,
+)
+from ._table_codec import TableCodec
+from ._training import (
+    INFERENCE_ROWS,
+    Rows,
+    TrainState,
+    Validation,
+    make_optimizer,
+    train,
+    warn_not_converged,
+)
+from ._warnings import warn
+
+_MAX_SEED = np.iinfo(np.int32).max
+_MIN_DECODER_SCALE = 0.03  # ~ sqrt(1e-3): decoder variance >= 1e-3 x feature variance
+
+
+def _skvae_version():
+    from . import __version__
+
+    return __version__
+
+
+def _to_rows(encoded, device="cpu"):
+    """:class:`Rows` on ``device`` from a codec's :class:`Encoded` rows."""
+    values = encoded.values
+    # torch shares only writeable arrays with positive strides
+    if not values.flags.writeable or min(values.strides, default=0) < 0:
+        values = values.copy()
+    # as_tensor shares memory where it can; nothing writes to these tensors
+    x = torch.as_tensor(values, device=device)
+    log_jacobian = encoded.log_jacobian
+    if np.ndim(log_jacobian) == 0:  # one value for every row: a broadcast view
+        log_jacobian = torch.tensor(log_jacobian, dtype=x.dtype, device=device)
+        log_jacobian = log_jacobian.expand(x.shape[0])
+    else:
+        log_jacobian = torch.as_tensor(log_jacobian, device=device)
+    shift = scale = None
+    if encoded.shift is not None:
+        shift, scale = (
+            torch.as_tensor(a, dtype=x.dtype, device=device)
+            for a in (encoded.shift, encoded.scale)
+        )
+    return Rows(x, log_jacobian, shift, scale)
+
+
+def _check_numeric_frame(X, likelihood):
+    """A DataFrame under one likelihood family must hold numbers only."""
+    for name, dtype in X.dtypes.items():
+        if not (
+            pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+        ) or pd.api.types.is_complex_dtype(dtype):
+            raise ValueError(
+                f"Column {name!r} has dtype {dtype}; likelihood={likelihood!r} "
+                "models numeric columns only. Use likelihood='auto' or "
+                "'per_column' for one model per column."
+            )
+
+
+class _BaseVAE(BaseEstimator):
+    """Fit, score and sample a VAE; subclasses give it a public face."""
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            StrOptions({"auto"}),
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "likelihood": [StrOptions({"auto", "gaussian", "bernoulli", "per_column"})],
+        "decoder_variance": [
+            StrOptions({"auto", "per_feature", "shared", "heteroscedastic"})
+        ],
+        "kl_weight": [Interval(Real, 0, None, closed="left")],
+        "kl_warmup_iter": [
+            StrOptions({"auto"}),
+            Interval(Integral, 0, None, closed="left"),
+        ],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_eval_samples": [Interval(Integral, 1, None, closed="left")],
+        "categorical_features": [
+            StrOptions({"from_dtype"}),
+            "array-like",
+            None,
+        ],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
+        "sampler": [StrOptions({"aggregate_posterior", "prior"})],
+        "autoregressive": ["boolean", StrOptions({"auto"})],
+        "device": [str],
+        "mixed_precision": ["boolean", StrOptions({"auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # ------------------------------------------------------------------ fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the VAE to X.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` cannot be modelled (naming the column or parameter), or,
+            with ``warm_start=True``, if a parameter that sets the model's
+            structure changed since the first fit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> vae.n_iter_, vae.device_, vae.hidden_layer_sizes_
+        (3, 'cpu', (256, 128))
+        """
+        reuse = self.warm_start and hasattr(self, "module_")
+        return self._fit(X, reuse=reuse, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Run one epoch over X, initialising the model on the first call.
+
+        ``early_stopping`` does not apply: every row of ``X`` is used for
+        training. The encoding (feature scaling, levels) is taken from the
+        first call's data.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If a parameter that sets the model's structure changed since the
+            first call.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(random_state=0)
+        >>> for chunk in np.array_split(X, 4):
+        ...     vae = vae.partial_fit(chunk)
+        >>> vae.n_iter_, vae.t_
+        (4, 100)
+        """
+        reuse = hasattr(self, "module_")
+        return self._fit(X, reuse=reuse, incremental=True)
+
+    def _fit(self, X, *, reuse, incremental):
+        if reuse:
+            method = "partial_fit" if incremental else "warm_start=True"
+            check_structure_unchanged(
+                self, self._structural_params, self._structure, method
+            )
+            likelihood = self.likelihood_
+        else:
+            likelihood = resolve_likelihood(
+                self.likelihood, self.categorical_features, X
+            )
+        X = self._validate(X, likelihood, reset=not reuse)
+        n_samples = X.shape[0]
+        if n_samples < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples, got "
+                f"n_samples={n_samples}."
+            )
+        device = resolve_device(self.device)
+        if not reuse:
+            self._initialise(X, likelihood, device)
+        self.device_ = device
+        self.module_.to(device)
+        optimizer_to(self._state.optimizer, device)
+
+        early = self.early_stopping and not incremental
+        validation = index = None
+        if early:
+            train_idx, val_idx = train_test_split(
+                np.arange(n_samples),
+                test_size=self.validation_fraction,
+                random_state=self._split_seed,
+            )
+            index = torch.as_tensor(train_idx, dtype=torch.int32, device=device)
+            held_out = X.iloc[val_idx] if isinstance(X, pd.DataFrame) else X[val_idx]
+            validation = self._validation(held_out, device)
+            self._state.best_validation_score = -np.inf
+        n_train = n_samples if index is None else index.shape[0]
+        self.batch_size_ = resolve_batch_size(
+            self.batch_size, n_train, linear=not self.hidden_layer_sizes_
+        )
+        self.kl_warmup_iter_ = resolve_kl_warmup_iter(
+            self.kl_warmup_iter, self.hidden_layer_sizes_
+        )
+        self.mixed_precision_ = resolve_mixed_precision(
+            self.mixed_precision, self._np_dtype, device
+        )
+        if not incremental:
+            self._state.lr_reductions = 0
+            for group in self._state.optimizer.param_groups:
+                group["lr"] = self.learning_rate_init
+        rows = _to_rows(self._codec.encode(X, self._np_dtype), device)
+        converged = train(
+            self.module_,
+            self._state,
+            rows,
+            index=index,
+            validation=validation,
+            max_iter=1 if incremental else self.max_iter,
+            batch_size=self.batch_size_,
+            kl_weight=self.kl_weight,
+            kl_warmup_iter=self.kl_warmup_iter_,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            generator=make_generator(self._fit_rng.randint(_MAX_SEED), device),
+            adaptive=self.learning_rate == "adaptive",
+            compute_dtype=torch.bfloat16 if self.mixed_precision_ else None,
+            verbose=self.verbose,
+        )
+        self.module_.to("cpu")
+        optimizer_to(self._state.optimizer, "cpu")
+        self._latent_mixture = (
+            self._fit_latent_mixture(rows)
+            if self.sampler == "aggregate_posterior"
+            else None
+        )
+        self._publish_history(early)
+        self._n_features_out = self.n_components
+        if not converged and not incremental:
+            warn_not_converged(self.max_iter)
+        return self
+
+    def _initialise(self, X, likelihood, device):
+        rng = check_random_state(self.random_state)
+        init_seed, split_seed, eval_seed, sample_seed, fit_seed = rng.randint(
+            _MAX_SEED, size=5
+        )
+        self._split_seed = int(split_seed)
+        self._eval_seed = int(eval_seed)
+        self._sample_rng = np.random.RandomState(sample_seed)
+        self._fit_rng = np.random.RandomState(fit_seed)
+        structure = resolve_structure(self, likelihood)
+        self.likelihood_ = likelihood
+        self.hidden_layer_sizes_ = structure.hidden_layer_sizes
+        self.decoder_variance_ = structure.decoder_variance
+        self.autoregressive_ = structure.autoregressive
+        self._structure = structure
+        self._structural_params = structural_params(self)
+        if likelihood == "per_column":
+            self._codec = TableCodec(
+                self.categorical_features,
+                self.handle_unknown,
+                spikes=structure.autoregressive,
+            ).fit(X)
+            self._np_dtype = np.float32
+        else:
+            self._codec = ArrayCodec(likelihood).fit(X)
+            float64 = X.dtype == np.float64 and device == "cpu"
+            self._np_dtype = np.float64 if float64 else np.float32
+        self.column_models_ = np.asarray(self._codec.column_models(), dtype=object)
+        likelihood = make_row_likelihood(
+            self._codec.heads(), structure.decoder_variance, _MIN_DECODER_SCALE
+        )
+        module = VAE(
+            n_inputs=likelihood.n_features,
+            n_components=self.n_components,
+            hidden_layer_sizes=structure.hidden_layer_sizes,
+            activation=self.activation,
+            likelihood=likelihood,
+            dtype=torch.float64 if self._np_dtype == np.float64 else torch.float32,
+            autoregressive=structure.autoregressive,
+        )
+        module.reset_parameters(make_generator(init_seed))
+        self.module_ = module.to(device)
+        self._state = TrainState(
+            make_optimizer(
+                self.module_, self.learning_rate_init, self.alpha / X.shape[0]
+            )
+        )
+
+    def _validation(self, X, device):
+        """Held-out rows ``X`` with one fixed draw of evaluation noise each."""
+        encoded = self._codec.encode(X, self._np_dtype)
+        table = noise_table(1, self.n_components, self._eval_seed, torch.float64)
+        keys = torch.as_tensor(row_keys(encoded.values))
+        eps = pick_noise(table, keys).to(self._torch_dtype())
+        return Validation(_to_rows(encoded, device), eps.to(device))
+
+    def _fit_latent_mixture(self, rows):
+        """The mixture over draws from q(z|x) of the training ``rows``.
+
+        Only a random subset of at most ``MAX_DRAWS`` rows is encoded, so the
+        memory this takes does not grow with the data.
+        """
+        rng = np.random.RandomState(self._fit_rng.randint(_MAX_SEED))
+        total = len(rows)
+        # Generator.choice draws without a permutation of all rows
+        pick = np.random.default_rng(rng.randint(_MAX_SEED))
+        chosen = np.sort(pick.choice(total, min(total, MAX_DRAWS), replace=False))
+        x, _ = rows.take(torch.as_tensor(chosen, device=rows.values.device))
+        codes = self._map(lambda module, s: torch.cat(module.encode(x[s]), 1), len(x))
+        codes = codes.astype(np.float64)
+        q = self.n_components
+        seed = rng.randint(_MAX_SEED)
+        return LatentMixture.fit(codes[:, :q], codes[:, q:], seed, n_samples=total)
+
+    def _publish_history(self, early):
+        state = self._state
+        self.n_iter_ = state.n_iter
+        self.t_ = state.t
+        self.loss_curve_ = list(state.loss_curve)
+        if early:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_validation_score_ = state.best_validation_score
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = min(state.loss_curve, default=None)
+
+    # --------------------------------------------------------------- validation
+
+    def _validate(self, X, likelihood, reset):
+        """``X`` as the codec of ``likelihood`` reads it: a float array, or a
+        DataFrame for per-column models."""
+        frame = isinstance(X, pd.DataFrame)
+        if frame and (X.shape[0] == 0 or X.shape[1] == 0):
+            raise ValueError(
+                f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} "
+                "feature(s) while a minimum of 1 is required."
+            )
+        if frame and likelihood != "per_column":
+            _check_numeric_frame(X, likelihood)
+        if frame and likelihood == "per_column":
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            validated = X
+        elif likelihood == "per_column" and not reset:
+            array = check_array(X, dtype=None, ensure_all_finite=False)
+            validate_data(self, array, skip_check_array=True, reset=False)
+            return pd.DataFrame(array, columns=self._codec.columns)
+        else:
+            validated = self._validate_array(X, reset)
+        if reset:  # what sample and inverse_transform return
+            self._output_schema = X.dtypes if frame else validated.dtype
+        if likelihood == "per_column" and not frame:
+            names = [f"x{i}" for i in range(validated.shape[1])]
+            return pd.DataFrame(validated, columns=names)
+        return validated
+
+    def _validate_array(self, X, reset):
+        # the finiteness check sums X first; huge values overflow in that sum
+        # and numpy warns before the check raises its clear error
+        with np.errstate(over="ignore", invalid="ignore"):
+            return validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+
+    def _validate_fitted(self, X):
+        check_is_fitted(self)
+        return self._validate(X, self.likelihood_, reset=False)
+
+    # ---------------------------------------------------------------- inference
+
+    def _rows(self, X):
+        """Validated ``X`` as :class:`Rows` on the CPU, and its rows' noise keys."""
+        encoded = self._codec.encode(X, self._np_dtype)
+        return _to_rows(encoded), torch.as_tensor(row_keys(encoded.values))
+
+    def _map(self, fn, n, samples_per_row=1):
+        """``fn(module, rows)`` over slices ``rows`` of ``range(n)``, concatenated.
+
+        Runs in eval and inference mode on ``device_``, in batches whose memory
+        is bounded whatever ``n``; returns a numpy array.
+        """
+        step = max(1, INFERENCE_ROWS // samples_per_row)
+        with on_device(self.module_, self.device_) as module, torch.inference_mode():
+            module.eval()
+            parts = [
+                fn(module, slice(start, start + step)).cpu()
+                for start in range(0, n, step)
+            ]
+        return torch.cat(parts).numpy()
+
+    def _torch_dtype(self):
+        return torch.float64 if self._np_dtype == np.float64 else torch.float32
+
+    def _output(self, values):
+        """Decoded values in the container ``fit`` saw: a DataFrame with the
+        training columns and dtypes, or an array in the training dtype."""
+        decoded = self._codec.decode(values)
+        schema = self._output_schema
+        if not isinstance(schema, pd.Series):
+            if isinstance(decoded, pd.DataFrame):
+                return decoded.to_numpy(dtype=schema)
+            return decoded
+        if isinstance(decoded, pd.DataFrame):
+            return decoded
+        frame = pd.DataFrame(decoded, columns=schema.index)
+        for name, dtype in schema.items():
+            column = frame[name]
+            if pd.api.types.is_bool_dtype(dtype):
+                column = column > 0.5
+            elif pd.api.types.is_integer_dtype(dtype):
+                column = np.rint(column)
+            frame[name] = column.astype(dtype)
+        return frame
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw rows from the model: ``z`` as set by ``sampler``, then ``x ~ p(x | z)``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows.
+        random_state : int, RandomState instance or None, default=None
+            Seed for these draws. None continues a stream seeded at ``fit``, so
+            successive calls differ but the sequence is reproducible.
+
+        Returns
+        -------
+        X : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
+            Rows in the units of the training data: an array in its float
+            dtype, or, after a fit on a DataFrame, a DataFrame with its
+            columns and dtypes.
+
+        Raises
+        ------
+        TypeError
+            If ``n_samples`` is not an integer.
+        ValueError
+            If ``n_samples`` is less than 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> vae.sample(3, random_state=0).shape
+        (3, 4)
+        """
+        check_is_fitted(self)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral):
+            raise TypeError(f"n_samples must be an integer, got {n_samples!r}.")
+        if n_samples < 1:
+            raise ValueError(f"n_samples must be at least 1, got {n_samples}.")
+        rng = self._sample_rng if random_state is None else random_state
+        seed = check_random_state(rng).randint(_MAX_SEED)
+        generator = make_generator(seed, self.device_)
+        dtype, device = self._torch_dtype(), self.device_
+
+        def draw(module, rows):
+            n = len(range(n_samples)[rows])
+            if self._latent_mixture is None:
+                z = torch.randn(
+                    (n, self.n_components),
+                    generator=generator,
+                    dtype=dtype,
+                    device=device,
+                )
+            else:
+                z = self._latent_mixture.sample(n, generator, dtype, device)
+            return module.generate(z, "sample", generator)
+
+        return self._output(self._map(draw, n_samples))
+
+    def score_samples(self, X, n_importance=None):
+        """Per-row lower bound on the log-likelihood, in nats.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to score.
+        n_importance : int, default=None
+            None gives the ELBO with ``n_eval_samples`` latent draws per row. An
+            int ``K`` gives the importance-weighted bound (IWAE) with ``K``
+            draws, which is tighter (it rises with ``K`` towards log p(x)) and
+            costs ``K`` decoder passes per row.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Lower bounds on ``log p(x)`` in the units of ``X``, including the
+            log-Jacobian of the internal encoding, so they compare directly
+            with ``PCA.score_samples``.
+
+        Raises
+        ------
+        ValueError
+            If ``n_importance`` is not None or a positive integer, or ``X``
+            does not match the training data.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> elbo = vae.score_samples(X)
+        >>> iwae = vae.score_samples(X, n_importance=50)
+        >>> elbo.shape, bool(iwae.mean() > elbo.mean())
+        ((100,), True)
+        """
+        X = self._validate_fitted(X)
+        if n_importance is None:
+            n_draws, bound = self.n_eval_samples, VAE.elbo
+        elif (
+            isinstance(n_importance, Integral)
+            and not isinstance(n_importance, bool)
+            and n_importance >= 1
+        ):
+            n_draws, bound = int(n_importance), VAE.iwae
+        else:
+            raise ValueError(
+                "n_importance must be None or a positive integer, got "
+                f"{n_importance!r}."
+            )
+        rows, keys = self._rows(X)
+        table = noise_table(n_draws, self.n_components, self._eval_seed, torch.float64)
+        table = table.to(self._torch_dtype())
+        device = self.device_
+
+        def score(module, s):
+            x, log_jacobian = rows.slice(s, device)
+            eps = pick_noise(table, keys[s]).to(device)
+            return bound(module, x, eps) + log_jacobian
+
+        return self._map(score, len(rows), samples_per_row=n_draws).astype(np.float64)
+
+    def score(self, X, y=None):
+        """Mean ELBO per sample (higher is better).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to score.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            ``mean(score_samples(X))``, in nats per row in the units of ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> vae = VAETransformer(max_iter=3, random_state=0).fit(X)
+        >>> isinstance(vae.score(X), float)
+        True
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    # ------------------------------------------------------------ sklearn glue
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_skvae_version"] = _skvae_version()
+        return state
+
+    def __setstate__(self, state):
+        name = type(self).__name__
+        saved = state.pop("_skvae_version", None)
+        if saved is not None and saved != _skvae_version():
+            warn(
+                f"This {name} was pickled with skvae {saved} and is loaded "
+                f"with skvae {_skvae_version()}; results may differ.",
+                UserWarning,
+            )
+        device = state.get("device_", "cpu")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            warn(
+                f"This model was trained on {device!r}, which is not available; "
+                "it will run on the CPU.",
+                UserWarning,
+            )
+            state["device_"] = "cpu"
+        super().__setstate__(state)

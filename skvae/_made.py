@@ -1,0 +1,139 @@
+"""The autoregressive network over a row's discrete columns (MADE): orders, masks, net.
+
+Germain, Gregor, Murray & Larochelle (2015), "MADE: Masked Autoencoder for
+Distribution Estimation": each unit carries an order and may read only units
+of a lower order, so the outputs of column ``j`` depend on columns ``< j`` only
+and the likelihood factorises exactly as ``prod_j p(x_j | z, x_<j)``.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._layers import ACTIVATIONS
+
+
+def made_orders(likelihood, columns):
+    """Orders of the encoded inputs and decoder outputs in the factorisation.
+
+    The ``K`` discrete columns take orders 1 to ``K``, in encoded order, for
+    their inputs and their outputs alike; every other input and output takes
+    ``K + 1``. An output may depend on an input only if the input's order is
+    lower, so ``p(x | z)`` factorises exactly over the discrete columns, times
+    the continuous heads given all of them.
+
+    Parameters
+    ----------
+    likelihood : RowLikelihood
+        The row's likelihood (its ``n_features`` and ``n_params``).
+    columns : list of (nn.Module, slice, slice)
+        ``likelihood.discrete_columns()``.
+
+    Returns
+    -------
+    inputs : Tensor of shape (n_features,)
+    outputs : Tensor of shape (n_params,)
+    """
+    inputs = torch.full((likelihood.n_features,), len(columns) + 1)
+    outputs = torch.full((likelihood.n_params,), len(columns) + 1)
+    for order, (_, ds, ps) in enumerate(columns, start=1):
+        inputs[ds] = order
+        outputs[ps] = order
+    return inputs, outputs
+
+
+class MADE(nn.Module):
+    """Masked network from encoded rows to decoder outputs (MADE).
+
+    Every input and output carries an order (see :func:`made_orders`); an
+    output depends on an input only if the input's order is lower. The network
+    is a masked linear map plus, when ``n_hidden > 0``, one masked hidden
+    layer that also reads the latent code, so a column's parameters can depend
+    on interactions of the columns before it and ``z`` (Germain et al. 2015, "MADE: Masked
+    Autoencoder for Distribution Estimation", with direct connections). Both
+    output maps start at zero: an untrained network adds nothing.
+
+    Parameters
+    ----------
+    inputs, outputs : Tensor of int
+        Orders of the encoded inputs and of the decoder outputs.
+    n_columns : int
+        Number of discrete columns, whose orders are 1 to ``n_columns``.
+    n_components : int
+        Latent dimension.
+    n_hidden : int
+        Width of the masked hidden layer; 0 leaves only the linear map.
+    activation : str
+        Key of :data:`ACTIVATIONS`.
+    dtype : torch.dtype
+        Parameter dtype.
+    """
+
+    def __init__(
+        self, inputs, outputs, n_columns, n_components, n_hidden, activation, dtype
+    ):
+        super().__init__()
+        self.register_buffer("mask", (inputs[None, :] < outputs[:, None]).to(dtype))
+        self.weight = nn.Parameter(torch.zeros(self.mask.shape, dtype=dtype))
+        # hidden orders worth having: a unit of order m feeds only outputs of a
+        # higher order, and the top order K + 1 exists only with other heads
+        n_orders = n_columns if int(outputs.max()) > n_columns else n_columns - 1
+        self.n_hidden = n_hidden if n_orders > 0 else 0
+        if self.n_hidden:
+            units = torch.arange(self.n_hidden)
+            if self.n_hidden >= n_orders:
+                hidden = units % n_orders + 1
+            else:  # fewer units than orders: spread them over the orders
+                hidden = units * n_orders // self.n_hidden + 1
+            self.register_buffer(
+                "mask_in", (inputs[None, :] <= hidden[:, None]).to(dtype)
+            )
+            self.register_buffer(
+                "mask_out", (hidden[None, :] < outputs[:, None]).to(dtype)
+            )
+            self.hidden = nn.Linear(len(inputs), self.n_hidden, dtype=dtype)
+            self.latent = nn.Linear(
+                n_components, self.n_hidden, bias=False, dtype=dtype
+            )
+            self.activation = ACTIVATIONS[activation]()
+            self.out_weight = nn.Parameter(
+                torch.zeros(self.mask_out.shape, dtype=dtype)
+            )
+
+    def zero_outputs(self):
+        nn.init.zeros_(self.weight)
+        if self.n_hidden:
+            nn.init.zeros_(self.out_weight)
+
+    def forward(self, x, z):
+        """Output contributions for encoded rows ``x`` and codes ``z`` (broadcast)."""
+        inner = None
+        if self.n_hidden:  # start() then add_inputs() of every input, fused
+            inner = F.linear(x, self.hidden.weight * self.mask_in, self.hidden.bias)
+            inner = inner + self.latent(z)
+        return self.outputs(x, inner, slice(None))
+
+    def start(self, z):
+        """The hidden layer's pre-activation before any input is read (or None)."""
+        if not self.n_hidden:
+            return None
+        return self.hidden.bias + self.latent(z)
+
+    def add_inputs(self, inner, x, columns):
+        """``inner`` plus the contribution of the encoded inputs ``columns`` of ``x``.
+
+        Sampling fills the discrete columns one at a time and adds each as it is
+        drawn, instead of recomputing the hidden layer from all inputs.
+        """
+        if not self.n_hidden:
+            return None
+        weight = self.hidden.weight[:, columns] * self.mask_in[:, columns]
+        return inner + x[..., columns] @ weight.T
+
+    def outputs(self, x, inner, rows):
+        """Contributions to the decoder outputs ``rows`` (a slice)."""
+        out = x @ (self.weight[rows] * self.mask[rows]).T
+        if self.n_hidden:
+            weight = self.out_weight[rows] * self.mask_out[rows]
+            out = out + self.activation(inner) @ weight.T
+        return out

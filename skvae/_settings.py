@@ -1,0 +1,182 @@
+"""What each "auto" parameter means, resolved once in ``fit`` into fitted attributes.
+
+Which model an input gets depends on its columns' dtypes and on explicit
+parameters, never on its container: an array and a DataFrame whose columns are
+all float get the same model (:func:`resolve_likelihood`).
+"""
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+
+from ._device import native_bfloat16
+
+# parameters that set the fitted model's shape or its encoding: warm_start and
+# partial_fit cannot continue a model fitted with other values
+STRUCTURAL = (
+    "n_components",
+    "hidden_layer_sizes",
+    "activation",
+    "likelihood",
+    "decoder_variance",
+    "autoregressive",
+    "categorical_features",
+    "handle_unknown",
+)
+_RESOLVED = ("hidden_layer_sizes", "decoder_variance", "autoregressive")
+
+
+def _explicit_categories(categorical_features):
+    spec = categorical_features
+    if spec is None or isinstance(spec, str):
+        return False
+    # names, indices, or a boolean mask with a True
+    return any(s is not False and s is not np.False_ for s in spec)
+
+
+def resolve_likelihood(likelihood, categorical_features, X):
+    """``"gaussian"``, ``"bernoulli"`` or ``"per_column"``: the model ``X`` gets.
+
+    ``"auto"`` gives one column model per column (``"per_column"``) to a
+    DataFrame with a column that is not float (int, bool, category, object,
+    string, datetime, ...) and to any input with ``categorical_features``
+    naming columns; every other input is an all-float table and gets the
+    Gaussian model.
+
+    Raises
+    ------
+    ValueError
+        If ``categorical_features`` names columns under ``likelihood`` set to
+        ``"gaussian"`` or ``"bernoulli"``.
+    """
+    explicit = _explicit_categories(categorical_features)
+    if likelihood != "auto":
+        if explicit and likelihood != "per_column":
+            raise ValueError(
+                f"categorical_features={categorical_features!r} asks for "
+                f"categorical columns, but likelihood={likelihood!r} models every "
+                "column alike; use likelihood='auto' or 'per_column'."
+            )
+        return likelihood
+    if explicit:
+        return "per_column"
+    if isinstance(X, pd.DataFrame) and not all(
+        pd.api.types.is_float_dtype(dtype) for dtype in X.dtypes
+    ):
+        return "per_column"
+    return "gaussian"
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The resolved settings that shape the network."""
+
+    hidden_layer_sizes: tuple
+    decoder_variance: str
+    autoregressive: bool
+
+
+def resolve_structure(estimator, likelihood):
+    """The :class:`Structure` of ``estimator``'s parameters for ``likelihood``.
+
+    ``"auto"`` means, per column model: ``(128,)`` hidden units for per-column
+    models, whose autoregressive network brings a hidden layer of its own, and
+    ``(256, 128)`` otherwise; heteroscedastic decoder variance and the
+    autoregressive network for per-column models, per-feature variance and no
+    autoregressive network otherwise.
+
+    Raises
+    ------
+    ValueError
+        If ``hidden_layer_sizes`` holds anything but positive integers.
+    """
+    per_column = likelihood == "per_column"
+    sizes = estimator.hidden_layer_sizes
+    if isinstance(sizes, str):  # "auto"
+        sizes = (128,) if per_column else (256, 128)
+    sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+    if not all(
+        isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must hold positive integers, got "
+            f"{estimator.hidden_layer_sizes!r}."
+        )
+    variance = estimator.decoder_variance
+    if variance == "auto":
+        variance = "heteroscedastic" if per_column else "per_feature"
+    autoregressive = estimator.autoregressive
+    if autoregressive == "auto":
+        autoregressive = per_column
+    return Structure(tuple(int(s) for s in sizes), variance, bool(autoregressive))
+
+
+def _comparable(value):
+    if isinstance(value, str) or value is None:
+        return value
+    if isinstance(value, (list, tuple, np.ndarray, pd.Index)):
+        return tuple(_comparable(v) for v in value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, Integral):
+        return int(value)
+    return value
+
+
+def structural_params(estimator):
+    """The values of the :data:`STRUCTURAL` parameters, comparable with ``==``."""
+    return {name: _comparable(getattr(estimator, name)) for name in STRUCTURAL}
+
+
+def check_structure_unchanged(estimator, saved, structure, method):
+    """Raise if a structural parameter changed since the model was initialised.
+
+    ``saved`` is :func:`structural_params` at initialisation and ``structure``
+    the :class:`Structure` then resolved; ``method`` names the caller.
+
+    Raises
+    ------
+    ValueError
+        Naming the first parameter that changed.
+    """
+    now = structural_params(estimator)
+    resolved = resolve_structure(estimator, estimator.likelihood_)
+    for name in STRUCTURAL:
+        if name in _RESOLVED:
+            changed = getattr(resolved, name) != getattr(structure, name)
+        else:
+            changed = now[name] != saved[name]
+        if changed:
+            raise ValueError(
+                f"{name} was {saved[name]!r} when the model was first fitted and is "
+                f"{getattr(estimator, name)!r} now; {method} continues the fitted "
+                f"model, and {name} sets its structure. Set {name} back, or fit a "
+                "new model (warm_start=False, or a fresh estimator for partial_fit)."
+            )
+
+
+def resolve_batch_size(batch_size, n_train, linear):
+    """Rows per step: ``"auto"`` aims at 25 steps per epoch (100 for a linear
+    model), 64 to 1024 rows each; never more than ``n_train``."""
+    if batch_size == "auto":
+        batch_size = int(np.clip(n_train // (100 if linear else 25), 64, 1024))
+    return int(min(batch_size, n_train))
+
+
+def resolve_kl_warmup_iter(kl_warmup_iter, hidden_layer_sizes):
+    """``"auto"``: 50 epochs with hidden layers, none for a linear model."""
+    if kl_warmup_iter == "auto":
+        return 50 if hidden_layer_sizes else 0
+    return int(kl_warmup_iter)
+
+
+def resolve_mixed_precision(mixed_precision, dtype, device):
+    """Whether the networks train in bfloat16: only float32 models; ``"auto"``
+    where ``device`` multiplies bfloat16 natively."""
+    if dtype != np.float32 or not mixed_precision:
+        return False
+    if mixed_precision == "auto":
+        return native_bfloat16(device)
+    return True
