@@ -88,7 +88,11 @@ def _fit_model(args):
     from ._transformer import VAETransformer
 
     frame = _read_table(args.data, args.categorical)
-    given = {"n_components": args.n_components, "max_iter": args.max_iter}
+    given = {
+        "n_components": args.n_components,
+        "max_iter": args.max_iter,
+        "likelihood": args.likelihood,
+    }
     vae = VAETransformer(
         **{name: value for name, value in given.items() if value is not None},
         random_state=args.random_state,
@@ -139,6 +143,12 @@ def _add_fit_options(parser):
     )
     parser.add_argument("--n-components", type=int, help="default: the estimator's")
     parser.add_argument("--max-iter", type=int, help="default: the estimator's")
+    parser.add_argument(
+        "--likelihood",
+        choices=["auto", "gaussian", "bernoulli", "per_column"],
+        help="default: the estimator's ('auto': per-column models unless every "
+        "column is float)",
+    )
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -180,8 +190,17 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the ``skvae`` command; a bad input ends in one line on stderr."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, OSError, KeyError) as error:
+        message = str(error).strip().splitlines()
+        print(
+            f"skvae {args.command}: error: {message[0] if message else error!r}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

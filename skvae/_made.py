@@ -49,9 +49,9 @@ class MADE(nn.Module):
     output depends on an input only if the input's order is lower. The network
     is a masked linear map plus, when ``n_hidden > 0``, one masked hidden
     layer that also reads the latent code, so a column's parameters can depend
-    on interactions of the columns before it and ``z`` (Germain et al. 2015, "MADE: Masked
-    Autoencoder for Distribution Estimation", with direct connections). Both
-    output maps start at zero: an untrained network adds nothing.
+    on interactions of the columns before it and ``z`` (Germain et al. 2015,
+    with direct connections). Both output maps start at zero: an untrained
+    network adds nothing.
 
     Parameters
     ----------

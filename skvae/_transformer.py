@@ -22,32 +22,49 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
     nats, a lower bound on the mean log-likelihood, comparable with
     ``PCA.score``, ``FactorAnalysis.score`` and ``GaussianMixture.score``.
 
+    Which model an input gets depends on its columns' dtypes and on explicit
+    parameters, never on its container. An array, and a DataFrame whose
+    columns are all float, get one likelihood over every column (Gaussian by
+    default): the same numbers give the same model, so a pipeline with
+    ``set_output(transform="pandas")`` fits exactly what it fits on arrays. A
+    DataFrame with any other column type (int, bool, category, object, string)
+    gets one column model per column (``likelihood="per_column"``): a
+    quantile-normal map for numbers, Bernoulli for booleans, softmax for
+    categories, and it is modelled, sampled and decoded with its schema.
+    ``likelihood`` chooses either explicitly; the fitted ``likelihood_`` and
+    ``column_models_`` say what was chosen.
+
+    Read more in the :ref:`User Guide <user_guide>`.
+
     Parameters
     ----------
     n_components : int, default=8
         Number of latent dimensions. More than the data need costs little: the
         KL term switches unused dimensions off (their posterior stays at the
-        prior). On UCI Adult, 8 against 2 lifts the synthetic rows' utility
-        (train-synthetic-test-real macro-F1) from 0.75 to 0.78.
+        prior).
 
     hidden_layer_sizes : array-like of int or "auto", default="auto"
         Widths of the encoder's hidden layers; the decoder mirrors them. ``()``
         gives an affine encoder and decoder: with ``"per_feature"`` variance the
         model is factor analysis, with ``"shared"`` probabilistic PCA of the
-        internally standardised data. ``"auto"`` is ``(256, 128)`` for arrays
-        and ``(128,)`` for DataFrames, whose autoregressive network brings a
-        hidden layer of its own: on digits the wider encoder lifts the accuracy
-        of a 16-d code under logistic regression from 0.885 to 0.895, while on
-        UCI Adult one shared layer is as good as two for the synthetic rows.
+        internally standardised data. ``"auto"`` is ``(128,)`` for per-column
+        models, whose autoregressive network brings a hidden layer of its own,
+        and ``(256, 128)`` otherwise; the fitted ``hidden_layer_sizes_`` holds
+        the sizes used.
 
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation between hidden layers.
 
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Decoder distribution of every column of an array input.
-        ``"bernoulli"`` needs 0/1 data. A DataFrame gets one likelihood per
-        column instead (quantile-normal numbers, Bernoulli booleans, softmax
-        categories), and this parameter is not used.
+    likelihood : {"auto", "gaussian", "bernoulli", "per_column"}, \
+            default="auto"
+        Decoder distribution. ``"gaussian"`` and ``"bernoulli"`` (0/1 data)
+        model every column alike, after converting the input to a float array
+        (a DataFrame must then hold numeric or boolean columns only).
+        ``"per_column"`` gives each column a model of its own kind (see
+        ``categorical_features``), for any input. ``"auto"`` is
+        ``"per_column"`` for a DataFrame with a column that is not float, or
+        when ``categorical_features`` names columns, and ``"gaussian"``
+        otherwise. Resolved in ``fit`` into ``likelihood_``.
 
     decoder_variance : {"auto", "per_feature", "shared", "heteroscedastic"}, \
             default="auto"
@@ -55,8 +72,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         analysis noise model), one shared value (probabilistic PCA, sigma-VAE),
         or a function of ``z`` (and, with ``autoregressive``, of the discrete
         columns) output by the decoder. ``"auto"`` is ``"heteroscedastic"`` for
-        DataFrames, whose numbers spread differently from row to row, and
-        ``"per_feature"`` for arrays. Every choice is floored at 1e-3 times the
+        per-column models, whose numbers spread differently from row to row, and
+        ``"per_feature"`` otherwise. Every choice is floored at 1e-3 times the
         feature's variance.
 
     kl_weight : float, default=1.0
@@ -67,11 +84,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Epochs over which the KL weight rises linearly from 0 to ``kl_weight``
         (KL annealing, Bowman et al. 2016); training does not stop early before
         it ends. The warm-up keeps latent units of a nonlinear model from
-        collapsing to the prior early in training: on digits it lifts the active
-        units of a 16-d model from 5 to 16, and both the held-out ELBO and the
-        downstream accuracy. ``"auto"`` is 50 with hidden layers and 0 without:
-        a linear VAE has no such spurious optima (Lucas et al. 2019), and there
-        the warm-up only delays convergence.
+        collapsing to the prior early in training. ``"auto"`` is 50 with
+        hidden layers and 0 without: a linear VAE has no such spurious optima
+        (Lucas et al. 2019), and there the warm-up only delays convergence.
+        Resolved in ``fit`` into ``kl_warmup_iter_``.
 
     alpha : float, default=1e-4
         L2 penalty on the network weights, divided by the number of samples as
@@ -81,7 +97,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Rows per optimisation step; ``"auto"`` aims at 25 steps per epoch:
         ``n_samples // 25`` clipped to [64, 1024] (and to ``n_samples``). A
         linear model (``hidden_layer_sizes=()``) gets ``n_samples // 100``: it
-        needs the extra, smaller steps to reach its exact optimum.
+        needs the extra, smaller steps to reach its exact optimum. Resolved in
+        every ``fit`` into ``batch_size_``.
 
     learning_rate : {"adaptive", "constant"}, default="adaptive"
         Step-size schedule. ``"adaptive"`` divides the step size by 10 when
@@ -115,9 +132,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Latent draws per row in the Monte-Carlo estimate of ``score_samples``.
 
     categorical_features : "from_dtype", None or array-like, default="from_dtype"
-        DataFrame columns to model as categorical: pandas ``category``,
-        object and string columns always are; column names, integer indices
-        or a boolean mask add numeric columns. Ignored for arrays.
+        Columns to model as categorical under per-column models: pandas
+        ``category``, object and string columns always are; column names,
+        integer indices or a boolean mask add numeric columns (and make
+        ``likelihood="auto"`` choose per-column models, for arrays too).
 
     handle_unknown : {"error", "ignore"}, default="error"
         A category not seen in ``fit``: raise, or encode it as all zeros so the
@@ -130,24 +148,24 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         density estimation, Ghosh et al. 2020), with ``n_samples // 200``
         full-covariance components clipped to [1, 50]. It covers the region
         the decoder was trained on, where the prior leaves holes, and makes
-        synthetic rows markedly closer to the data. The mixture holds only its
+        synthetic rows closer to the data. The mixture holds only its
         weights, means and covariances, no per-row codes.
 
     autoregressive : bool or "auto", default="auto"
-        Model the discrete columns (booleans and categories of a DataFrame, or
-        every column under ``likelihood="bernoulli"``) one after another: each
+        Model the discrete columns (booleans and categories of per-column
+        models, or every column under ``likelihood="bernoulli"``) one after
+        another: each
         given ``z`` and the discrete columns before it, through a masked network
         added to the decoder output (MADE: a linear map and one hidden layer as
         wide as the decoder's first, which also reads ``z``), and the other
         columns given ``z`` and all discrete columns. The likelihood stays
         exact, so scores remain lower bounds, and :meth:`sample` draws the
         discrete columns in order.
-        Dependence between columns no longer has to pass through ``z``: on UCI
-        Adult it lifts the sdmetrics quality of synthetic rows from 0.98 to
-        0.99 and brings the detection AUC from 0.65 to 0.52. With it, a
-        zero-inflated numeric column (one value in at least half of the rows)
-        becomes a spike-and-slab whose atom is one of these discrete columns.
-        ``"auto"`` turns it on for DataFrames and off for arrays.
+        Dependence between columns then no longer has to pass through ``z``.
+        With it, a zero-inflated numeric column (one value in at least half of
+        the rows) becomes a spike-and-slab whose atom is one of these discrete
+        columns. ``"auto"`` turns it on for per-column models and off
+        otherwise; resolved in ``fit`` into ``autoregressive_``.
 
     device : str, default="auto"
         ``"auto"`` trains on CUDA when available, else on the CPU; or a torch
@@ -159,8 +177,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         arithmetic. Scores, ``transform`` and ``sample`` always run in full
         precision. ``"auto"`` turns it on for float32 models on devices with
         native bfloat16 matrix products (recent CUDA GPUs, CPUs with AVX512-BF16
-        or AMX), where it makes the matrix products several times faster.
-        Models of float64 arrays always train in float64.
+        or AMX). Models of float64 arrays on the CPU train in float64, and
+        never in mixed precision; per-column models are float32. Resolved in
+        every ``fit`` into ``mixed_precision_``.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the reparameterisation noise, the
@@ -171,7 +190,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Show a progress bar over epochs when positive.
 
     warm_start : bool, default=False
-        Continue from the previous solution when ``fit`` is called again.
+        Continue from the previous solution when ``fit`` is called again. The
+        parameters that set the model's structure (``n_components``,
+        ``hidden_layer_sizes``, ``activation``, ``likelihood``,
+        ``decoder_variance``, ``autoregressive``, ``categorical_features``,
+        ``handle_unknown``) must then keep their values: a change raises a
+        ValueError naming the parameter (the same holds for ``partial_fit``).
 
     Attributes
     ----------
@@ -180,6 +204,33 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
 
     device_ : str
         Device used for training and inference.
+
+    likelihood_ : {"gaussian", "bernoulli", "per_column"}
+        The model the training data got (see ``likelihood``).
+
+    column_models_ : ndarray of str of shape (`n_features_in_`,)
+        The model of each input column: ``"gaussian"`` or ``"bernoulli"``, or
+        under per-column models ``"quantile_normal"``, ``"spike_and_slab"``,
+        ``"bernoulli"`` or ``"categorical"``.
+
+    hidden_layer_sizes_ : tuple of int
+        Widths of the encoder's hidden layers (the decoder mirrors them).
+
+    decoder_variance_ : str
+        Variance model of the Gaussian decoder heads.
+
+    autoregressive_ : bool
+        Whether the decoder models discrete columns autoregressively.
+
+    batch_size_ : int
+        Rows per optimisation step in the last ``fit``.
+
+    kl_warmup_iter_ : int
+        Epochs of KL warm-up.
+
+    mixed_precision_ : bool
+        Whether the networks trained in bfloat16 mixed precision in the last
+        ``fit``.
 
     n_iter_ : int
         Epochs run.

@@ -4,15 +4,21 @@ import torch
 
 from skvae._testing import make_ppca
 
-# Fast, seeded settings for tests (the common checks get exactly this instance).
+# Fast, seeded settings for arrays (the common checks get exactly this instance).
 FAST = dict(
     max_iter=5, hidden_layer_sizes=(8,), batch_size=16, device="cpu", random_state=0
 )
 
-# Fast, seeded settings for tests on DataFrames.
-FAST_TAB = dict(max_iter=15, hidden_layer_sizes=(16,), device="cpu", random_state=0)
+# Fast, seeded settings for tables (per-column models).
+FAST_TABLE = dict(max_iter=15, hidden_layer_sizes=(16,), device="cpu", random_state=0)
 
 torch.use_deterministic_algorithms(True)
+
+
+@pytest.fixture
+def rng():
+    """A generator seeded per test, so no test's data depends on another's."""
+    return np.random.default_rng(0)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from scipy import stats
 
 from skvae import VAETransformer
 
-from .conftest import FAST_TAB
+from .conftest import FAST_TABLE
 
-TWO_EPOCHS = {**FAST_TAB, "max_iter": 2}
+TWO_EPOCHS = {**FAST_TABLE, "max_iter": 2}
 
 
 @pytest.fixture
@@ -144,9 +144,7 @@ def test_every_hidden_unit_reads_an_input_and_feeds_an_output(
     orders = torch.arange(1, n_columns + 1).repeat_interleave(2)
     if continuous:
         orders = torch.cat([orders, torch.full((3,), n_columns + 1)])
-    network = MADE(
-        orders, orders, n_columns, 4, n_hidden, "relu", torch.float32
-    )
+    network = MADE(orders, orders, n_columns, 4, n_hidden, "relu", torch.float32)
     if n_columns == 1 and not continuous:
         # the one column can read nothing: a hidden layer would be dead weight
         assert network.n_hidden == 0

@@ -13,9 +13,9 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skvae import VAETransformer
 
-FAST = dict(max_iter=3, hidden_layer_sizes=(8,), device="cpu", random_state=0)
-rng = np.random.default_rng(0)
-X = rng.normal(size=(60, 4))
+from .conftest import FAST
+
+X = np.random.default_rng(0).normal(size=(60, 4))
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,7 @@ def fitted():
 
 @pytest.fixture(scope="module")
 def frame():
+    rng = np.random.default_rng(1)
     n = 80
     return pd.DataFrame(
         {
@@ -174,7 +175,9 @@ def test_bad_n_importance(fitted, k, match):
         pytest.param(X * 1e12, id="1e12 scale"),
         pytest.param(X * 1e-10, id="1e-10 scale"),
         pytest.param(np.column_stack([X, np.full(60, 3.0)]), id="constant column"),
-        pytest.param(rng.integers(0, 5, size=(60, 3)), id="integers"),
+        pytest.param(
+            np.random.default_rng(2).integers(0, 5, size=(60, 3)), id="integers"
+        ),
         pytest.param(X.tolist(), id="list of lists"),
         pytest.param(X.astype(np.float32), id="float32"),
     ],
@@ -234,7 +237,7 @@ def test_frame_nan_in_numeric_names_the_column(frame):
         VAETransformer(**FAST).fit(holey)
 
 
-def test_high_cardinality_categorical():
+def test_high_cardinality_categorical(rng):
     n = 3000
     table = pd.DataFrame(
         {"x": rng.normal(size=n), "id": [f"k{i % 1500}" for i in range(n)]}

@@ -5,13 +5,11 @@ import pytest
 import torch
 from scipy import stats
 
-from skvae._likelihoods import _Bernoulli, _Categorical, _Gaussian, RowLikelihood
-
-rng = np.random.default_rng(0)
+from skvae._likelihoods import RowLikelihood, _Bernoulli, _Categorical, _Gaussian
 
 
 @pytest.mark.parametrize("variance", ["per_feature", "shared", "heteroscedastic"])
-def test_gaussian_log_prob_matches_scipy(variance):
+def test_gaussian_log_prob_matches_scipy(variance, rng):
     head = _Gaussian(3, variance, min_scale=0.01).double()
     params = torch.tensor(rng.normal(size=(5, head.n_params)))
     if variance != "heteroscedastic":
@@ -27,7 +25,7 @@ def test_gaussian_log_prob_matches_scipy(variance):
     assert (scale >= 0.01).all()
 
 
-def test_bernoulli_log_prob_matches_scipy():
+def test_bernoulli_log_prob_matches_scipy(rng):
     head = _Bernoulli(4)
     logits = torch.tensor(rng.normal(scale=3, size=(6, 4)))
     x = torch.tensor(rng.integers(0, 2, size=(6, 4)), dtype=torch.float64)
@@ -36,7 +34,7 @@ def test_bernoulli_log_prob_matches_scipy():
     np.testing.assert_allclose(head.log_prob(logits, x).numpy(), expected, rtol=1e-10)
 
 
-def test_categorical_log_prob_matches_scipy():
+def test_categorical_log_prob_matches_scipy(rng):
     sizes = [3, 1, 5]
     head = _Categorical(sizes)
     logits = torch.tensor(rng.normal(size=(7, sum(sizes))))

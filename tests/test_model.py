@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from skvae._likelihoods import _Gaussian, RowLikelihood
+from skvae._likelihoods import RowLikelihood, _Gaussian
 from skvae._model import VAE
 
 

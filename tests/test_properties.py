@@ -10,7 +10,9 @@ from sklearn.exceptions import NotFittedError
 
 from skvae import VAETransformer
 
-FAST = dict(max_iter=2, hidden_layer_sizes=(4,), device="cpu", random_state=0)
+from .conftest import FAST
+
+QUICK = {**FAST, "max_iter": 2}  # hypothesis fits many times
 CLEAR_ERRORS = (ValueError, TypeError, NotFittedError)
 SETTINGS = settings(
     max_examples=40,
@@ -32,7 +34,7 @@ def _not_from_torch(error):
 def _check_all_methods(X, n_components):
     copy = np.array(X, copy=True)
     try:
-        vae = VAETransformer(n_components, **FAST).fit(X)
+        vae = VAETransformer(n_components, **QUICK).fit(X)
     except CLEAR_ERRORS as error:
         _not_from_torch(error)
         return
@@ -107,7 +109,7 @@ def mixed_frames(draw):
 def test_mixed_frames_keep_schema_and_stay_finite(frame):
     before = frame.copy()
     try:
-        vae = VAETransformer(**FAST).fit(frame)
+        vae = VAETransformer(**QUICK).fit(frame)
     except CLEAR_ERRORS as error:
         _not_from_torch(error)
         return
@@ -123,5 +125,5 @@ def test_mixed_frames_keep_schema_and_stay_finite(frame):
 @pytest.mark.parametrize("n_rows", [2, 3])
 def test_tiny_frames(n_rows):
     frame = pd.DataFrame({"x": np.arange(n_rows, dtype=float), "c": ["a"] * n_rows})
-    vae = VAETransformer(**FAST).fit(frame)
+    vae = VAETransformer(**QUICK).fit(frame)
     assert vae.sample(2, random_state=0).shape == (2, 2)

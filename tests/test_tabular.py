@@ -5,12 +5,13 @@ import pandas as pd
 import pytest
 import torch
 from scipy import stats
+from scipy.integrate import trapezoid
 
 from skvae import VAETransformer
 from skvae._likelihoods import _IntervalGaussian
 from skvae._table_codec import TableCodec, _NumericColumn
 
-from .conftest import FAST_TAB
+from .conftest import FAST_TABLE
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def mixed_df():
 
 
 def test_sample_keeps_the_schema(mixed_df):
-    vae = VAETransformer(**FAST_TAB).fit(mixed_df)
+    vae = VAETransformer(**FAST_TABLE).fit(mixed_df)
     synthetic = vae.sample(500, random_state=0)
     assert list(synthetic.columns) == list(mixed_df.columns)
     assert (synthetic.dtypes == mixed_df.dtypes).all()
@@ -49,7 +50,7 @@ def test_sample_keeps_the_schema(mixed_df):
 
 
 def test_inverse_transform_round_trip_keeps_dtypes(mixed_df):
-    vae = VAETransformer(**FAST_TAB).fit(mixed_df)
+    vae = VAETransformer(**FAST_TABLE).fit(mixed_df)
     codes = vae.transform(mixed_df)
     assert codes.shape == (300, 8) and codes.dtype == np.float64
     back = vae.inverse_transform(codes)
@@ -58,7 +59,7 @@ def test_inverse_transform_round_trip_keeps_dtypes(mixed_df):
 
 
 def test_scores_are_finite_and_deterministic(mixed_df):
-    vae = VAETransformer(**FAST_TAB).fit(mixed_df)
+    vae = VAETransformer(**FAST_TABLE).fit(mixed_df)
     rows = vae.score_samples(mixed_df)
     assert rows.shape == (300,) and np.isfinite(rows).all()
     np.testing.assert_allclose(
@@ -67,38 +68,39 @@ def test_scores_are_finite_and_deterministic(mixed_df):
 
 
 def test_unknown_categories(mixed_df):
-    vae = VAETransformer(**FAST_TAB).fit(mixed_df)
+    vae = VAETransformer(**FAST_TABLE).fit(mixed_df)
     odd = mixed_df.head(3).copy()
     odd["city"] = ["Oslo", "Rome", "Lima"]
     with pytest.raises(
         ValueError, match="unknown categories \\['Rome'\\] in column 'city'"
     ):
         vae.transform(odd)
-    ignoring = VAETransformer(**FAST_TAB, handle_unknown="ignore").fit(mixed_df)
+    ignoring = VAETransformer(**FAST_TABLE, handle_unknown="ignore").fit(mixed_df)
     assert np.isfinite(ignoring.score_samples(odd)).all()
-    # an unknown category drops out of the likelihood, so the row scores higher
+    # an unknown category drops out of the likelihood (a log-probability <= 0
+    # less), so the row scores higher; measured -18.17 against -19.51
     known = mixed_df.head(3)
-    assert ignoring.score_samples(odd)[1] > ignoring.score_samples(known)[1] - 50
+    assert ignoring.score_samples(odd)[1] > ignoring.score_samples(known)[1]
 
 
 def test_missing_numbers_are_rejected_by_name(mixed_df):
     bad = mixed_df.copy()
     bad.loc[3, "amount"] = np.nan
     with pytest.raises(ValueError, match="Column 'amount' contains NaN"):
-        VAETransformer(**FAST_TAB).fit(bad)
+        VAETransformer(**FAST_TABLE).fit(bad)
 
 
 def test_explicit_categorical_features(mixed_df):
-    vae = VAETransformer(**FAST_TAB, categorical_features=["count"]).fit(mixed_df)
+    vae = VAETransformer(**FAST_TABLE, categorical_features=["count"]).fit(mixed_df)
     kinds = {b.name: b.column.kind for b in vae._codec.blocks if not b.companion}
     assert kinds["count"] == "categorical" and kinds["gain"] == "interval_gaussian"
     assert vae.sample(50, random_state=0)["count"].dtype == np.int64
     with pytest.raises(ValueError, match="not a column of X"):
-        VAETransformer(**FAST_TAB, categorical_features=["nope"]).fit(mixed_df)
+        VAETransformer(**FAST_TABLE, categorical_features=["nope"]).fit(mixed_df)
 
 
 def test_set_output_pandas_and_reordered_columns(mixed_df):
-    vae = VAETransformer(**FAST_TAB).set_output(transform="pandas").fit(mixed_df)
+    vae = VAETransformer(**FAST_TABLE).set_output(transform="pandas").fit(mixed_df)
     out = vae.transform(mixed_df)
     assert list(out.columns) == [f"vaetransformer{i}" for i in range(8)]
     with pytest.raises(ValueError, match="feature names"):
@@ -107,7 +109,7 @@ def test_set_output_pandas_and_reordered_columns(mixed_df):
 
 def test_the_user_frame_is_not_modified(mixed_df):
     before = mixed_df.copy()
-    VAETransformer(**FAST_TAB).fit(mixed_df).score(mixed_df)
+    VAETransformer(**FAST_TABLE).fit(mixed_df).score(mixed_df)
     pd.testing.assert_frame_equal(mixed_df, before)
 
 
@@ -143,7 +145,7 @@ def test_atom_masses_and_density_add_up_to_one():
     grid = np.linspace(values[values > 0].min(), values.max(), 200001)[1:-1]
     encoded, logjac = column.encode(pd.Series(grid))
     density = np.exp(stats.norm.logpdf(encoded[:, 0]) + logjac)
-    integral = np.trapezoid(density, grid)
+    integral = trapezoid(density, grid)
     assert mass + integral == pytest.approx(1.0, abs=2e-3)
 
 
@@ -210,14 +212,14 @@ def test_spike_and_slab_probabilities_add_up_to_one():
     encoded, logjac = coded.values, coded.log_jacobian
     assert np.all(encoded[:, 4] == 1)
     density = np.exp(stats.norm.logpdf(encoded[:, 0]) + logjac)
-    assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=2e-3)
+    assert trapezoid(density, grid) == pytest.approx(1.0, abs=2e-3)
     # without the companion the same map leaves 1 - P(atoms) to the density
     plain = TableCodec(spikes=False).fit(pd.DataFrame({"v": values}))
     coded = plain.encode(pd.DataFrame({"v": grid}), np.float64)
     encoded, logjac = coded.values, coded.log_jacobian
     density = np.exp(stats.norm.logpdf(encoded[:, 0]) + logjac)
     atom_share = np.isin(values, [0.0, 100.0]).mean()
-    assert np.trapezoid(density, grid) == pytest.approx(1 - atom_share, abs=2e-3)
+    assert trapezoid(density, grid) == pytest.approx(1 - atom_share, abs=2e-3)
 
 
 def test_spikes_tie_other_columns_to_exact_values():
@@ -230,7 +232,7 @@ def test_spikes_tie_other_columns_to_exact_values():
     gain = np.where(other, rng.integers(1, 10000, n), gain).astype(float)
     label = np.where(np.isin(gain, [3000, 7100]), "hi", "lo").astype(object)
     df = pd.DataFrame({"gain": gain, "label": label})
-    kwargs = dict(FAST_TAB, max_iter=40, hidden_layer_sizes=(32,))
+    kwargs = dict(FAST_TABLE, max_iter=40, hidden_layer_sizes=(32,))
 
     def share_hi(model):
         synthetic = model.fit(df).sample(6000, random_state=0)

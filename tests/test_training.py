@@ -9,8 +9,9 @@ from sklearn.exceptions import ConvergenceWarning
 from skvae import VAETransformer, _device, _training
 from skvae._training import iter_batches
 
+from .conftest import FAST
+
 X = np.random.default_rng(0).normal(size=(120, 4)) * [1, 2, 3, 4]
-FAST = dict(hidden_layer_sizes=(8,), device="cpu", random_state=0)
 
 
 def test_iter_batches_covers_every_row_once():
@@ -23,7 +24,13 @@ def test_iter_batches_covers_every_row_once():
 
 def test_loss_decreases():
     vae = VAETransformer(
-        **FAST, max_iter=60, early_stopping=False, kl_warmup_iter=0, batch_size=16
+        **{
+            **FAST,
+            "max_iter": 60,
+            "early_stopping": False,
+            "kl_warmup_iter": 0,
+            "batch_size": 16,
+        }
     ).fit(X)
     # the rows are independent Gaussians: the best loss is their negative
     # log-likelihood under the fitted diagonal Gaussian
@@ -33,7 +40,7 @@ def test_loss_decreases():
 
 
 def test_early_stopping_keeps_the_best_weights():
-    vae = VAETransformer(**FAST, max_iter=200, n_iter_no_change=3).fit(X)
+    vae = VAETransformer(**{**FAST, "max_iter": 200, "n_iter_no_change": 3}).fit(X)
     assert vae.n_iter_ < 200
     assert vae.best_validation_score_ == max(vae.validation_scores_)
     assert vae.best_loss_ is None
@@ -41,14 +48,16 @@ def test_early_stopping_keeps_the_best_weights():
 
 def test_max_iter_warns_like_mlp():
     with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(2\\) reached"):
-        VAETransformer(**FAST, max_iter=2).fit(X)
+        VAETransformer(**{**FAST, "max_iter": 2}).fit(X)
 
 
 def test_diverging_learning_rate_is_a_clear_error():
     with pytest.raises(
         ValueError, match="non-finite in the first epoch.*learning_rate_init"
     ):
-        VAETransformer(**FAST, learning_rate_init=1e8, max_iter=5).fit(X * 1e3)
+        VAETransformer(**{**FAST, "learning_rate_init": 1e8, "max_iter": 5}).fit(
+            X * 1e3
+        )
 
 
 def test_divergence_after_good_epochs_keeps_the_last_finite_weights(monkeypatch):
@@ -66,7 +75,7 @@ def test_divergence_after_good_epochs_keeps_the_last_finite_weights(monkeypatch)
 
     monkeypatch.setattr(_training, "_epoch", epoch_that_blows_up)
     with pytest.warns(ConvergenceWarning, match="non-finite after 3 epochs"):
-        vae = VAETransformer(**FAST, max_iter=10, early_stopping=False).fit(X)
+        vae = VAETransformer(**{**FAST, "max_iter": 10, "early_stopping": False}).fit(X)
     assert vae.n_iter_ == 3
     assert np.isfinite(vae.transform(X)).all() and np.isfinite(vae.score(X))
 
@@ -83,7 +92,7 @@ def test_ctrl_c_keeps_a_usable_model(monkeypatch):
 
     monkeypatch.setattr(_training, "_epoch", interrupted)
     with pytest.warns(UserWarning, match="interrupted by the user after 5 epochs"):
-        vae = VAETransformer(**FAST, max_iter=50).fit(X)
+        vae = VAETransformer(**{**FAST, "max_iter": 50}).fit(X)
     assert vae.n_iter_ == 5
     assert vae.best_validation_score_ == max(vae.validation_scores_)
     assert np.isfinite(vae.score(X)) and vae.sample(3).shape == (3, 4)
@@ -114,7 +123,6 @@ def test_mixed_precision_trains_as_well_as_full_precision(ppca_data):
 
 
 def test_mixed_precision_leaves_float64_models_alone():
-    kwargs = dict(**FAST, max_iter=5)
-    a = VAETransformer(mixed_precision=True, **kwargs).fit(X)
-    b = VAETransformer(mixed_precision=False, **kwargs).fit(X)
+    a = VAETransformer(mixed_precision=True, **FAST).fit(X)
+    b = VAETransformer(mixed_precision=False, **FAST).fit(X)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))

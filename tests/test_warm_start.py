@@ -1,0 +1,83 @@
+"""warm_start and partial_fit continue a model only if its structure is unchanged."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skvae import VAETransformer
+
+from .conftest import FAST
+
+# every structural parameter, with a value it starts at and one it changes to
+CHANGES = [
+    ("n_components", 2, 3),
+    ("hidden_layer_sizes", (8,), (4,)),
+    ("activation", "relu", "tanh"),
+    ("likelihood", "auto", "per_column"),
+    ("decoder_variance", "auto", "shared"),
+    ("autoregressive", "auto", False),
+    ("categorical_features", "from_dtype", ["c"]),
+    ("handle_unknown", "error", "ignore"),
+]
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "x": rng.normal(size=80),
+            "c": rng.integers(0, 3, 80),
+            "s": rng.choice(["u", "v"], 80).astype(object),
+        }
+    )
+
+
+def _data(name, frame):
+    # per-column parameters change the model of a table, the others of an array
+    if name in ("categorical_features", "handle_unknown", "autoregressive"):
+        return frame
+    return frame[["x"]].assign(y=frame["x"] ** 2).to_numpy()
+
+
+@pytest.mark.parametrize("name, before, after", CHANGES, ids=[c[0] for c in CHANGES])
+def test_warm_start_refuses_a_changed_structural_parameter(name, before, after, frame):
+    X = _data(name, frame)
+    vae = VAETransformer(**{**FAST, name: before}, warm_start=True).fit(X)
+    weights = {k: v.clone() for k, v in vae.module_.state_dict().items()}
+    vae.set_params(**{name: after})
+    with pytest.raises(ValueError, match=f"{name} was .* warm_start=True"):
+        vae.fit(X)
+    # the fitted model is left as it was
+    for key, value in vae.module_.state_dict().items():
+        assert (value == weights[key]).all(), key
+    vae.set_params(**{name: before}).fit(X)
+    assert vae.n_iter_ == 2 * FAST["max_iter"]
+    # without warm_start the change simply refits
+    vae.set_params(warm_start=False, **{name: after}).fit(X)
+    assert vae.n_iter_ == FAST["max_iter"]
+
+
+@pytest.mark.parametrize("name, before, after", CHANGES, ids=[c[0] for c in CHANGES])
+def test_partial_fit_refuses_a_changed_structural_parameter(name, before, after, frame):
+    X = _data(name, frame)
+    vae = VAETransformer(**{**FAST, name: before}).partial_fit(X)
+    vae.set_params(**{name: after})
+    with pytest.raises(ValueError, match=f"{name} was .* partial_fit"):
+        vae.partial_fit(X)
+    assert vae.set_params(**{name: before}).partial_fit(X).n_iter_ == 2
+
+
+def test_an_auto_setting_may_be_written_out(small_X):
+    vae = VAETransformer(**{**FAST, "hidden_layer_sizes": "auto"}, warm_start=True)
+    vae.fit(small_X)
+    assert vae.hidden_layer_sizes_ == (256, 128)
+    vae.set_params(hidden_layer_sizes=[256, 128], decoder_variance="per_feature")
+    assert vae.fit(small_X).n_iter_ == 2 * FAST["max_iter"]
+
+
+def test_training_settings_may_change(small_X):
+    vae = VAETransformer(**FAST, warm_start=True).fit(small_X)
+    vae.set_params(max_iter=3, learning_rate_init=1e-3, batch_size=8, alpha=0.1)
+    vae.fit(small_X)
+    assert vae.n_iter_ == FAST["max_iter"] + 3 and vae.batch_size_ == 8
