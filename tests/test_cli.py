@@ -29,3 +29,15 @@ def test_fit_then_sample_round_trip(tmp_path, capsys):
     assert main(["synth", str(data), "-o", str(out), *args]) == 0
     assert len(pd.read_csv(out)) == 200
     assert "wrote" in capsys.readouterr().out
+
+
+def test_errors_are_one_line(tmp_path, capsys):
+    missing = tmp_path / "nope.csv"
+    assert main(["synth", str(missing), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "skvae synth: error:" in err and "nope.csv" in err
+    bad = tmp_path / "text.csv"
+    pd.DataFrame({"x": [1.0, 2.0, 3.0], "s": ["a", "b", "c"]}).to_csv(bad, index=False)
+    assert main(["fit", str(bad), "--likelihood", "gaussian", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Column 's'" in err

@@ -126,3 +126,49 @@ def test_mixed_precision_leaves_float64_models_alone():
     a = VAETransformer(mixed_precision=True, **FAST).fit(X)
     b = VAETransformer(mixed_precision=False, **FAST).fit(X)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
+
+
+def test_early_stopping_restores_the_weights_of_the_best_epoch():
+    from skvae._device import make_generator
+    from skvae._likelihoods import RowLikelihood, _Gaussian
+    from skvae._model import VAE
+    from skvae._noise import noise_table
+    from skvae._training import Rows, TrainState, Validation, evaluate, make_optimizer
+
+    rng = np.random.default_rng(0)
+    data = torch.tensor(rng.normal(size=(80, 4)))
+    module = VAE(4, 2, (32,), "relu", RowLikelihood([_Gaussian(4)]), torch.float64)
+    module.reset_parameters(make_generator(0))
+    state = TrainState(make_optimizer(module, 3e-2, 0.0))
+    train_rows = Rows(data[:40], torch.zeros(40, dtype=torch.float64))
+    eps = noise_table(1, 2, 0, torch.float64)[:40]
+    validation = Validation(Rows(data[40:], torch.zeros(40, dtype=torch.float64)), eps)
+    # 40 training rows and a large step size: the best held-out ELBO is not the last
+    _training.train(
+        module,
+        state,
+        train_rows,
+        validation=validation,
+        max_iter=60,
+        batch_size=8,
+        kl_weight=1.0,
+        tol=0.0,
+        n_iter_no_change=60,
+        generator=make_generator(1),
+    )
+    scores = state.validation_scores
+    best = int(np.argmax(scores))
+    assert best < len(scores) - 1 and scores[-1] < scores[best]
+    assert evaluate(module, validation) == state.best_validation_score == scores[best]
+
+
+def test_warnings_point_at_the_users_line():
+    import inspect
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
+        VAETransformer(**{**FAST, "max_iter": 2}).fit(X)
+    (warning,) = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert (warning.filename, warning.lineno) == (__file__, line)
