@@ -2,5 +2,5 @@
 
 from ._transformer import VAETransformer
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"  # the one version string; pyproject.toml reads it
 __all__ = ["VAETransformer", "__version__"]
