@@ -23,20 +23,20 @@ Run from the repository root (single-threaded keeps timings comparable)::
 
 The full run takes about 2.5 minutes on one CPU thread. ``--quick`` keeps the
 row counts (the thresholds are set for them: with 2000 rows the ELBO-FA gap is
-about -0.08) and drops seeds 1 and 2 and ``n_components`` 7 and 8. The script
+about -0.08) and drops seeds 1 and 2 and ``n_components`` 7 and 8.
+``--threads N`` sets the torch and BLAS thread count (default 1). The script
 exits with status 1 if any check fails.
 """
 
 import argparse
 import sys
 import time
-import warnings
 
 import numpy as np
+from _common import Verdicts, add_common_args, describe_machine, set_up, table
 from scipy.stats import multivariate_normal
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA, FactorAnalysis
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -44,31 +44,8 @@ from sklearn.pipeline import make_pipeline
 from skvae import VAETransformer
 from skvae._testing import make_ppca
 
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
-
 D, Q = 20, 4  # observed and latent dimension of the PPCA data
 CV = 3
-
-
-class Verdicts:
-    """Collects named PASS/FAIL checks and prints them as they come."""
-
-    def __init__(self):
-        self.failed = []
-
-    def check(self, name, ok):
-        print(f"  [{'PASS' if ok else 'FAIL'}] {name}")
-        if not ok:
-            self.failed.append(name)
-
-
-def table(header, rows, fmt):
-    """Print rows under a header; ``fmt`` formats each cell after the first."""
-    widths = [max(len(h), 10) for h in header]
-    print("  " + "  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
-    for row in rows:
-        cells = [str(row[0])] + [format(v, fmt) for v in row[1:]]
-        print("  " + "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
 
 
 def exact_limit(seeds, n_rows, verdicts):
@@ -175,11 +152,13 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="seed 0 only and n_components <= 6"
     )
+    add_common_args(parser, data=False)
     args = parser.parse_args(argv)
+    set_up(args.threads)
+    describe_machine(args.threads)
     seeds, max_k = ([0], 6) if args.quick else ([0, 1, 2], 8)
 
     verdicts = Verdicts()
-    start = time.perf_counter()
     for name, run in [
         ("exact limit", lambda: exact_limit(seeds, 5000, verdicts)),
         (
@@ -191,15 +170,7 @@ def main(argv=None):
         t0 = time.perf_counter()
         run()
         print(f"  ({name}: {time.perf_counter() - t0:.0f} s)")
-
-    print(f"\nTotal: {time.perf_counter() - start:.0f} s, ", end="")
-    if verdicts.failed:
-        print(f"{len(verdicts.failed)} FAIL:")
-        for name in verdicts.failed:
-            print(f"  - {name}")
-        return 1
-    print("all checks PASS")
-    return 0
+    return verdicts.finish()
 
 
 if __name__ == "__main__":
