@@ -80,6 +80,7 @@ def test_discrete_likelihood_sums_to_one_over_all_rows(discrete_df):
             getattr(network, name).copy_(kept)
 
 
+@pytest.mark.slow
 def test_sampled_rows_follow_the_model_likelihood(discrete_df):
     vae = _fitted_with_random_links(discrete_df, scale=0.7)
     module = vae.module_
@@ -97,6 +98,7 @@ def test_sampled_rows_follow_the_model_likelihood(discrete_df):
     assert result.pvalue > 1e-3
 
 
+@pytest.mark.slow
 def test_continuous_columns_are_conditioned_on_all_discrete_columns():
     # y is +-3 by the category; with one latent unit switched off by a strong
     # KL, only the autoregressive link can carry the dependence

@@ -242,7 +242,7 @@ def test_high_cardinality_categorical(rng):
     table = pd.DataFrame(
         {"x": rng.normal(size=n), "id": [f"k{i % 1500}" for i in range(n)]}
     )
-    vae = VAETransformer(**FAST).fit(table)
+    vae = VAETransformer(**{**FAST, "batch_size": "auto"}).fit(table)
     assert np.isfinite(vae.score_samples(table.head(50))).all()
     assert set(vae.sample(20, random_state=0)["id"]) <= set(table["id"])
 

@@ -1,6 +1,7 @@
 """Sampling latent codes from the ex-post mixture over the aggregate posterior."""
 
 import numpy as np
+import pytest
 import torch
 from scipy import stats
 from sklearn.mixture import GaussianMixture
@@ -47,6 +48,7 @@ def test_mixture_density_of_the_draws_matches_sklearn():
     np.testing.assert_allclose(reference.score(z), reference.score(loc), atol=0.1)
 
 
+@pytest.mark.slow
 def test_aggregate_posterior_avoids_the_priors_holes():
     # two far-apart clusters: the prior's mass between their codes decodes to
     # rows in the empty middle; the mixture over q(z) puts almost none there

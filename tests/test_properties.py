@@ -50,6 +50,7 @@ def _check_all_methods(X, n_components):
     assert np.isfinite(vae.sample(3)).all()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     X=hnp.arrays(
@@ -104,6 +105,7 @@ def mixed_frames(draw):
     return pd.DataFrame(columns)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(frame=mixed_frames())
 def test_mixed_frames_keep_schema_and_stay_finite(frame):

@@ -29,6 +29,7 @@ def test_fit_makes_no_full_copy_of_an_array():
     assert peak < X.nbytes
 
 
+@pytest.mark.slow
 def test_partial_fit_over_chunks_matches_an_in_memory_fit():
     X_train, X_test, _, _ = make_ppca(n_train=4000, n_test=2000, seed=3)
     epochs = 8
@@ -59,6 +60,7 @@ def test_dask_incremental_streams_blocks():
     assert np.isfinite(model.estimator_.score(X_test))
 
 
+@pytest.mark.slow
 def test_grid_search_on_a_dask_cluster_matches_n_jobs_1():
     distributed = pytest.importorskip("distributed")
     joblib = pytest.importorskip("joblib")

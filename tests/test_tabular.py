@@ -222,6 +222,7 @@ def test_spike_and_slab_probabilities_add_up_to_one():
     assert trapezoid(density, grid) == pytest.approx(1 - atom_share, abs=2e-3)
 
 
+@pytest.mark.slow
 def test_spikes_tie_other_columns_to_exact_values():
     # the label depends on which nonzero atom the gain is, not monotonically:
     # 3000 and 7100 are "hi", their neighbours 3100 and 7000 are "lo"

@@ -105,6 +105,7 @@ def test_flush_denormals_is_restored():
     assert _device.flushes_denormals() == before
 
 
+@pytest.mark.slow
 def test_mixed_precision_trains_as_well_as_full_precision(ppca_data):
     X_train, X_test, mean, cov = ppca_data
     X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)

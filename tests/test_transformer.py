@@ -20,6 +20,7 @@ from skvae._testing import make_ppca
 from .conftest import FAST
 
 
+@pytest.mark.slow
 def test_linear_vae_reaches_the_ppca_likelihood(ppca_data):
     X_train, X_test, mean, cov = ppca_data
     vae = VAETransformer(4, hidden_layer_sizes=(), random_state=0).fit(X_train)
@@ -34,6 +35,7 @@ def test_linear_vae_reaches_the_ppca_likelihood(ppca_data):
     assert elbo - 0.005 < iwae < exact + 0.02  # up to Monte-Carlo noise
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("decoder_variance", ["shared", "per_feature"])
 def test_training_elbo_never_exceeds_the_maximum_likelihood(
     ppca_data, decoder_variance
@@ -56,6 +58,7 @@ def test_training_elbo_never_exceeds_the_maximum_likelihood(
     assert best - 0.1 < elbo <= best + 1e-3
 
 
+@pytest.mark.slow
 def test_grid_search_finds_the_latent_dimension():
     X, _, _, _ = make_ppca(n_train=1500, n_test=1, d=10, q=3, seed=1)
     grid = {"n_components": [1, 2, 3, 4, 5]}
@@ -159,6 +162,7 @@ def test_warm_start_and_partial_fit_continue_training(small_X):
     assert cold.t_ == 5 * int(0.9 * len(small_X)) and len(cold.loss_curve_) == 5
 
 
+@pytest.mark.slow
 def test_loss_curve_is_the_negative_training_elbo(ppca_data):
     X_train = ppca_data[0]
     vae = VAETransformer(
