@@ -11,15 +11,17 @@ _CHUNK_ROWS = 2**14  # rows per chunk where a full-size temporary would be neede
 def _mean_std(X):
     """Column means and standard deviations in float64, two passes over chunks.
 
-    ``X.std`` would hold a full-size temporary of deviations.
+    ``X.std`` would hold a full-size temporary of deviations. Chunks are made
+    C-contiguous, so that the rounding does not depend on the memory layout.
     """
     total = np.zeros(X.shape[1])
     for first in range(0, X.shape[0], _CHUNK_ROWS):
-        total += X[first : first + _CHUNK_ROWS].sum(axis=0, dtype=np.float64)
+        chunk = np.ascontiguousarray(X[first : first + _CHUNK_ROWS])
+        total += chunk.sum(axis=0, dtype=np.float64)
     mean = total / X.shape[0]
     squares = np.zeros(X.shape[1])
     for first in range(0, X.shape[0], _CHUNK_ROWS):
-        deviation = X[first : first + _CHUNK_ROWS] - mean
+        deviation = np.ascontiguousarray(X[first : first + _CHUNK_ROWS]) - mean
         squares += np.einsum("ij,ij->j", deviation, deviation)
     return mean, np.sqrt(squares / X.shape[0])
 
@@ -79,7 +81,9 @@ class ArrayCodec:
             )
 
     def encode(self, X, dtype):
-        values = np.asarray(X, dtype=dtype)
+        # row-major whatever the input's layout (pandas may hold columns
+        # Fortran-ordered): the same numbers then give the same arithmetic
+        values = np.ascontiguousarray(X, dtype=dtype)
         if self.likelihood == "bernoulli":
             self._check_binary(values)
             return Encoded(values, self.log_jacobian_)

@@ -135,7 +135,9 @@ def test_the_gaussian_model_on_request_for_a_table(rng):
 
 def test_the_gaussian_model_names_a_column_it_cannot_read(rng):
     frame = pd.DataFrame({"x": rng.normal(size=50), "city": ["Oslo", "Lima"] * 25})
-    with pytest.raises(ValueError, match="Column 'city' has dtype object.*'auto'"):
+    with pytest.raises(
+        ValueError, match="Column 'city' has dtype (object|str).*'auto'"
+    ):
         VAETransformer(likelihood="gaussian", **FAST).fit(frame)
     with pytest.raises(
         ValueError, match="categorical_features=.*likelihood='gaussian'"
