@@ -220,9 +220,7 @@ class _BaseVAE(BaseEstimator):
     def _fit(self, X, *, reuse, incremental):
         if reuse:
             method = "partial_fit" if incremental else "warm_start=True"
-            check_structure_unchanged(
-                self, self._structural_params, self._structure, method
-            )
+            check_structure_unchanged(self, self._structural_params, method)
             likelihood = self.likelihood_
         else:
             likelihood = resolve_likelihood(
@@ -313,7 +311,6 @@ class _BaseVAE(BaseEstimator):
         self.hidden_layer_sizes_ = structure.hidden_layer_sizes
         self.decoder_variance_ = structure.decoder_variance
         self.autoregressive_ = structure.autoregressive
-        self._structure = structure
         self._structural_params = structural_params(self)
         if likelihood == "per_column":
             self._codec = TableCodec(
@@ -327,16 +324,16 @@ class _BaseVAE(BaseEstimator):
             float64 = X.dtype == np.float64 and device == "cpu"
             self._np_dtype = np.float64 if float64 else np.float32
         self.column_models_ = np.asarray(self._codec.column_models(), dtype=object)
-        likelihood = make_row_likelihood(
+        row_likelihood = make_row_likelihood(
             self._codec.heads(), structure.decoder_variance, _MIN_DECODER_SCALE
         )
         module = VAE(
-            n_inputs=likelihood.n_features,
+            n_inputs=row_likelihood.n_features,
             n_components=self.n_components,
             hidden_layer_sizes=structure.hidden_layer_sizes,
             activation=self.activation,
-            likelihood=likelihood,
-            dtype=torch.float64 if self._np_dtype == np.float64 else torch.float32,
+            likelihood=row_likelihood,
+            dtype=self._torch_dtype(),
             autoregressive=structure.autoregressive,
         )
         module.reset_parameters(make_generator(init_seed))
@@ -349,11 +346,9 @@ class _BaseVAE(BaseEstimator):
 
     def _validation(self, X, device):
         """Held-out rows ``X`` with one fixed draw of evaluation noise each."""
-        encoded = self._codec.encode(X, self._np_dtype)
-        table = noise_table(1, self.n_components, self._eval_seed, torch.float64)
-        keys = torch.as_tensor(row_keys(encoded.values))
-        eps = pick_noise(table, keys).to(self._torch_dtype())
-        return Validation(_to_rows(encoded, device), eps.to(device))
+        rows, keys = self._rows(X, device)
+        table = noise_table(1, self.n_components, self._eval_seed, self._torch_dtype())
+        return Validation(rows, pick_noise(table, keys).to(device))
 
     def _fit_latent_mixture(self, rows):
         """The mixture over draws from q(z|x) of the training ``rows``.
@@ -428,10 +423,11 @@ class _BaseVAE(BaseEstimator):
 
     # ---------------------------------------------------------------- inference
 
-    def _rows(self, X):
-        """Validated ``X`` as :class:`Rows` on the CPU, and its rows' noise keys."""
+    def _rows(self, X, device="cpu"):
+        """Validated ``X`` as :class:`Rows` on ``device``, and its rows' noise keys
+        (on the CPU)."""
         encoded = self._codec.encode(X, self._np_dtype)
-        return _to_rows(encoded), torch.as_tensor(row_keys(encoded.values))
+        return _to_rows(encoded, device), torch.as_tensor(row_keys(encoded.values))
 
     def _map(self, fn, n, samples_per_row=1):
         """``fn(module, rows)`` over slices ``rows`` of ``range(n)``, concatenated.
@@ -583,8 +579,9 @@ class _BaseVAE(BaseEstimator):
                 f"{n_importance!r}."
             )
         rows, keys = self._rows(X)
-        table = noise_table(n_draws, self.n_components, self._eval_seed, torch.float64)
-        table = table.to(self._torch_dtype())
+        table = noise_table(
+            n_draws, self.n_components, self._eval_seed, self._torch_dtype()
+        )
         device = self.device_
 
         def score(module, s):

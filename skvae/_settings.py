@@ -130,11 +130,13 @@ def structural_params(estimator):
     return {name: _comparable(getattr(estimator, name)) for name in STRUCTURAL}
 
 
-def check_structure_unchanged(estimator, saved, structure, method):
+def check_structure_unchanged(estimator, saved, method):
     """Raise if a structural parameter changed since the model was initialised.
 
-    ``saved`` is :func:`structural_params` at initialisation and ``structure``
-    the :class:`Structure` then resolved; ``method`` names the caller.
+    ``saved`` is :func:`structural_params` at initialisation; the parameters
+    that "auto" resolves are compared by what they resolve to, against the
+    fitted ``hidden_layer_sizes_``, ``decoder_variance_`` and
+    ``autoregressive_``. ``method`` names the caller.
 
     Raises
     ------
@@ -145,7 +147,7 @@ def check_structure_unchanged(estimator, saved, structure, method):
     resolved = resolve_structure(estimator, estimator.likelihood_)
     for name in STRUCTURAL:
         if name in _RESOLVED:
-            changed = getattr(resolved, name) != getattr(structure, name)
+            changed = getattr(resolved, name) != getattr(estimator, name + "_")
         else:
             changed = now[name] != saved[name]
         if changed:
