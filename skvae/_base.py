@@ -47,6 +47,7 @@ from ._training import (
 from ._warnings import warn
 
 _MAX_SEED = np.iinfo(np.int32).max
+_DEFAULT_MAX_ITER = 80  # max_iter="auto": a budget, ended without a warning
 _MIN_DECODER_SCALE = 0.03  # ~ sqrt(1e-3): decoder variance >= 1e-3 x feature variance
 
 
@@ -119,7 +120,7 @@ class _BaseVAE(BaseEstimator):
         ],
         "learning_rate": [StrOptions({"constant", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -131,6 +132,7 @@ class _BaseVAE(BaseEstimator):
             None,
         ],
         "handle_unknown": [StrOptions({"error", "ignore"})],
+        "identifier_features": [StrOptions({"auto"}), "array-like", None],
         "sampler": [StrOptions({"aggregate_posterior", "prior"})],
         "autoregressive": ["boolean", StrOptions({"auto"})],
         "device": [str],
@@ -253,6 +255,7 @@ class _BaseVAE(BaseEstimator):
             validation = self._validation(held_out, device)
             self._state.best_validation_score = -np.inf
         n_train = n_samples if index is None else index.shape[0]
+        self.max_iter_ = _DEFAULT_MAX_ITER if self.max_iter == "auto" else self.max_iter
         self.batch_size_ = resolve_batch_size(
             self.batch_size, n_train, linear=not self.hidden_layer_sizes_
         )
@@ -273,7 +276,7 @@ class _BaseVAE(BaseEstimator):
             rows,
             index=index,
             validation=validation,
-            max_iter=1 if incremental else self.max_iter,
+            max_iter=1 if incremental else self.max_iter_,
             batch_size=self.batch_size_,
             kl_weight=self.kl_weight,
             kl_warmup_iter=self.kl_warmup_iter_,
@@ -293,7 +296,17 @@ class _BaseVAE(BaseEstimator):
         )
         self._publish_history(early)
         self._n_features_out = self.n_components
-        if not converged and not incremental:
+        scores = self.validation_scores_
+        after_warmup = len(scores or ()) > max(1, self.kl_warmup_iter_)
+        if early and after_warmup and np.argmax(scores) == 0:
+            warn(
+                "The held-out ELBO was best after the first epoch, so the model "
+                "keeps its first-epoch weights. Held-out rows may hold values the "
+                "training rows never have (an identifier column: declare it in "
+                "identifier_features), or the learning rate is too large.",
+                UserWarning,
+            )
+        if not converged and not incremental and self.max_iter != "auto":
             warn_not_converged(self.max_iter)
         return self
 
@@ -316,8 +329,11 @@ class _BaseVAE(BaseEstimator):
             self._codec = TableCodec(
                 self.categorical_features,
                 self.handle_unknown,
+                self.identifier_features,
                 spikes=structure.autoregressive,
             ).fit(X)
+            for name, note in self._codec.notes:
+                warn(f"Column {name!r} {note}.", UserWarning)
             self._np_dtype = np.float32
         else:
             self._codec = ArrayCodec(likelihood).fit(X)
@@ -429,36 +445,52 @@ class _BaseVAE(BaseEstimator):
         encoded = self._codec.encode(X, self._np_dtype)
         return _to_rows(encoded, device), torch.as_tensor(row_keys(encoded.values))
 
-    def _map(self, fn, n, samples_per_row=1):
-        """``fn(module, rows)`` over slices ``rows`` of ``range(n)``, concatenated.
+    def _batches(self, fn, n, samples_per_row=1):
+        """``fn(module, rows)`` over slices ``rows`` of ``range(n)``, as numpy arrays.
 
         Runs in eval and inference mode on ``device_``, in batches whose memory
-        is bounded whatever ``n``; returns a numpy array.
+        is bounded whatever ``n``.
         """
         step = max(1, INFERENCE_ROWS // samples_per_row)
         with on_device(self.module_, self.device_) as module, torch.inference_mode():
             module.eval()
-            parts = [
-                fn(module, slice(start, start + step)).cpu()
-                for start in range(0, n, step)
-            ]
-        return torch.cat(parts).numpy()
+            for start in range(0, n, step):
+                yield fn(module, slice(start, start + step)).cpu().numpy()
+
+    def _map(self, fn, n, samples_per_row=1):
+        """:meth:`_batches` concatenated into one numpy array."""
+        return np.concatenate(list(self._batches(fn, n, samples_per_row)))
 
     def _torch_dtype(self):
         return torch.float64 if self._np_dtype == np.float64 else torch.float32
 
-    def _output(self, values):
-        """Decoded values in the container ``fit`` saw: a DataFrame with the
-        training columns and dtypes, or an array in the training dtype."""
-        decoded = self._codec.decode(values)
+    def _decode(self, fn, n, rng=None):
+        """Decoder outputs ``fn(module, rows)`` decoded batch by batch into the
+        container ``fit`` saw: a DataFrame with the training columns and dtypes,
+        or an array in the training dtype. Memory: the result plus a batch."""
         schema = self._output_schema
+        if isinstance(self._codec, TableCodec):
+            pieces = {name: [] for name in self._codec.columns}
+            for part in self._batches(fn, n):
+                frame = self._codec.decode(part, rng, identifiers=False)
+                for name, column in frame.items():
+                    pieces[name].append(column)
+            columns = self._codec.sample_identifiers(n, rng)
+            for name in list(pieces):
+                if name not in columns:
+                    columns[name] = pd.concat(pieces.pop(name), ignore_index=True)
+            frame = pd.DataFrame({name: columns[name] for name in self._codec.columns})
+            if isinstance(schema, pd.Series):
+                return frame
+            return frame.to_numpy(dtype=schema)
+        dtype = schema if not isinstance(schema, pd.Series) else self._np_dtype
+        out, start = np.empty((n, self.n_features_in_), dtype=dtype), 0
+        for part in self._batches(fn, n):
+            out[start : start + len(part)] = self._codec.decode(part)
+            start += len(part)
         if not isinstance(schema, pd.Series):
-            if isinstance(decoded, pd.DataFrame):
-                return decoded.to_numpy(dtype=schema)
-            return decoded
-        if isinstance(decoded, pd.DataFrame):
-            return decoded
-        frame = pd.DataFrame(decoded, columns=schema.index)
+            return out
+        frame = pd.DataFrame(out, columns=schema.index)
         for name, dtype in schema.items():
             column = frame[name]
             if pd.api.types.is_bool_dtype(dtype):
@@ -510,6 +542,7 @@ class _BaseVAE(BaseEstimator):
         rng = self._sample_rng if random_state is None else random_state
         seed = check_random_state(rng).randint(_MAX_SEED)
         generator = make_generator(seed, self.device_)
+        rng = np.random.default_rng(seed)
         dtype, device = self._torch_dtype(), self.device_
 
         def draw(module, rows):
@@ -525,7 +558,7 @@ class _BaseVAE(BaseEstimator):
                 z = self._latent_mixture.sample(n, generator, dtype, device)
             return module.generate(z, "sample", generator)
 
-        return self._output(self._map(draw, n_samples))
+        return self._decode(draw, n_samples, rng)
 
     def score_samples(self, X, n_importance=None):
         """Per-row lower bound on the log-likelihood, in nats.

@@ -1,13 +1,24 @@
-"""The ``skvae`` command line."""
+"""The ``skvae`` command line.
+
+Only argparse is imported up front: ``skvae --help`` answers without loading
+torch, scikit-learn or pandas, which the commands import when they run.
+"""
 
 import argparse
 import sys
 import time
 
-import numpy as np
+# What a user's file or options can cause. pandas' parser errors and
+# UnicodeDecodeError are ValueErrors; a missing or unreadable file is an OSError.
+_USER_ERRORS = (ValueError, TypeError, OSError, KeyError, MemoryError)
+
+
+class _UsageError(Exception):
+    """A bad input, already worded for the command line."""
 
 
 def _demo(args):
+    import numpy as np
     from sklearn.datasets import load_digits
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
@@ -63,25 +74,40 @@ def _demo(args):
     return 0
 
 
+def _is_parquet(path):
+    return str(path).endswith((".parquet", ".pq"))
+
+
 def _read_table(path, categorical):
     import pandas as pd
 
-    if str(path).endswith((".parquet", ".pq")):
-        frame = pd.read_parquet(path)  # needs pyarrow or fastparquet
-    else:
-        frame = pd.read_csv(path)
+    kind = "Parquet" if _is_parquet(path) else "CSV"
+    try:
+        if _is_parquet(path):
+            frame = pd.read_parquet(path)  # needs pyarrow or fastparquet
+        else:
+            frame = pd.read_csv(path)
+    except OSError:
+        raise  # its message names the file
+    except ImportError as error:  # no Parquet engine
+        raise _UsageError(f"cannot read {path}: {error}") from error
+    except ValueError as error:  # parser errors, not UTF-8 text, no columns
+        raise _UsageError(f"cannot read {path} as {kind}: {error}") from error
     for name in categorical:
         if name not in frame.columns:
-            raise SystemExit(f"skvae: --categorical names {name!r}, not a column")
+            raise _UsageError(f"--categorical names {name!r}, not a column of {path}")
         frame[name] = frame[name].astype("category")
     return frame
 
 
 def _write_table(frame, path):
-    if str(path).endswith((".parquet", ".pq")):
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
+    try:
+        if _is_parquet(path):
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False)
+    except ImportError as error:  # no Parquet engine
+        raise _UsageError(f"cannot write {path}: {error}") from error
 
 
 def _fit_model(args):
@@ -98,7 +124,20 @@ def _fit_model(args):
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
-    return vae.fit(frame), frame
+    try:
+        return vae.fit(frame), frame
+    except ValueError as error:
+        # The library's advice (an imputer in a pipeline) is not open to a
+        # command-line user; say what they can do instead.
+        message = str(error)
+        if "contains NaN" not in message:
+            raise
+        column = message.split(" contains NaN")[0]
+        raise _UsageError(
+            f"{column} has blank, NA or infinite cells; the skvae command needs "
+            "complete rows for now: drop those rows (or the column) or fill "
+            "them in first"
+        ) from error
 
 
 def _fit(args):
@@ -113,10 +152,30 @@ def _fit(args):
     return 0
 
 
-def _sample(args):
+def _load_model(path):
     import joblib
 
-    vae = joblib.load(args.model)
+    from ._transformer import VAETransformer
+
+    try:
+        vae = joblib.load(path)
+    except OSError:
+        raise  # its message names the file
+    except Exception as error:  # whatever unpickling a foreign file raises
+        detail = " ".join(str(error).split()) or type(error).__name__
+        raise _UsageError(
+            f"{path} is not a model saved by skvae fit, or one saved by another "
+            f"version of skvae ({detail})"
+        ) from error
+    if not isinstance(vae, VAETransformer):
+        raise _UsageError(
+            f"{path} holds a {type(vae).__name__}, not a model saved by skvae fit"
+        )
+    return vae
+
+
+def _sample(args):
+    vae = _load_model(args.model)
     _write_table(
         vae.sample(args.n_samples, random_state=args.random_state), args.output
     )
@@ -189,18 +248,29 @@ def build_parser():
     return parser
 
 
+def _one_line(error):
+    if isinstance(error, KeyError) and len(error.args) == 1:
+        text = str(error.args[0])  # str(KeyError) is the repr of its key
+    else:
+        text = str(error)
+    return " ".join(text.split()) or type(error).__name__
+
+
 def main(argv=None):
-    """Run the ``skvae`` command; a bad input ends in one line on stderr."""
+    """Run the ``skvae`` command.
+
+    A bad input ends in one line on stderr and exit status 2, like argparse's
+    own usage errors; an interruption in exit status 130.
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, OSError, KeyError) as error:
-        message = str(error).strip().splitlines()
-        print(
-            f"skvae {args.command}: error: {message[0] if message else error!r}",
-            file=sys.stderr,
-        )
-        return 1
+    except (_UsageError, *_USER_ERRORS) as error:
+        print(f"skvae {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"skvae {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from torch import nn
 
 from ._layers import ACTIVATIONS
 
+_MAX_DIRECT = 2**20  # entries of the direct map (outputs x inputs) at most
+
 
 def made_orders(likelihood, columns):
     """Orders of the encoded inputs and decoder outputs in the factorisation.
@@ -47,7 +49,8 @@ class MADE(nn.Module):
 
     Every input and output carries an order (see :func:`made_orders`); an
     output depends on an input only if the input's order is lower. The network
-    is a masked linear map plus, when ``n_hidden > 0``, one masked hidden
+    is a masked linear map (while it has at most 2**20 entries) plus, when
+    ``n_hidden > 0``, one masked hidden
     layer that also reads the latent code, so a column's parameters can depend
     on interactions of the columns before it and ``z`` (Germain et al. 2015,
     with direct connections). Both output maps start at zero: an untrained
@@ -73,8 +76,13 @@ class MADE(nn.Module):
         self, inputs, outputs, n_columns, n_components, n_hidden, activation, dtype
     ):
         super().__init__()
-        self.register_buffer("mask", (inputs[None, :] < outputs[:, None]).to(dtype))
-        self.weight = nn.Parameter(torch.zeros(self.mask.shape, dtype=dtype))
+        # the direct map is outputs x inputs: kept only while that is small, so
+        # parameters stay linear in the number of category levels
+        self.direct = len(inputs) * len(outputs) <= _MAX_DIRECT or n_hidden == 0
+        if self.direct:
+            mask = (inputs[None, :] < outputs[:, None]).to(dtype)
+            self.register_buffer("mask", mask)
+            self.weight = nn.Parameter(torch.zeros(mask.shape, dtype=dtype))
         # hidden orders worth having: a unit of order m feeds only outputs of a
         # higher order, and the top order K + 1 exists only with other heads
         n_orders = n_columns if int(outputs.max()) > n_columns else n_columns - 1
@@ -101,7 +109,8 @@ class MADE(nn.Module):
             )
 
     def zero_outputs(self):
-        nn.init.zeros_(self.weight)
+        if self.direct:
+            nn.init.zeros_(self.weight)
         if self.n_hidden:
             nn.init.zeros_(self.out_weight)
 
@@ -132,7 +141,9 @@ class MADE(nn.Module):
 
     def outputs(self, x, inner, rows):
         """Contributions to the decoder outputs ``rows`` (a slice)."""
-        out = x @ (self.weight[rows] * self.mask[rows]).T
+        out = 0.0
+        if self.direct:
+            out = x @ (self.weight[rows] * self.mask[rows]).T
         if self.n_hidden:
             weight = self.out_weight[rows] * self.mask_out[rows]
             out = out + self.activation(inner) @ weight.T

@@ -59,7 +59,10 @@ def _row_keys(X):
 def noise_table(n_samples, n_components, seed, dtype):
     """Seeded standard-normal draws of shape ``(size, n_samples, n_components)``.
 
-    ``size`` is at most 4096 and keeps the table within 2**22 floats.
+    ``size`` is at most 4096 and keeps the table within 2**22 floats. The draws
+    come in antithetic pairs, ``eps`` and ``-eps`` (the last one unpaired when
+    ``n_samples`` is odd): each is still standard normal, so every average over
+    them is unbiased, and the odd part of the integrand cancels exactly.
     """
     size = max(
         1, min(_MAX_TABLE_ROWS, _NOISE_TABLE_BUDGET // max(1, n_samples * n_components))
@@ -68,6 +71,8 @@ def noise_table(n_samples, n_components, seed, dtype):
     table = torch.randn(
         (size, n_samples, n_components), generator=generator, dtype=torch.float64
     )
+    half = n_samples // 2
+    table[:, half : 2 * half] = -table[:, :half]
     return table.to(dtype)
 
 

@@ -24,6 +24,7 @@ STRUCTURAL = (
     "autoregressive",
     "categorical_features",
     "handle_unknown",
+    "identifier_features",
 )
 _RESOLVED = ("hidden_layer_sizes", "decoder_variance", "autoregressive")
 

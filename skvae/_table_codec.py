@@ -25,117 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri
 
 from ._codecs import Encoded
+from ._identifiers import IdentifierColumn, is_identifier
+from ._parsing import as_boolean, column_kind
+from ._quantile_column import QuantileColumn
 
-_Z_LIMIT = 8.0  # normal scores are clipped to +-8 (mass beyond: ~1e-15)
-_U_MIN = float(ndtr(-_Z_LIMIT))
-_MAX_KNOTS = 1000
-_ATOM_SHARE = 1e-3  # a value repeating in >= 0.1 % of rows (and twice) is an atom
-_SPIKE_SHARE = 0.5  # a column whose commonest atom holds half the rows is spiked
 _MISSING = "__skvae_missing__"
-_HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
-
-
-def _scores(u):
-    return ndtri(np.clip(u, _U_MIN, 1.0 - _U_MIN))
-
-
-class _NumericColumn:
-    """Quantile map of one numeric column, with atoms for repeated values."""
-
-    kind = "interval_gaussian"
-    width = 2
-
-    def fit(self, series, spikes=False):
-        self.dtype = series.dtype
-        values = _numeric(series)
-        n = values.size
-        uniq, counts = np.unique(values, return_counts=True)
-        is_atom = (counts >= 2) & (counts >= _ATOM_SHARE * n)
-        rest = np.repeat(uniq[~is_atom], counts[~is_atom])
-        if np.unique(rest).size < 2:  # too few continuous values for a density
-            is_atom[:] = True
-            rest = rest[:0]
-        self.atoms = uniq[is_atom]
-        atom_mass = counts[is_atom] / n
-        # spike-and-slab: the atoms go to a companion categorical column, and
-        # the map covers the continuous rest alone
-        self.spiked = bool(
-            spikes and rest.size and atom_mass.max(initial=0.0) >= _SPIKE_SHARE
-        )
-        if self.spiked:
-            mapped, mapped_mass, n = self.atoms[:0], atom_mass[:0], rest.size
-        else:
-            mapped, mapped_mass = self.atoms, atom_mass
-        # continuous part: piecewise-linear CDF through quantiles of the rest
-        if rest.size:
-            levels = np.linspace(0.0, 1.0, min(_MAX_KNOTS, rest.size))
-            knots, first = np.unique(np.quantile(rest, levels), return_index=True)
-            knot_mass = levels[first] * rest.size / n
-        else:
-            knots = knot_mass = np.empty(0)
-        # one increasing list of breakpoints, each with F(x-) and F(x)
-        xs = np.concatenate([mapped, knots])
-        order = np.argsort(xs, kind="stable")
-        xs = xs[order]
-        jump = np.concatenate([mapped_mass, np.zeros(knots.size)])[order]
-        # continuous mass below each breakpoint (linear between knots)
-        if knots.size:
-            cont = np.interp(xs, knots, knot_mass)
-        else:
-            cont = np.zeros(xs.size)
-        left = cont + np.concatenate([[0.0], np.cumsum(jump)[:-1]])
-        right = left + jump
-        self.x_points = np.repeat(xs, 2)
-        self.u_points = np.column_stack([left, right]).ravel()
-        self.n_rows = n
-        self.integer = np.all(np.mod(values, 1) == 0)
-        self.low, self.high = values.min(), values.max()
-        return self
-
-    def encode(self, series):
-        """``(n, 2)`` interval bounds in normal scores and the log-Jacobian ``(n,)``."""
-        values = _numeric(series)
-        xp, up = self.x_points, self.u_points
-        first = np.searchsorted(xp, values, side="left")
-        last = np.searchsorted(xp, values, side="right") - 1
-        is_atom = np.isin(values, self.atoms)
-        u = np.interp(values, xp, up)
-        seg = np.clip(last + 1, 1, xp.size - 1)
-        dx = xp[seg] - xp[seg - 1]
-        with np.errstate(over="ignore"):  # subnormal spacings overflow
-            slope = np.divide(
-                up[seg] - up[seg - 1], dx, out=np.zeros_like(dx), where=dx > 0
-            )
-        inside = (values > xp[0]) & (values < xp[-1])
-        point = ~is_atom & inside & (slope > 0) & np.isfinite(slope)
-        # an atom is the interval [F(x-), F(x)] of its mass; a value the training
-        # data never had nearby (a gap of the support, or out of range) gets the
-        # mass of one training row around F(x)
-        half = 0.5 / (self.n_rows + 1)
-        lo = np.clip(u - half, 0.0, 1.0 - 2 * half)
-        hi = np.clip(u + half, 2 * half, 1.0)
-        lo = np.where(is_atom, up[np.minimum(first, up.size - 1)], lo)
-        hi = np.where(is_atom, up[np.maximum(last, 0)], hi)
-        z_point = _scores(u)
-        z_lo = np.where(point, z_point, _scores(lo))
-        z_hi = np.where(point, z_point, _scores(hi))
-        if self.spiked:  # the companion column carries the atom's probability
-            z_lo[is_atom], z_hi[is_atom] = -_Z_LIMIT, _Z_LIMIT
-        # a point's density picks up dz/dx = F'(x) / phi(z)
-        log_slope = np.log(np.where(point, slope, 1.0))
-        logjac = np.where(point, log_slope + 0.5 * z_point**2 + _HALF_LOG_2PI, 0.0)
-        return np.column_stack([z_lo, z_hi]), logjac
-
-    def decode(self, encoded):
-        u = 0.5 * (ndtr(encoded[:, 0]) + ndtr(encoded[:, 1]))
-        values = np.interp(u, self.u_points, self.x_points)
-        values = np.clip(values, self.low, self.high)
-        if self.integer:
-            values = np.rint(values)
-        return values
+_MAX_LEVELS = 200  # a categorical column models its 199 commonest levels + a pool
 
 
 class _BooleanColumn:
@@ -144,40 +41,70 @@ class _BooleanColumn:
 
     def fit(self, series):
         self.dtype = series.dtype
+        values = as_boolean(series)
+        self.constant = bool(values[0]) if np.all(values == values[0]) else None
         return self
 
     def encode(self, series):
-        values = _boolean(series)
+        values = as_boolean(series)
         return values.astype(float).reshape(-1, 1), np.zeros(values.size)
 
-    def decode(self, encoded):
+    def decode(self, encoded, rng=None):
+        if self.constant is not None:  # a constant column comes back constant
+            return np.full(encoded.shape[0], self.constant)
         return encoded[:, 0] > 0.5
 
 
 class _CategoricalColumn:
+    """One-hot levels; beyond ``_MAX_LEVELS`` the rarest levels share a pool.
+
+    A pooled level's probability is the pool's times its share of the pool's
+    training rows (a fixed second stage, in the log-Jacobian), so parameters,
+    time and memory stay bounded however many levels the column has.
+    """
+
     kind = "categorical"
 
     def fit(self, series, handle_unknown):
         self.dtype = dtype = series.dtype
         self.handle_unknown = handle_unknown
         values = series.to_numpy(dtype=object)
-        observed = set(pd.unique(values[~pd.isna(values)]))
+        missing = pd.isna(values)
+        counts = pd.Series(values[~missing]).value_counts(sort=False)
+        observed = set(counts.index)
         if isinstance(dtype, pd.CategoricalDtype):  # keep the dtype's order
             levels = [c for c in dtype.categories if c in observed]
         else:
             levels = sorted(observed, key=lambda v: (str(type(v)), v))
-        self.missing = bool(pd.isna(values).any())
-        self.levels = levels + ([_MISSING] if self.missing else [])
+        self.missing = bool(missing.any())
+        n_kept = _MAX_LEVELS - 1 - self.missing
+        self.pooled = []
+        if len(levels) > n_kept + 1:
+            by_count = counts.loc[levels].sort_values(ascending=False, kind="stable")
+            kept = set(by_count.index[:n_kept])
+            self.pooled = [v for v in by_count.index if v not in kept]
+            pool_counts = by_count.loc[self.pooled].to_numpy(dtype=float)
+            self.pool_share = pool_counts / pool_counts.sum()
+            levels = [v for v in levels if v in kept]
+        self.known = levels
+        self.levels = levels + (["__skvae_pool__"] if self.pooled else [])
+        self.levels += [_MISSING] if self.missing else []
         self.width = len(self.levels)
         return self
 
     def encode(self, series):
         values = series.to_numpy(dtype=object)
-        known = self.levels[:-1] if self.missing else self.levels
-        codes = pd.Index(known, dtype=object).get_indexer(values).astype(np.int64)
+        codes = pd.Index(self.known, dtype=object).get_indexer(values)
+        codes = codes.astype(np.int64)
+        logjac = np.zeros(values.size)
+        if self.pooled:
+            pool = pd.Index(self.pooled, dtype=object).get_indexer(values)
+            in_pool = pool >= 0
+            codes[in_pool] = len(self.known)
+            logjac[in_pool] = np.log(self.pool_share[pool[in_pool]])
         missing = pd.isna(values)
         if self.missing:
-            codes[missing] = len(known)
+            codes[missing] = self.width - 1
         unknown = (codes < 0) & ~missing
         if unknown.any() and self.handle_unknown == "error":
             examples = sorted({str(v) for v in values[unknown]})[:5]
@@ -189,10 +116,19 @@ class _CategoricalColumn:
         onehot = np.zeros((values.size, self.width))
         rows = np.nonzero(codes >= 0)[0]
         onehot[rows, codes[rows]] = 1.0
-        return onehot, np.zeros(values.size)
+        return onehot, logjac
 
-    def decode(self, encoded):
-        picked = np.asarray(self.levels, dtype=object)[encoded.argmax(axis=1)]
+    def decode(self, encoded, rng=None):
+        codes = encoded.argmax(axis=1)
+        picked = np.asarray(self.levels, dtype=object)[codes]
+        if self.pooled:
+            in_pool = codes == len(self.known)
+            pooled = np.asarray(self.pooled, dtype=object)
+            if rng is None:  # a mode: the commonest pooled level
+                picked[in_pool] = pooled[0]
+            else:
+                which = rng.choice(pooled.size, in_pool.sum(), p=self.pool_share)
+                picked[in_pool] = pooled[which]
         return np.where(picked == _MISSING, None, picked)
 
 
@@ -202,12 +138,13 @@ class _SpikeColumn:
     kind = "categorical"
     dtype = None
 
-    def __init__(self, atoms):
-        self.atoms = atoms
-        self.width = atoms.size + 1
+    def __init__(self, numeric):
+        self.numeric = numeric
+        self.atoms = numeric.atoms
+        self.width = self.atoms.size + 1
 
     def encode(self, series):
-        values = _numeric(series)
+        values = self.numeric.read(series)
         codes = np.searchsorted(self.atoms, values)
         hit = codes < self.atoms.size
         hit[hit] = self.atoms[codes[hit]] == values[hit]
@@ -215,7 +152,7 @@ class _SpikeColumn:
         onehot[np.arange(values.size), np.where(hit, codes, self.atoms.size)] = 1.0
         return onehot, np.zeros(values.size)
 
-    def decode(self, encoded):
+    def decode(self, encoded, rng=None):
         """The atom of each row, NaN where the row has none."""
         codes = encoded.argmax(axis=1)
         return np.append(self.atoms, np.nan)[codes]
@@ -228,15 +165,6 @@ class _Block:
     companion: bool = False  # derived from the column of the same name, not decoded
 
 
-def _is_categorical(series, explicit):
-    if series.name in explicit:
-        return True
-    return not (
-        pd.api.types.is_numeric_dtype(series.dtype)
-        or pd.api.types.is_bool_dtype(series.dtype)
-    )
-
-
 class TableCodec:
     """Encode a mixed-type DataFrame column by column; decode to the same schema.
 
@@ -245,61 +173,93 @@ class TableCodec:
     categorical_features : "from_dtype", None, or list of column names / indices
         / boolean mask
         Which columns are categorical. Pandas ``category``, object and string
-        columns always are; listed numeric columns are too.
+        columns always are, unless they hold numbers, dates or booleans only
+        (see :func:`skvae._parsing.column_kind`); listed columns are too.
     handle_unknown : {"error", "ignore"}
         What to do with categories not seen in ``fit``.
+    identifier_features : "auto", None, or list of column names
+        Identifier columns, left out of the model and sampled as new unique
+        values. "auto" detects them (:func:`skvae._identifiers.is_identifier`);
+        None declares none.
+    spikes : bool
+        Whether a numeric column with a dominant value is a spike-and-slab.
+
+    Attributes
+    ----------
+    notes : list of (str, str)
+        ``(column, what)`` for each column read otherwise than its dtype says.
     """
 
     def __init__(
-        self, categorical_features="from_dtype", handle_unknown="error", spikes=True
+        self,
+        categorical_features="from_dtype",
+        handle_unknown="error",
+        identifier_features="auto",
+        spikes=True,
     ):
         self.categorical_features = categorical_features
         self.handle_unknown = handle_unknown
+        self.identifier_features = identifier_features
         self.spikes = spikes
 
     def _explicit(self, columns):
         spec = self.categorical_features
         if spec is None or isinstance(spec, str):
             return set()
-        spec = list(spec)
-        if all(isinstance(s, (bool, np.bool_)) for s in spec):
-            if len(spec) != len(columns):
-                raise ValueError(
-                    f"categorical_features is a mask of length {len(spec)}, but X "
-                    f"has {len(columns)} columns."
+        return _named(spec, columns, "categorical_features")
+
+    def _identifiers(self, frame, explicit):
+        spec = self.identifier_features
+        if spec is None:
+            return set()
+        if isinstance(spec, str):  # "auto"
+            found = {
+                name
+                for name in frame.columns
+                if name not in explicit and is_identifier(frame[name])
+            }
+            for name in found:
+                self.notes.append(
+                    (
+                        name,
+                        "is unique per row, an identifier: it is left out of the "
+                        "model and sampled as new unique values (declare "
+                        "identifier_features to choose)",
+                    )
                 )
-            return {c for c, flag in zip(columns, spec, strict=True) if flag}
-        names = set()
-        for s in spec:
-            if isinstance(s, (int, np.integer)):
-                if not -len(columns) <= s < len(columns):
-                    raise ValueError(f"categorical_features index {s} is out of range.")
-                names.add(columns[s])
-            elif s in columns:
-                names.add(s)
-            else:
-                raise ValueError(
-                    f"categorical_features names {s!r}, not a column of X."
-                )
-        return names
+            return found
+        return _named(spec, list(frame.columns), "identifier_features")
 
     def fit(self, frame):
         self.columns = list(frame.columns)
+        self.notes = []
         explicit = self._explicit(self.columns)
+        identifiers = self._identifiers(frame, explicit)
         self.blocks = []
         for name in self.columns:
             series = frame[name]
-            if _is_categorical(series, explicit):
+            if name in identifiers:
+                self.blocks.append(_Block(name, IdentifierColumn().fit(series)))
+                continue
+            kind, note = column_kind(series)
+            if name in explicit:
+                kind, note = "categorical", None
+            if note:
+                self.notes.append((name, note))
+            if kind == "categorical":
                 column = _CategoricalColumn().fit(series, self.handle_unknown)
-            elif pd.api.types.is_bool_dtype(series.dtype):
+            elif kind == "boolean":
                 column = _BooleanColumn().fit(series)
             else:
-                column = _NumericColumn().fit(series, self.spikes)
+                column = QuantileColumn(kind).fit(series, self.spikes)
             self.blocks.append(_Block(name, column))
             if getattr(column, "spiked", False):
-                self.blocks.append(_Block(name, _SpikeColumn(column.atoms), True))
+                self.blocks.append(_Block(name, _SpikeColumn(column), True))
         order = {"interval_gaussian": 0, "bernoulli": 1, "categorical": 2}
-        self._layout = sorted(self.blocks, key=lambda b: order[b.column.kind])
+        self._layout = sorted(
+            (b for b in self.blocks if not isinstance(b.column, IdentifierColumn)),
+            key=lambda b: order[b.column.kind],
+        )
         return self
 
     def heads(self):
@@ -316,14 +276,16 @@ class TableCodec:
         return out
 
     def column_models(self):
-        """Per column: "quantile_normal", "spike_and_slab", "bernoulli" or
-        "categorical"."""
+        """Per column: "quantile_normal", "spike_and_slab", "bernoulli",
+        "categorical" or "identifier"."""
         names = {}
         for block in self.blocks:
-            kind = block.column.kind
             if block.companion:
                 names[block.name] = "spike_and_slab"
+            elif isinstance(block.column, IdentifierColumn):
+                names[block.name] = "identifier"
             else:
+                kind = block.column.kind
                 names[block.name] = {"interval_gaussian": "quantile_normal"}.get(
                     kind, kind
                 )
@@ -335,40 +297,78 @@ class TableCodec:
             values, lj = block.column.encode(frame[block.name])
             parts.append(values)
             logjac += lj
+        if not parts:  # identifiers only
+            return Encoded(np.zeros((len(frame), 0), dtype), logjac.astype(dtype))
         return Encoded(np.hstack(parts).astype(dtype), logjac.astype(dtype))
 
-    def decode(self, encoded):
-        """A DataFrame with the training columns, order, dtypes and categories."""
-        decoded, atoms, start = {}, {}, 0
+    def decode(self, encoded, rng=None, identifiers=True):
+        """A DataFrame with the training columns, order, dtypes and categories.
+
+        Parameters
+        ----------
+        encoded : ndarray of shape (n, d)
+            Decoder samples, means or modes.
+        rng : numpy.random.Generator or None
+            Draws for what the decoder leaves open (a pooled category level, a
+            new identifier); None takes modes, and identifiers from a fixed seed.
+        identifiers : bool
+            False leaves identifier columns out (to draw them once for several
+            batches with :meth:`sample_identifiers`).
+        """
+        atoms, start = {}, 0
+        for block in self._layout:
+            width = block.column.width
+            if block.companion:
+                atoms[block.name] = block.column.decode(
+                    encoded[:, start : start + width]
+                )
+            start += width
+        columns = {}
+        start = 0
         for block in self._layout:
             column = block.column
-            values = column.decode(encoded[:, start : start + column.width])
-            if block.companion:
-                atoms[block.name] = values
-            else:
-                decoded[block.name] = values
+            part = encoded[:, start : start + column.width]
             start += column.width
-        for name, values in atoms.items():
-            decoded[name] = np.where(np.isnan(values), decoded[name], values)
-        for block in self.blocks:
-            if not block.companion:
-                decoded[block.name] = pd.Series(decoded[block.name]).astype(
-                    block.column.dtype
-                )
-        return pd.DataFrame({name: decoded[name] for name in self.columns})
+            if block.companion:
+                continue
+            if isinstance(column, QuantileColumn):
+                values = column.decode(part, atoms.get(block.name))
+                columns[block.name] = column.to_dtype(values)
+            else:
+                values = column.decode(part, rng)
+                columns[block.name] = pd.Series(values).astype(column.dtype)
+        if identifiers:
+            columns.update(self.sample_identifiers(encoded.shape[0], rng))
+        return pd.DataFrame({c: columns[c] for c in self.columns if c in columns})
+
+    def sample_identifiers(self, n, rng=None):
+        """``{column: Series}`` of ``n`` new identifier values per identifier column."""
+        rng = np.random.default_rng(0) if rng is None else rng
+        return {
+            b.name: b.column.sample(n, rng)
+            for b in self.blocks
+            if isinstance(b.column, IdentifierColumn)
+        }
 
 
-def _numeric(series):
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    if not np.isfinite(values).all():
-        raise ValueError(
-            f"Column {series.name!r} contains NaN or infinity; numeric columns must "
-            "be finite (impute them first, e.g. with sklearn.impute.SimpleImputer)."
-        )
-    return values
-
-
-def _boolean(series):
-    if series.isna().any():
-        raise ValueError(f"Boolean column {series.name!r} contains missing values.")
-    return series.to_numpy(dtype=bool)
+def _named(spec, columns, parameter):
+    """Column names from a list of names / indices or a boolean mask."""
+    spec = list(spec)
+    if spec and all(isinstance(s, (bool, np.bool_)) for s in spec):
+        if len(spec) != len(columns):
+            raise ValueError(
+                f"{parameter} is a mask of length {len(spec)}, but X has "
+                f"{len(columns)} columns."
+            )
+        return {c for c, flag in zip(columns, spec, strict=True) if flag}
+    names = set()
+    for s in spec:
+        if isinstance(s, (int, np.integer)):
+            if not -len(columns) <= s < len(columns):
+                raise ValueError(f"{parameter} index {s} is out of range.")
+            names.add(columns[s])
+        elif s in columns:
+            names.add(s)
+        else:
+            raise ValueError(f"{parameter} names {s!r}, not a column of X.")
+    return names

@@ -109,8 +109,14 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
     learning_rate_init : float, default=3e-3
         Initial Adam step size.
 
-    max_iter : int, default=80
-        Maximum number of epochs.
+    max_iter : int or "auto", default="auto"
+        Maximum number of epochs. ``"auto"`` is a budget of 80 epochs: a fit
+        that spends it ends without a warning (with ``early_stopping`` it keeps
+        the weights of its best held-out epoch; ``validation_scores_`` shows
+        whether they were still rising). An int that is reached before the
+        stopping rule fires raises a ConvergenceWarning, as in
+        :class:`~sklearn.neural_network.MLPRegressor`. Resolved in ``fit`` into
+        ``max_iter_``.
 
     tol : float, default=1e-4
         Improvement, in nats per sample, below which an epoch counts as no
@@ -133,9 +139,22 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
 
     categorical_features : "from_dtype", None or array-like, default="from_dtype"
         Columns to model as categorical under per-column models: pandas
-        ``category``, object and string columns always are; column names,
-        integer indices or a boolean mask add numeric columns (and make
-        ``likelihood="auto"`` choose per-column models, for arrays too).
+        ``category`` columns, and object and string columns that hold text;
+        column names, integer indices or a boolean mask add other columns (and
+        make ``likelihood="auto"`` choose per-column models, for arrays too).
+        An object or string column whose values are all numbers, dates or
+        booleans is modelled as what it holds, with a warning naming it. A
+        categorical column models its 199 commonest levels one by one; rarer
+        levels share one more level and, within it, their training shares.
+
+    identifier_features : "auto", None or array-like, default="auto"
+        Identifier columns (order IDs, references): left out of the model
+        (they add nothing to a row's score) and sampled as new unique values of
+        the same form, never a training value. ``"auto"`` takes text columns
+        with at least 20 values, 95 % of them distinct, and integer columns
+        named like an ID (``"id"``, ``"*_id"``, ``"customerId"``) whose values
+        are all distinct, and warns naming each; a list of names declares
+        them; None declares none.
 
     handle_unknown : {"error", "ignore"}, default="error"
         A category not seen in ``fit``: raise, or encode it as all zeros so the
@@ -310,7 +329,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         batch_size="auto",
         learning_rate="adaptive",
         learning_rate_init=3e-3,
-        max_iter=80,
+        max_iter="auto",
         tol=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
@@ -318,6 +337,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         n_eval_samples=16,
         categorical_features="from_dtype",
         handle_unknown="error",
+        identifier_features="auto",
         sampler="aggregate_posterior",
         autoregressive="auto",
         device="auto",
@@ -345,6 +365,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         self.n_eval_samples = n_eval_samples
         self.categorical_features = categorical_features
         self.handle_unknown = handle_unknown
+        self.identifier_features = identifier_features
         self.sampler = sampler
         self.autoregressive = autoregressive
         self.device = device
@@ -425,10 +446,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         z = torch.tensor(Z, dtype=self._torch_dtype())
         pick = "mode" if self.likelihood_ == "per_column" else "mean"
         device = self.device_
-        values = self._map(
+        return self._decode(
             lambda module, s: module.generate(z[s].to(device), pick), len(z)
         )
-        return self._output(values)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,381 @@
+"""The column model of a numeric, datetime or timedelta column (no torch).
+
+A column maps to normal scores ``z`` through a distribution function ``F`` on
+the real line, ``z = Phi^-1(F(x))``, and the decoder's Gaussian over ``z`` is
+then a distribution over ``x`` in the user's units:
+
+* ``F`` mixes the data's quantile function with a Cauchy tail,
+  ``F = (1 - a) F_data + a F_Cauchy`` with ``a = 1 / (n + 1)``. ``F_data`` is
+  piecewise linear through up to 1,000 quantiles of the values, with a jump at
+  each value that repeats (an atom: at least twice and in 0.1 % of rows).
+  The Cauchy part (centred on the median, half the interquartile range wide)
+  gives every value a positive density or mass, in the gaps between training
+  values and beyond their range; so every score is a log-density or log-mass of
+  a normalised distribution.
+* **The grid.** Each column has a step: the largest power of ten (for datetimes
+  and timedeltas: calendar unit, from a day down to the dtype's resolution)
+  that divides every training value's distance from the minimum, for floats
+  every value itself. A column whose step is at least 1 (integers, dates,
+  whole numbers stored as floats) is *discrete*: a pmf over
+  ``minimum + k * step`` for all integers ``k``, the mass of ``k`` being ``F``'s
+  mass over ``[k - 1/2, k + 1/2]`` steps; a value off the grid is scored as the
+  grid point nearest to it. Other columns are continuous: an atom scores its
+  mass, any other value its density.
+* **Decoding** inverts ``F``, stays inside the training range and the support
+  of the data (a value in a gap between atoms goes to the nearer atom), snaps
+  discrete
+  columns to the grid in exact integer arithmetic (no float64 round trip:
+  ``INT64_MAX`` and 17-digit integers come back exactly when they are atoms,
+  and every value stays in range) and rounds continuous columns to their step,
+  so values recorded to one decimal come back with one decimal.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+from ._parsing import as_float, as_int64, datetime_dtype, datetime_unit
+
+_Z_LIMIT = 8.0  # a spiked atom in the slab encodes as [-8, 8], the whole line
+_MAX_KNOTS = 1000
+_ATOM_SHARE = 1e-3  # a value repeating in >= 0.1 % of rows (and twice) is an atom
+_SPIKE_SHARE = 0.5  # a column whose commonest atom holds half the rows is spiked
+_NARROW = 1e-3  # a grid cell narrower than this in z is scored as a point
+_HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
+_DECIMALS = range(18, -13, -1)  # floats: steps from 1e18 down to 1e-12
+_UNITS_NS = [86400 * 10**9, 3600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1]
+_PER_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def _log_phi(z):
+    return -0.5 * z * z - _HALF_LOG_2PI
+
+
+def _cauchy_cdf(t):
+    """``(F(t), 1 - F(t))`` of the standard Cauchy, both accurate in the tails."""
+    t = np.asarray(t, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        tail = np.arctan(np.abs(1.0 / t)) / np.pi  # mass beyond |t|
+    below = np.where(t < 0, tail, 1.0 - tail)
+    above = np.where(t < 0, 1.0 - tail, tail)
+    return below, above
+
+
+def _cauchy_mass(a, b):
+    """Standard Cauchy mass of ``[a, b]``, accurate for narrow far cells."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        near = np.arctan((b - a) / (1.0 + a * b))
+    return np.where(a * b > -1.0, near, np.arctan(b) - np.arctan(a)) / np.pi
+
+
+def _scores(below, above):
+    """Normal scores of probabilities given as ``F`` and ``1 - F``."""
+    return np.where(below < 0.5, ndtri(below), -ndtri(above))
+
+
+def _float_step(values, eps):
+    """Largest ``10**e`` (at most the largest magnitude) that all ``values`` are
+    multiples of, or 0."""
+    largest = np.abs(values).max(initial=0.0)
+    if largest == 0:
+        return 1.0
+    for e in _DECIMALS:
+        step = 10.0**e
+        if step > largest:
+            continue
+        scaled = values / step
+        if np.all(np.abs(scaled - np.rint(scaled)) <= 8 * eps * np.abs(scaled)):
+            return step
+    return 0.0
+
+
+def _integer_step(offsets, units):
+    """The largest of ``units`` (descending, ending at 1) dividing every offset."""
+    g = int(np.gcd.reduce(offsets)) if offsets.size else 0
+    return next((u for u in units if g and g % u == 0), 1)
+
+
+class QuantileColumn:
+    """Quantile map of one numeric, datetime or timedelta column to normal scores.
+
+    Parameters
+    ----------
+    kind : {"numeric", "datetime", "timedelta"}
+        How the column's values are read.
+    """
+
+    kind = "interval_gaussian"
+    width = 2
+
+    def __init__(self, kind="numeric"):
+        self.value_kind = kind
+
+    # -------------------------------------------------------------- reading
+
+    def read(self, series):
+        """Model coordinates ``t`` of a column: grid indices, or the values."""
+        if self.exact:
+            ints = self._integers(series)
+            above = ints >= self.base
+            u_ints, u_base = ints.view(np.uint64), self.base.view(np.uint64)
+            distance = np.where(above, u_ints - u_base, u_base - u_ints)
+            t = np.where(above, 1.0, -1.0) * distance.astype(np.float64)
+            return np.rint(t / self.step)
+        values = as_float(series)
+        _check_finite(values, series.name)
+        return np.rint(values / self.step) if self.discrete else values
+
+    def _integers(self, series):
+        """The column as int64 / uint64 (datetimes: counts of their unit)."""
+        if self.value_kind != "numeric":
+            values, missing = as_int64(series, self.time_dtype)
+            if missing.any():
+                raise ValueError(
+                    f"Column {series.name!r} contains missing values (NaT); drop "
+                    "or fill those rows first."
+                )
+            return values
+        if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
+            return series.to_numpy(dtype=self.int_dtype)
+        values = as_float(series)  # integers given as floats or text later on
+        _check_finite(values, series.name)
+        info = np.iinfo(self.int_dtype)
+        values = np.clip(np.rint(values), info.min, float(info.max))
+        return values.astype(self.int_dtype)
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, series, spikes=False):
+        self.dtype = dtype = series.dtype
+        kind = self.value_kind
+        self.exact = kind != "numeric" or pd.api.types.is_integer_dtype(dtype)
+        self.discrete = self.exact
+        if kind != "numeric":
+            self.time_dtype = datetime_dtype(series, kind)
+        if self.exact:
+            unsigned = pd.api.types.is_unsigned_integer_dtype(dtype)
+            self.int_dtype = np.dtype(np.uint64 if unsigned else np.int64)
+            ints = self._integers(series)
+            self.base = ints.min()
+            offsets = ints.view(np.uint64) - self.base.view(np.uint64)
+            span = int(offsets.max())
+            if kind == "numeric":
+                units = [10**e for e in range(19, -1, -1)]
+            else:
+                per = _PER_NS[datetime_unit(self.time_dtype)]
+                units = [u // per for u in _UNITS_NS if u % per == 0]
+            self.step = _integer_step(offsets, [u for u in units if u <= max(span, 1)])
+            self.n_grid = span // self.step  # the last grid index, exactly
+            index = offsets // np.uint64(self.step)
+            t = index.astype(np.float64)
+        else:
+            values = as_float(series)
+            _check_finite(values, series.name)
+            numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
+            floating = isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f"
+            eps = np.finfo(numpy_dtype if floating else np.float64).eps
+            self.step = _float_step(values, eps)
+            self.discrete = self.step >= 1
+            t = np.rint(values / self.step) if self.discrete else values
+        self._fit_map(t, spikes)
+        if self.exact:  # the exact index of each atom, whatever float64 holds
+            order = np.argsort(t, kind="stable")
+            at = np.searchsorted(t[order], self.atoms)
+            self.atom_index = index[order][at]
+        return self
+
+    def _fit_map(self, t, spikes):
+        n = t.size
+        uniq, counts = np.unique(t, return_counts=True)
+        is_atom = (counts >= 2) & (counts >= _ATOM_SHARE * n)
+        rest = np.repeat(uniq[~is_atom], counts[~is_atom])
+        if np.unique(rest).size < 2:  # too few other values for a density
+            is_atom[:] = True
+            rest = rest[:0]
+        self.atoms = uniq[is_atom]
+        atom_mass = counts[is_atom] / n
+        self.spiked = bool(
+            spikes and rest.size and atom_mass.max(initial=0.0) >= _SPIKE_SHARE
+        )
+        if self.spiked:  # the atoms go to a companion column; the map has the rest
+            mapped, mapped_mass, n_map = self.atoms[:0], atom_mass[:0], rest.size
+        else:
+            mapped, mapped_mass, n_map = self.atoms, atom_mass, n
+        if rest.size:
+            levels = np.linspace(0.0, 1.0, min(_MAX_KNOTS, rest.size))
+            knots, first = np.unique(np.quantile(rest, levels), return_index=True)
+            knot_mass = levels[first] * rest.size / n_map
+        else:
+            knots = knot_mass = np.empty(0)
+        xs = np.concatenate([mapped, knots])
+        order = np.argsort(xs, kind="stable")
+        xs = xs[order]
+        jump = np.concatenate([mapped_mass, np.zeros(knots.size)])[order]
+        cont = np.interp(xs, knots, knot_mass) if knots.size else np.zeros(xs.size)
+        left = cont + np.concatenate([[0.0], np.cumsum(jump)[:-1]])
+        right = left + jump
+        self.x_points = np.repeat(xs, 2)
+        self.u_points = np.column_stack([left, right]).ravel() / right[-1]
+        self.low, self.high = t.min(), t.max()
+        self.tail_weight = 1.0 / (n + 1)
+        self.tail_loc = np.median(t)
+        q1, q3 = np.quantile(t, [0.25, 0.75])
+        spread = (q3 - q1) / 2 or (self.high - self.low) / 2
+        self.tail_scale = spread or self.step or abs(self.low) or 1.0
+        self.u_decode, _ = self._cdf(self.x_points, self.u_points)  # F there
+
+    # ---------------------------------------------------------- distribution
+
+    def _cdf(self, t, data_below):
+        """``(F, 1 - F)`` at ``t`` given the data part ``F_data(t)``."""
+        a = self.tail_weight
+        c_below, c_above = _cauchy_cdf((t - self.tail_loc) / self.tail_scale)
+        below = (1 - a) * data_below + a * c_below
+        above = (1 - a) * (1.0 - data_below) + a * c_above
+        return below, above
+
+    def _data_cdf(self, t):
+        return np.interp(t, self.x_points, self.u_points)
+
+    def _data_slope(self, t):
+        """Slope of ``F_data`` at ``t`` (0 outside the range and on flats)."""
+        xp, up = self.x_points, self.u_points
+        seg = np.clip(np.searchsorted(xp, t, side="right"), 1, xp.size - 1)
+        dx = xp[seg] - xp[seg - 1]
+        with np.errstate(over="ignore"):  # subnormal spacings overflow
+            slope = np.divide(
+                up[seg] - up[seg - 1], dx, out=np.zeros_like(dx), where=dx > 0
+            )
+        inside = (t > xp[0]) & (t < xp[-1])
+        return np.where(inside & np.isfinite(slope), slope, 0.0), seg
+
+    def _density(self, t):
+        a = self.tail_weight
+        slope, _ = self._data_slope(t)
+        s = (t - self.tail_loc) / self.tail_scale
+        cauchy = 1.0 / (np.pi * self.tail_scale * (1.0 + s * s))
+        return (1 - a) * slope + a * cauchy
+
+    # --------------------------------------------------------------- encode
+
+    def encode(self, series):
+        """``(n, 2)`` interval bounds in normal scores and the log-Jacobian ``(n,)``."""
+        t = self.read(series)
+        is_atom = np.isin(t, self.atoms)
+        if self.discrete:
+            z_lo, z_hi, logjac = self._encode_cells(t)
+        else:
+            z_lo, z_hi, logjac = self._encode_points(t, is_atom)
+        if self.spiked:  # the companion column carries the atom's probability
+            z_lo[is_atom], z_hi[is_atom] = -_Z_LIMIT, _Z_LIMIT
+            logjac[is_atom] = 0.0
+        return np.column_stack([z_lo, z_hi]), logjac
+
+    def _encode_points(self, t, is_atom):
+        xp, up = self.x_points, self.u_points
+        first = np.searchsorted(xp, t, side="left")
+        last = np.searchsorted(xp, t, side="right") - 1
+        data = np.interp(t, xp, up)
+        data_lo = np.where(is_atom, up[np.minimum(first, up.size - 1)], data)
+        data_hi = np.where(is_atom, up[np.maximum(last, 0)], data)
+        z_lo = _scores(*self._cdf(t, data_lo))
+        z_hi = _scores(*self._cdf(t, data_hi))
+        # a point's density picks up dz/dx = f(x) / phi(z)
+        with np.errstate(divide="ignore"):
+            log_density = np.log(self._density(t))
+        logjac = np.where(is_atom, 0.0, log_density - _log_phi(z_lo))
+        return z_lo, np.where(is_atom, z_hi, z_lo), logjac
+
+    def _encode_cells(self, t):
+        """Grid cell ``[t - 1/2, t + 1/2]`` of each value: its mass in ``z``."""
+        a, xp, up = self.tail_weight, self.x_points, self.u_points
+        lo, hi = t - 0.5, t + 0.5
+        # beyond 2**52 the edges round to t: the cell is then the jump at t
+        wide = hi > lo
+        first = np.minimum(np.searchsorted(xp, t, side="left"), up.size - 1)
+        last = np.maximum(np.searchsorted(xp, t, side="right") - 1, 0)
+        data_lo = np.where(wide, self._data_cdf(lo), up[first])
+        data_hi = np.where(wide, self._data_cdf(hi), up[last])
+        slope, seg_lo = self._data_slope(lo)
+        _, seg_hi = self._data_slope(hi)
+        one_piece = wide & (seg_lo == seg_hi) & (lo > xp[0]) & (hi < xp[-1])
+        data_mass = np.where(one_piece, slope, data_hi - data_lo)
+        sl = (lo - self.tail_loc) / self.tail_scale
+        sh = (hi - self.tail_loc) / self.tail_scale
+        density = 1.0 / (np.pi * self.tail_scale * (1.0 + sl * sl))
+        cauchy = np.where(wide, _cauchy_mass(sl, sh), density)
+        mass = (1 - a) * np.maximum(data_mass, 0.0) + a * cauchy
+        below_lo, above_lo = self._cdf(lo, data_lo)
+        below_hi, above_hi = self._cdf(hi, data_hi)
+        z_lo, z_hi = _scores(below_lo, above_lo), _scores(below_hi, above_hi)
+        z_mid = _scores(below_lo + mass / 2, above_hi + mass / 2)
+        with np.errstate(divide="ignore"):
+            log_mass = np.log(mass)
+        # narrow cells: mass = density x width, computed here in float64
+        point = log_mass - _log_phi(z_mid) < np.log(_NARROW)
+        z_lo = np.where(point, z_mid, z_lo)
+        z_hi = np.where(point, z_mid, z_hi)
+        logjac = np.where(point, log_mass - _log_phi(z_mid), 0.0)
+        return z_lo, z_hi, logjac
+
+    # --------------------------------------------------------------- decode
+
+    def decode(self, encoded, atoms=None):
+        """Values of encoded rows; ``atoms`` (NaN: none) overrides the map."""
+        u = 0.5 * (ndtr(encoded[:, 0]) + ndtr(encoded[:, 1]))
+        xp, up = self.x_points, self.u_points
+        t = np.clip(np.interp(u, self.u_decode, xp), self.low, self.high)
+        # keep to the support of the data: a value in a gap between atoms goes
+        # to the nearer end of the gap
+        seg = np.clip(np.searchsorted(xp, t, side="right"), 1, xp.size - 1)
+        gap = (up[seg] == up[seg - 1]) & (t > xp[seg - 1]) & (t < xp[seg])
+        nearer = np.where(t - xp[seg - 1] < xp[seg] - t, xp[seg - 1], xp[seg])
+        t = np.where(gap, nearer, t)
+        if atoms is not None:
+            t = np.where(np.isnan(atoms), t, atoms)
+        if not self.discrete:
+            if self.step:
+                decimals = -int(round(np.log10(self.step)))
+                t = np.round(t, decimals)
+            return t
+        t = np.rint(t)
+        if not self.exact:
+            return t * self.step
+        return self._exact(t)
+
+    def _exact(self, t):
+        """Grid indices ``t`` (floats) as exact integers of the column."""
+        top = float(self.n_grid)
+        if top > self.n_grid:  # float rounding went past the last index
+            top = np.nextafter(top, 0.0)
+        k = np.clip(t, 0.0, top).astype(np.uint64)
+        k = np.minimum(k, np.uint64(self.n_grid))
+        if self.atoms.size:
+            hit = np.minimum(np.searchsorted(self.atoms, t), self.atoms.size - 1)
+            k = np.where(self.atoms[hit] == t, self.atom_index[hit], k)
+        values = self.base.view(np.uint64) + k * np.uint64(self.step)
+        return values.view(self.int_dtype)
+
+    def to_dtype(self, values):
+        """Decoded values as a Series of the training dtype."""
+        if self.value_kind == "numeric":
+            return pd.Series(values).astype(self.dtype)
+        unit = datetime_unit(self.time_dtype)
+        if self.value_kind == "timedelta":
+            out = pd.Series(values.view(f"m8[{unit}]"))
+        else:
+            out = pd.Series(values.view(f"M8[{unit}]"))
+            tz = getattr(self.time_dtype, "tz", None)
+            if tz is not None:
+                out = out.dt.tz_localize("UTC").dt.tz_convert(tz)
+        return out.astype(self.dtype)
+
+
+def _check_finite(values, name):
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"Column {name!r} contains NaN or infinity; numeric columns must be "
+            "finite: drop those rows, or fill them (e.g. with "
+            "sklearn.impute.SimpleImputer(strategy='median') on the numeric "
+            "columns)."
+        )

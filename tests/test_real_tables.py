@@ -1,0 +1,271 @@
+"""Real tables: every column modelled as what it is, and nothing silently wrong.
+
+One test per kind of fault found on real tables and in public bug reports of
+synthetic-data tools: datetimes, identifiers, many category levels, integers at
+the dtype limits, constant columns, strict parsing, precision, type inference,
+errors that name the column, and defaults that do not warn.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import GridSearchCV
+
+from skvae import VAETransformer
+
+from .conftest import FAST_TABLE
+
+QUIET = {**FAST_TABLE, "max_iter": 8}
+
+
+def _fit(frame, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return VAETransformer(**{**QUIET, **params}).fit(frame)
+
+
+@pytest.fixture
+def events(rng):
+    n = 300
+    start = pd.Timestamp("2022-01-01")
+    return pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "when": start + pd.to_timedelta(rng.integers(0, 10**6, n), unit="min"),
+            "zoned": (
+                pd.Timestamp("2022-03-01", tz="Europe/Paris")
+                + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s")
+            ),
+            "day": (start + pd.to_timedelta(rng.integers(0, 400, n), unit="D")).astype(
+                "datetime64[s]"
+            ),
+            "took": pd.to_timedelta(rng.integers(0, 3600, n), unit="s"),
+        }
+    )
+
+
+def test_datetimes_are_numbers_with_their_dtype_zone_and_resolution(events):
+    vae = _fit(events)
+    assert list(vae.column_models_[1:]) == ["quantile_normal"] * 4
+    synthetic = vae.sample(2000, random_state=0)
+    assert synthetic.dtypes.equals(events.dtypes)
+    for name in ("when", "zoned", "took"):
+        new = ~synthetic[name].isin(events[name])
+        assert new.mean() > 0.5, name  # not a lookup table of training values
+        assert synthetic[name].between(events[name].min(), events[name].max()).all()
+    # a column of dates gives dates, a column of minutes whole minutes
+    assert (synthetic["day"] == synthetic["day"].dt.normalize()).all()
+    assert (synthetic["when"].dt.second == 0).all()
+    # a later timestamp scores, lower the further out it is
+    later = [
+        events.head(1).assign(when=pd.Timestamp(t))
+        for t in ("2024-06-01", "2030-01-01")
+    ]
+    scores = [vae.score_samples(frame)[0] for frame in later]
+    assert np.isfinite(scores).all() and scores[1] < scores[0]
+
+
+def test_datetimes_given_as_text_or_objects(events):
+    vae = _fit(events[["x", "when"]])
+    as_text = events[["x", "when"]].assign(when=events["when"].astype(str))
+    np.testing.assert_allclose(
+        vae.score_samples(as_text), vae.score_samples(events[["x", "when"]])
+    )
+    with pytest.raises(ValueError, match="'when'"):
+        vae.score_samples(events[["x", "when"]].head(2).assign(when="soon"))
+
+
+@pytest.fixture
+def referenced(rng):
+    n = 1000
+    x = rng.normal(size=n)
+    ref = pd.Series([f"R{i:05d}" for i in rng.permutation(n)])
+    return pd.DataFrame(
+        {
+            "x": x,
+            "y": x + 0.3 * rng.normal(size=n),
+            "k": np.where(x > 0.5, "hi", np.where(x < -0.5, "lo", "mid")),
+            "ref": ref.where(rng.random(n) > 0.2),
+        }
+    )
+
+
+def test_identifiers_are_left_out_and_sampled_new(referenced):
+    with pytest.warns(UserWarning, match="'ref'.*identifier"):
+        vae = _fit(referenced, max_iter=30)
+    assert vae.column_models_[3] == "identifier"
+    synthetic = vae.sample(3000, random_state=0)
+    ids = synthetic["ref"].dropna()
+    assert not ids.isin(referenced["ref"]).any()  # no real identifier leaks
+    assert ids.is_unique and ids.str.fullmatch(r"R\d{5}").all()
+    missing = referenced["ref"].isna().mean()
+    assert abs(synthetic["ref"].isna().mean() - missing) < 0.03
+    # the other columns are modelled as without the identifier
+    assert np.corrcoef(synthetic["x"], synthetic["y"])[0, 1] > 0.8
+    assert np.isfinite(vae.score_samples(referenced)).all()
+
+
+def test_declared_identifiers_and_a_grid_search_that_scores(referenced, rng):
+    frame = referenced.assign(order_id=rng.permutation(len(referenced)) + 10**6)
+    vae = _fit(frame, identifier_features=["ref", "order_id"])
+    assert list(vae.column_models_[3:]) == ["identifier", "identifier"]
+    assert not vae.sample(500, random_state=0)["order_id"].isin(frame["order_id"]).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = GridSearchCV(
+            VAETransformer(**QUIET), {"n_components": [1, 2]}, cv=2, error_score="raise"
+        ).fit(referenced)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_a_first_best_epoch_warns():
+    # a step size so large that the epochs after the first only get worse
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=1000)
+    frame = pd.DataFrame(
+        {"x": x, "y": x + 0.3 * rng.normal(size=1000), "k": np.where(x > 0.5, "a", "b")}
+    )
+    with pytest.warns(UserWarning, match="best after the first epoch"):
+        _fit(frame, learning_rate_init=1.0, kl_warmup_iter=0, max_iter=12)
+
+
+def _n_parameters(vae):
+    return sum(p.numel() for p in vae.module_.parameters())
+
+
+def test_many_levels_cost_linear_parameters(rng):
+    sizes = {}
+    for levels in (1000, 4000):
+        n = 2 * levels
+        frame = pd.DataFrame(
+            {
+                "x": rng.normal(size=n),
+                "city": [f"c{i % levels}" for i in range(n)],
+            }
+        )
+        sizes[levels] = _n_parameters(_fit(frame, max_iter=1))
+    assert sizes[4000] == sizes[1000]  # the commonest levels, and one pool
+    frame = pd.DataFrame({"x": rng.normal(size=600), "k": rng.choice(600, 600) % 300})
+    frame["k"] = "level" + frame["k"].astype(str)
+    vae = _fit(frame)
+    synthetic = vae.sample(2000, random_state=0)
+    assert synthetic["k"].isin(frame["k"]).all()
+    assert synthetic["k"].nunique() > 200  # pooled levels come back too
+    assert np.isfinite(vae.score_samples(frame)).all()
+
+
+def test_integers_at_the_dtype_limits_decode_exactly(rng):
+    n = 300
+    imax, umax = np.iinfo(np.int64).max, np.iinfo(np.uint64).max
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "limit": np.where(rng.random(n) < 0.3, imax, rng.integers(0, 100, n)),
+            "ulimit": np.where(
+                rng.random(n) < 0.3, umax, rng.integers(1, 100, n).astype(np.uint64)
+            ).astype(np.uint64),
+            "code": np.int64(2**60) + 2 * rng.integers(0, 3, n) + 1,  # odd atoms
+        }
+    )
+    synthetic = _fit(frame).sample(2000, random_state=0)
+    assert synthetic.dtypes.equals(frame.dtypes)
+    for name in ("limit", "ulimit", "code"):
+        column = synthetic[name]
+        assert column.between(frame[name].min(), frame[name].max()).all(), name
+    assert 0.2 < (synthetic["limit"] == imax).mean() < 0.4
+    assert 0.2 < (synthetic["ulimit"] == umax).mean() < 0.4
+    assert synthetic["code"].isin(frame["code"]).all()  # exact, odd, > 2**53
+
+
+def test_constant_columns_come_back_constant(rng):
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "flag": True,
+            "label": "only",
+            "c": 7.5,
+            "k": np.int64(3),
+            "when": pd.Timestamp("2020-02-02"),
+        }
+    )
+    synthetic = _fit(frame, max_iter=2).sample(5000, random_state=1)
+    for name in frame.columns[1:]:
+        assert (synthetic[name] == frame[name].iloc[0]).all(), name
+
+
+def test_booleans_are_parsed_strictly(rng):
+    n = 300
+    frame = pd.DataFrame({"x": rng.normal(size=n), "b": rng.random(n) > 0.7})
+    vae = _fit(frame)
+    rows = frame.head(6).assign(b=False)
+    np.testing.assert_array_equal(
+        vae.score_samples(rows.assign(b=rows["b"].astype(str))),
+        vae.score_samples(rows),
+    )
+    for bad in (2.5, "maybe"):
+        with pytest.raises(ValueError, match="'b'"):
+            vae.score_samples(rows.assign(b=bad))
+    with pytest.raises(TypeError, match="'z'"):
+        _fit(frame.assign(z=frame["x"] + 1j))
+
+
+def test_values_keep_their_recorded_precision(rng):
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "bill_length_mm": rng.normal(44, 5, n).round(1),
+            "price": rng.lognormal(3, 1, n).round(2),
+            "mass_g": (rng.normal(4200, 800, n) / 25).round() * 25.0,
+        }
+    )
+    synthetic = _fit(frame, likelihood="per_column").sample(2000, random_state=0)
+    for name, decimals in (("bill_length_mm", 1), ("price", 2), ("mass_g", 0)):
+        column = synthetic[name].to_numpy()
+        np.testing.assert_array_equal(column, np.round(column, decimals))
+        assert not np.array_equal(column, np.round(column, decimals - 1)), name
+
+
+def test_numbers_held_in_object_columns_are_read_as_numbers(rng):
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "bill": np.where(rng.random(n) < 0.05, np.nan, rng.normal(44, 5, n)),
+            "island": rng.choice(["Biscoe", "Dream", None], n),
+        }
+    )
+    # the advice of the NaN error, followed with pandas output
+    imputed = (
+        SimpleImputer(strategy="most_frequent").set_output(transform="pandas")
+    ).fit_transform(frame)
+    assert imputed["bill"].dtype == object
+    with pytest.warns(UserWarning, match="'bill'.*numeric"):
+        vae = _fit(imputed)
+    assert list(vae.column_models_) == ["quantile_normal", "categorical"]
+
+
+def test_errors_name_the_column(rng):
+    n = 200
+    base = pd.DataFrame(
+        {"x": rng.normal(size=n), "k": rng.choice(list("abc"), n)},
+    )
+    with pytest.raises(TypeError, match="'tags'"):
+        _fit(base.assign(tags=[[i % 3] for i in range(n)]))
+    flags = pd.array(np.where(rng.random(n) < 0.2, None, rng.random(n) > 0.5))
+    with pytest.raises(ValueError, match="'b'.*(fill|category)"):
+        _fit(base.assign(b=pd.array(flags, dtype="boolean")))
+    vae = _fit(base.assign(num=rng.integers(0, 9, n)))
+    with pytest.raises(ValueError, match="'num'"):
+        vae.transform(base.head(3).assign(num=["abc", "1", "2"]))
+
+
+def test_the_default_fit_does_not_warn(rng):
+    frame = pd.DataFrame({"x": rng.normal(size=200), "k": rng.choice(list("ab"), 200)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vae = VAETransformer(hidden_layer_sizes=(16,), random_state=0).fit(frame)
+    assert vae.max_iter_ == 80
