@@ -66,4 +66,5 @@ class Codec(Protocol):
     def decode(self, encoded):
         """Encoded rows ``(n, d)`` (decoder means, modes or samples) back in the
         user's units: an array in the training dtype, or a DataFrame with the
-        training schema."""
+        training schema. ``TableCodec.decode`` also takes a numpy ``rng`` for
+        what the decoder leaves open (a pooled level, a new identifier)."""
