@@ -83,6 +83,8 @@ def _float_step(values, eps):
         step = 10.0**e
         if step > largest:
             continue
+        if step < 64 * eps * largest:  # finer than the floats resolve: no step
+            return 0.0
         scaled = values / step
         if np.all(np.abs(scaled - np.rint(scaled)) <= 8 * eps * np.abs(scaled)):
             return step
@@ -134,6 +136,12 @@ class QuantileColumn:
                     f"Column {series.name!r} contains missing values (NaT); drop "
                     "or fill those rows first."
                 )
+            tz = getattr(self.time_dtype, "tz", None)
+            if tz is not None:  # the wall time: local midnights stay a day apart
+                unit = datetime_unit(self.time_dtype)
+                utc = pd.to_datetime(values, unit=unit, utc=True).as_unit(unit)
+                wall = utc.tz_convert(tz).tz_localize(None)
+                values = wall.to_numpy().view(np.int64)
             return values
         if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
             return series.to_numpy(dtype=self.int_dtype)
@@ -185,6 +193,10 @@ class QuantileColumn:
         return self
 
     def _fit_map(self, t, spikes):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            self._fit_map_(t, spikes)
+
+    def _fit_map_(self, t, spikes):
         n = t.size
         uniq, counts = np.unique(t, return_counts=True)
         is_atom = (counts >= 2) & (counts >= _ATOM_SHARE * n)
@@ -221,7 +233,7 @@ class QuantileColumn:
         self.tail_loc = np.median(t)
         q1, q3 = np.quantile(t, [0.25, 0.75])
         spread = (q3 - q1) / 2 or (self.high - self.low) / 2
-        self.tail_scale = spread or self.step or abs(self.low) or 1.0
+        self.tail_scale = max(spread or self.step or abs(self.low) or 1.0, 1e-290)
         self.u_decode, _ = self._cdf(self.x_points, self.u_points)  # F there
 
     # ---------------------------------------------------------- distribution
@@ -260,6 +272,10 @@ class QuantileColumn:
 
     def encode(self, series):
         """``(n, 2)`` interval bounds in normal scores and the log-Jacobian ``(n,)``."""
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return self._encode(series)
+
+    def _encode(self, series):
         t = self.read(series)
         is_atom = np.isin(t, self.atoms)
         if self.discrete:
@@ -291,19 +307,26 @@ class QuantileColumn:
         a, xp, up = self.tail_weight, self.x_points, self.u_points
         lo, hi = t - 0.5, t + 0.5
         # beyond 2**52 the edges round to t: the cell is then the jump at t
+        # plus the density there
         wide = hi > lo
         first = np.minimum(np.searchsorted(xp, t, side="left"), up.size - 1)
         last = np.maximum(np.searchsorted(xp, t, side="right") - 1, 0)
         data_lo = np.where(wide, self._data_cdf(lo), up[first])
         data_hi = np.where(wide, self._data_cdf(hi), up[last])
         slope, seg_lo = self._data_slope(lo)
-        _, seg_hi = self._data_slope(hi)
+        slope_hi, seg_hi = self._data_slope(hi)
         one_piece = wide & (seg_lo == seg_hi) & (lo > xp[0]) & (hi < xp[-1])
-        data_mass = np.where(one_piece, slope, data_hi - data_lo)
+        diff = data_hi - data_lo
+        # a cell finer than F's float64 resolution and without a jump: the
+        # mean of the slopes at its edges
+        data_mass = np.where(diff > 1e-12, diff, 0.5 * (slope + slope_hi))
+        data_mass = np.where(one_piece, slope, data_mass)
         sl = (lo - self.tail_loc) / self.tail_scale
         sh = (hi - self.tail_loc) / self.tail_scale
-        density = 1.0 / (np.pi * self.tail_scale * (1.0 + sl * sl))
-        cauchy = np.where(wide, _cauchy_mass(sl, sh), density)
+        sm = (t - self.tail_loc) / self.tail_scale
+        density = 1.0 / (np.pi * self.tail_scale * (1.0 + sm * sm))
+        resolved = wide & (sh - sl > 1e-6)
+        cauchy = np.where(resolved, _cauchy_mass(sl, sh), density)
         mass = (1 - a) * np.maximum(data_mass, 0.0) + a * cauchy
         below_lo, above_lo = self._cdf(lo, data_lo)
         below_hi, above_hi = self._cdf(hi, data_hi)
@@ -336,7 +359,7 @@ class QuantileColumn:
         if not self.discrete:
             if self.step:
                 decimals = -int(round(np.log10(self.step)))
-                t = np.round(t, decimals)
+                t = np.clip(np.round(t, decimals), self.low, self.high)
             return t
         t = np.rint(t)
         if not self.exact:
@@ -366,8 +389,12 @@ class QuantileColumn:
         else:
             out = pd.Series(values.view(f"M8[{unit}]"))
             tz = getattr(self.time_dtype, "tz", None)
-            if tz is not None:
-                out = out.dt.tz_localize("UTC").dt.tz_convert(tz)
+            if tz is not None:  # a wall time; in a clock change, the later one
+                out = out.dt.tz_localize(
+                    tz,
+                    ambiguous=np.zeros(len(out), dtype=bool),
+                    nonexistent="shift_forward",
+                )
         return out.astype(self.dtype)
 
 
