@@ -34,7 +34,7 @@ from ._settings import (
     resolve_structure,
     structural_params,
 )
-from ._table_codec import TableCodec
+from ._table_codec import BatchedFrame, TableCodec
 from ._training import (
     INFERENCE_ROWS,
     Rows,
@@ -470,16 +470,11 @@ class _BaseVAE(BaseEstimator):
         or an array in the training dtype. Memory: the result plus a batch."""
         schema = self._output_schema
         if isinstance(self._codec, TableCodec):
-            pieces = {name: [] for name in self._codec.columns}
+            batched = BatchedFrame(n)
             for part in self._batches(fn, n):
-                frame = self._codec.decode(part, rng, identifiers=False)
-                for name, column in frame.items():
-                    pieces[name].append(column)
-            columns = self._codec.sample_identifiers(n, rng)
-            for name in list(pieces):
-                if name not in columns:
-                    columns[name] = pd.concat(pieces.pop(name), ignore_index=True)
-            frame = pd.DataFrame({name: columns[name] for name in self._codec.columns})
+                batched.add(self._codec.decode(part, rng, identifiers=False))
+            identifiers = self._codec.sample_identifiers(n, rng)
+            frame = batched.frame(self._codec.columns, identifiers)
             if isinstance(schema, pd.Series):
                 return frame
             return frame.to_numpy(dtype=schema)

@@ -339,7 +339,10 @@ class TableCodec:
                 columns[block.name] = pd.Series(values).astype(column.dtype)
         if identifiers:
             columns.update(self.sample_identifiers(encoded.shape[0], rng))
-        return pd.DataFrame({c: columns[c] for c in self.columns if c in columns})
+        # copy=False keeps one array per column, freed column by column later
+        return pd.DataFrame(
+            {c: columns[c] for c in self.columns if c in columns}, copy=False
+        )
 
     def sample_identifiers(self, n, rng=None):
         """``{column: Series}`` of ``n`` new identifier values per identifier column."""
@@ -349,6 +352,70 @@ class TableCodec:
             for b in self.blocks
             if isinstance(b.column, IdentifierColumn)
         }
+
+
+class BatchedFrame:
+    """A DataFrame of ``n`` rows filled batch by batch into arrays allocated once,
+    so that decoding many batches holds the result and one batch at a time.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    """
+
+    def __init__(self, n):
+        self.n, self.start = n, 0
+        self.store, self.dtypes = {}, {}
+
+    def add(self, frame):
+        """Append the rows of ``frame`` (the columns of every batch alike)."""
+        stop = self.start + len(frame)
+        for name, column in frame.items():
+            if name not in self.store:
+                self.dtypes[name] = column.dtype
+                self.store[name] = np.empty(self.n, _storage_dtype(column.dtype))
+            self.store[name][self.start : stop] = _storage(column)
+        self.start = stop
+
+    def frame(self, columns, extra=None):
+        """The DataFrame of ``columns``, taking any missing one from ``extra``."""
+        out = dict(extra or {})
+        for name in list(self.store):
+            out[name] = _restore(self.store.pop(name), self.dtypes[name])
+        return pd.DataFrame({c: out[c] for c in columns}, copy=False)
+
+
+def _storage_dtype(dtype):
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return np.dtype(np.int32)  # the codes
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return np.dtype(np.int64)  # the UTC instants
+    return np.dtype(object)
+
+
+def _storage(column):
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype):
+        return column.to_numpy()
+    if isinstance(dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy()
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return column.array.asi8
+    return column.to_numpy(dtype=object)
+
+
+def _restore(values, dtype):
+    if isinstance(dtype, np.dtype):
+        return pd.Series(values, copy=False)
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.Series(pd.Categorical.from_codes(values, dtype=dtype))
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        utc = pd.Series(values.view(f"M8[{dtype.unit}]")).dt.tz_localize("UTC")
+        return utc.dt.tz_convert(dtype.tz)
+    return pd.Series(values, dtype=object).astype(dtype)
 
 
 def _named(spec, columns, parameter):
