@@ -408,8 +408,8 @@ def _storage(column):
 
 
 def _restore(values, dtype):
-    if isinstance(dtype, np.dtype):
-        return pd.Series(values, copy=False)
+    if isinstance(dtype, np.dtype):  # pandas 3 would infer str from object text
+        return pd.Series(values, dtype=dtype, copy=False)
     if isinstance(dtype, pd.CategoricalDtype):
         return pd.Series(pd.Categorical.from_codes(values, dtype=dtype))
     if isinstance(dtype, pd.DatetimeTZDtype):
