@@ -288,18 +288,21 @@ def as_boolean(series):
         unread = np.array([value is None for value in read], dtype=bool)
         out[is_text] = lookup[codes]
         bad[is_text] = unread[codes]
-    for i in np.flatnonzero(~is_text):
-        value = values[i]
-        if _is_complex(value):
-            raise _complex_error(series)
-        read = _value_boolean(value)
-        if read is None:
-            bad[i] = True
-        else:
-            out[i] = read
+    rest = ~is_text
+    read, bad[rest] = _read_one_by_one(series, values[rest], _value_boolean)
+    out[rest] = [value is True for value in read]
     if bad.any():
         raise _boolean_value_error(series, values[bad])
     return out
+
+
+def _read_one_by_one(series, values, read):
+    """``read`` of each value that is not text (None: unreadable), and the mask
+    of the unreadable ones; a complex value raises."""
+    if any(_is_complex(value) for value in values):
+        raise _complex_error(series)
+    out = [read(value) for value in values]
+    return out, np.array([value is None for value in out], dtype=bool)
 
 
 def _text_boolean(text):
@@ -425,15 +428,9 @@ def as_float(series):
             unread = np.array([not _reads_as_float(text) for text in uniques])
         floats[is_text] = read[codes]
         bad[is_text] = unread[codes]
-    for i in np.flatnonzero(~is_text):
-        value = present[i]
-        if _is_complex(value):
-            raise _complex_error(series)
-        read = _value_float(value)
-        if read is None:
-            bad[i] = True
-        else:
-            floats[i] = read
+    rest = ~is_text
+    read, bad[rest] = _read_one_by_one(series, present[rest], _value_float)
+    floats[rest] = [np.nan if value is None else value for value in read]
     if bad.any():
         raise ValueError(
             f"{_label(series)} was fitted as numeric but holds {int(bad.sum())} "
