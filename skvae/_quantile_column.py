@@ -23,8 +23,7 @@ then a distribution over ``x`` in the user's units:
   mass, any other value its density.
 * **Decoding** inverts ``F``, stays inside the training range and the support
   of the data (a value in a gap between atoms goes to the nearer atom), snaps
-  discrete
-  columns to the grid in exact integer arithmetic (no float64 round trip:
+  discrete columns to the grid in exact integer arithmetic (no float64 round trip:
   ``INT64_MAX`` and 17-digit integers come back exactly when they are atoms,
   and every value stays in range) and rounds continuous columns to their step,
   so values recorded to one decimal come back with one decimal.
@@ -185,7 +184,8 @@ class QuantileColumn:
             self.step = _float_step(values, eps)
             self.discrete = self.step >= 1
             t = np.rint(values / self.step) if self.discrete else values
-        self._fit_map(t, spikes)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            self._fit_map(t, spikes)  # subnormal spreads overflow harmlessly
         if self.exact:  # the exact index of each atom, whatever float64 holds
             order = np.argsort(t, kind="stable")
             at = np.searchsorted(t[order], self.atoms)
@@ -193,10 +193,6 @@ class QuantileColumn:
         return self
 
     def _fit_map(self, t, spikes):
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            self._fit_map_(t, spikes)
-
-    def _fit_map_(self, t, spikes):
         n = t.size
         uniq, counts = np.unique(t, return_counts=True)
         is_atom = (counts >= 2) & (counts >= _ATOM_SHARE * n)
@@ -261,12 +257,21 @@ class QuantileColumn:
         inside = (t > xp[0]) & (t < xp[-1])
         return np.where(inside & np.isfinite(slope), slope, 0.0), seg
 
+    def _jump(self, t):
+        """``(F_data(t-), F_data(t))``: the ends of the jump at an atom ``t``."""
+        xp, up = self.x_points, self.u_points
+        first = np.minimum(np.searchsorted(xp, t, side="left"), up.size - 1)
+        last = np.maximum(np.searchsorted(xp, t, side="right") - 1, 0)
+        return up[first], up[last]
+
+    def _tail_density(self, t):
+        s = (t - self.tail_loc) / self.tail_scale
+        return 1.0 / (np.pi * self.tail_scale * (1.0 + s * s))
+
     def _density(self, t):
         a = self.tail_weight
         slope, _ = self._data_slope(t)
-        s = (t - self.tail_loc) / self.tail_scale
-        cauchy = 1.0 / (np.pi * self.tail_scale * (1.0 + s * s))
-        return (1 - a) * slope + a * cauchy
+        return (1 - a) * slope + a * self._tail_density(t)
 
     # --------------------------------------------------------------- encode
 
@@ -288,12 +293,10 @@ class QuantileColumn:
         return np.column_stack([z_lo, z_hi]), logjac
 
     def _encode_points(self, t, is_atom):
-        xp, up = self.x_points, self.u_points
-        first = np.searchsorted(xp, t, side="left")
-        last = np.searchsorted(xp, t, side="right") - 1
-        data = np.interp(t, xp, up)
-        data_lo = np.where(is_atom, up[np.minimum(first, up.size - 1)], data)
-        data_hi = np.where(is_atom, up[np.maximum(last, 0)], data)
+        data = self._data_cdf(t)
+        jump_lo, jump_hi = self._jump(t)
+        data_lo = np.where(is_atom, jump_lo, data)
+        data_hi = np.where(is_atom, jump_hi, data)
         z_lo = _scores(*self._cdf(t, data_lo))
         z_hi = _scores(*self._cdf(t, data_hi))
         # a point's density picks up dz/dx = f(x) / phi(z)
@@ -304,15 +307,14 @@ class QuantileColumn:
 
     def _encode_cells(self, t):
         """Grid cell ``[t - 1/2, t + 1/2]`` of each value: its mass in ``z``."""
-        a, xp, up = self.tail_weight, self.x_points, self.u_points
+        a, xp = self.tail_weight, self.x_points
         lo, hi = t - 0.5, t + 0.5
         # beyond 2**52 the edges round to t: the cell is then the jump at t
         # plus the density there
         wide = hi > lo
-        first = np.minimum(np.searchsorted(xp, t, side="left"), up.size - 1)
-        last = np.maximum(np.searchsorted(xp, t, side="right") - 1, 0)
-        data_lo = np.where(wide, self._data_cdf(lo), up[first])
-        data_hi = np.where(wide, self._data_cdf(hi), up[last])
+        jump_lo, jump_hi = self._jump(t)
+        data_lo = np.where(wide, self._data_cdf(lo), jump_lo)
+        data_hi = np.where(wide, self._data_cdf(hi), jump_hi)
         slope, seg_lo = self._data_slope(lo)
         slope_hi, seg_hi = self._data_slope(hi)
         one_piece = wide & (seg_lo == seg_hi) & (lo > xp[0]) & (hi < xp[-1])
@@ -323,10 +325,8 @@ class QuantileColumn:
         data_mass = np.where(one_piece, slope, data_mass)
         sl = (lo - self.tail_loc) / self.tail_scale
         sh = (hi - self.tail_loc) / self.tail_scale
-        sm = (t - self.tail_loc) / self.tail_scale
-        density = 1.0 / (np.pi * self.tail_scale * (1.0 + sm * sm))
         resolved = wide & (sh - sl > 1e-6)
-        cauchy = np.where(resolved, _cauchy_mass(sl, sh), density)
+        cauchy = np.where(resolved, _cauchy_mass(sl, sh), self._tail_density(t))
         mass = (1 - a) * np.maximum(data_mass, 0.0) + a * cauchy
         below_lo, above_lo = self._cdf(lo, data_lo)
         below_hi, above_hi = self._cdf(hi, data_hi)
