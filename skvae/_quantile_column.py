@@ -229,7 +229,10 @@ class QuantileColumn:
         self.tail_loc = np.median(t)
         q1, q3 = np.quantile(t, [0.25, 0.75])
         spread = (q3 - q1) / 2 or (self.high - self.low) / 2
-        self.tail_scale = max(spread or self.step or abs(self.low) or 1.0, 1e-290)
+        # a spread below the values' float resolution (subnormal gaps) is none
+        magnitude = max(abs(self.low), abs(self.high))
+        scale = spread if spread > 1e-12 * magnitude else 0.0
+        self.tail_scale = max(scale or self.step or magnitude or 1.0, 1e-290)
         self.u_decode, _ = self._cdf(self.x_points, self.u_points)  # F there
 
     # ---------------------------------------------------------- distribution
