@@ -315,20 +315,14 @@ class TableCodec:
             False leaves identifier columns out (to draw them once for several
             batches with :meth:`sample_identifiers`).
         """
-        atoms, start = {}, 0
+        parts, start = [], 0
         for block in self._layout:
-            width = block.column.width
-            if block.companion:
-                atoms[block.name] = block.column.decode(
-                    encoded[:, start : start + width]
-                )
-            start += width
+            parts.append((block, encoded[:, start : start + block.column.width]))
+            start += block.column.width
+        atoms = {b.name: b.column.decode(part) for b, part in parts if b.companion}
         columns = {}
-        start = 0
-        for block in self._layout:
+        for block, part in parts:
             column = block.column
-            part = encoded[:, start : start + column.width]
-            start += column.width
             if block.companion:
                 continue
             if isinstance(column, QuantileColumn):
