@@ -8,22 +8,32 @@ _MAX_STANDARDISED = 1e15
 _CHUNK_ROWS = 2**14  # rows per chunk where a full-size temporary would be needed
 
 
-def _mean_std(X):
-    """Column means and standard deviations in float64, two passes over chunks.
+def _mean_std(X, missing):
+    """Column means and standard deviations of the observed values, in float64,
+    two passes over chunks.
 
     ``X.std`` would hold a full-size temporary of deviations. Chunks are made
     C-contiguous, so that the rounding does not depend on the memory layout.
+    ``missing`` says which columns have NaN; the others are summed as before.
     """
     total = np.zeros(X.shape[1])
+    count = np.zeros(X.shape[1])
     for first in range(0, X.shape[0], _CHUNK_ROWS):
         chunk = np.ascontiguousarray(X[first : first + _CHUNK_ROWS])
+        if missing.any():
+            observed = ~np.isnan(chunk)
+            count += observed.sum(axis=0)
+            chunk = np.where(observed, chunk, 0.0)
         total += chunk.sum(axis=0, dtype=np.float64)
-    mean = total / X.shape[0]
+    count = np.where(missing, count, X.shape[0])
+    mean = total / count
     squares = np.zeros(X.shape[1])
     for first in range(0, X.shape[0], _CHUNK_ROWS):
         deviation = np.ascontiguousarray(X[first : first + _CHUNK_ROWS]) - mean
+        if missing.any():
+            deviation = np.nan_to_num(deviation, nan=0.0)
         squares += np.einsum("ij,ij->j", deviation, deviation)
-    return mean, np.sqrt(squares / X.shape[0])
+    return mean, np.sqrt(squares / count)
 
 
 class ArrayCodec:
@@ -31,10 +41,13 @@ class ArrayCodec:
 
     Gaussian columns are standardised (by the model, batch by batch); the
     log-Jacobian of that map is returned with the rows so that densities stay
-    in the user's units. A column that is constant in the training data gets
-    the median scale of the others (1 if all are constant), so a later
-    non-constant value is not judged on an arbitrarily small scale. Bernoulli
-    columns must hold 0 and 1 only.
+    in the user's units. A NaN is a missing value: it stays NaN in the encoded
+    rows (the likelihood skips it), and every column with a NaN in the
+    training data gets a missingness indicator after the data's columns. A
+    column that is constant in the training data gets the median scale of the
+    others (1 if all are constant), so a later non-constant value is not
+    judged on an arbitrarily small scale. Bernoulli columns must hold 0 and 1
+    only.
 
     Parameters
     ----------
@@ -47,9 +60,10 @@ class ArrayCodec:
     def fit(self, X):
         self.n_features_ = X.shape[1]
         self.dtype_ = X.dtype
+        self.missing_ = np.isnan(X).any(axis=0)
         if self.likelihood == "gaussian":
             with np.errstate(over="ignore", invalid="ignore"):
-                self.mean_, std = _mean_std(X)
+                self.mean_, std = _mean_std(X, self.missing_)
             if not (np.isfinite(std).all() and np.isfinite(self.mean_).all()):
                 raise ValueError(
                     "X is too large to standardise in floating point (its variance "
@@ -65,13 +79,26 @@ class ArrayCodec:
         return self
 
     def heads(self):
-        return [(self.likelihood, self.n_features_)]
+        heads = [(self.likelihood, self.n_features_)]
+        if self.missing_.any():
+            heads.append(("missing", int(self.missing_.sum())))
+        return heads
 
     def column_models(self):
         return [self.likelihood] * self.n_features_
 
+    def missing_columns(self):
+        """Boolean ``(n_features,)``: the columns with missing values in fit."""
+        return self.missing_.copy()
+
+    def missing_features(self):
+        """Boolean ``(n_encoded,)``: the encoded features that say "missing"."""
+        flags = np.zeros(self.n_features_ + int(self.missing_.sum()), dtype=bool)
+        flags[self.n_features_ :] = True
+        return flags
+
     def _check_binary(self, X):
-        bad = ~np.isin(X, (0.0, 1.0))
+        bad = ~np.isin(X, (0.0, 1.0)) & ~np.isnan(X)
         if bad.any():
             column = int(np.nonzero(bad.any(axis=0))[0][0])
             value = X[bad.any(axis=1)][0, column]
@@ -80,28 +107,49 @@ class ArrayCodec:
                 f"column {column} contains {value!r}."
             )
 
-    def encode(self, X, dtype):
+    def encode(self, X, dtype, free=False):
+        """Encoded rows; a missing value stays NaN, and its indicator is 1 (NaN
+        with ``free``: the entry is to be drawn, missing or not)."""
         # row-major whatever the input's layout (pandas may hold columns
         # Fortran-ordered): the same numbers then give the same arithmetic
         values = np.ascontiguousarray(X, dtype=dtype)
+        if self.missing_.any():
+            indicators = np.isnan(values[:, self.missing_]).astype(dtype)
+            if free:
+                indicators[indicators == 1] = np.nan
+            values = np.hstack([values, indicators])
         if self.likelihood == "bernoulli":
             self._check_binary(values)
             return Encoded(values, self.log_jacobian_)
         # the model standardises batch by batch; check here that it can
+        data = values[:, : self.n_features_]
         with np.errstate(over="ignore", invalid="ignore"):
             far = np.maximum(
-                np.abs(values.max(axis=0, initial=-np.inf) - self.mean_),
-                np.abs(values.min(axis=0, initial=np.inf) - self.mean_),
+                np.abs(np.fmax.reduce(data, axis=0, initial=-np.inf) - self.mean_),
+                np.abs(np.fmin.reduce(data, axis=0, initial=np.inf) - self.mean_),
             )
+        far = np.where(np.isfinite(far), far, 0.0)  # all-missing columns
         if len(values) and (far / self.scale_).max() > _MAX_STANDARDISED:
             raise ValueError(
                 f"X has values more than {_MAX_STANDARDISED:.0e} training "
                 "standard deviations from the training mean; its log-likelihood "
                 "is not representable in floating point."
             )
-        return Encoded(values, self.log_jacobian_, self.mean_, self.scale_)
+        m = int(self.missing_.sum())
+        shift = np.concatenate([self.mean_, np.zeros(m)])
+        scale = np.concatenate([self.scale_, np.ones(m)])
+        return Encoded(values, self.log_jacobian_, shift, scale)
 
     def decode(self, encoded):
+        """Rows in the training dtype; NaN where an indicator says missing."""
+        d = self.n_features_
+        values = encoded[:, :d]
         if self.likelihood == "gaussian":
-            encoded = encoded * self.scale_ + self.mean_
-        return encoded.astype(self.dtype_, copy=False)
+            values = values * self.scale_ + self.mean_
+        values = values.astype(self.dtype_, copy=False)
+        if self.missing_.any():
+            missing = encoded[:, d:] > 0.5
+            values[:, self.missing_] = np.where(
+                missing, np.nan, values[:, self.missing_]
+            )
+        return values

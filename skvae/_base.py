@@ -93,6 +93,47 @@ def _check_numeric_frame(X, likelihood):
             )
 
 
+def _check_some_observed(X):
+    """Every column must have a value in some training row."""
+    if isinstance(X, pd.DataFrame):
+        empty = [name for name in X.columns if X[name].isna().all()]
+    else:
+        empty = [int(j) for j in np.nonzero(np.isnan(X).all(axis=0))[0]]
+    if empty:
+        raise ValueError(
+            f"Column {empty[0]!r} is missing in every training row, so nothing can "
+            "be learned about its values; drop it (or fill it) before fitting."
+        )
+
+
+def _keep_given(out, given, fixed):
+    """``out`` with the given entries of ``given`` (a one-row table of fixed
+    ``{position: value}`` or a table of partial rows) in the output dtypes."""
+    if isinstance(out, np.ndarray):
+        values = np.asarray(given, dtype=np.float64)
+        if fixed is not None:
+            values = np.broadcast_to(values, out.shape)
+        keep = ~np.isnan(values)
+        out[keep] = values[keep]
+        return out
+    for j, name in enumerate(out.columns):
+        if fixed is not None and j not in fixed:
+            continue
+        column = given.iloc[:, j] if fixed is None else None
+        try:
+            if fixed is not None:
+                value = pd.Series([fixed[j]] * len(out), dtype=object)
+                out[name] = value.astype(out[name].dtype)
+            else:
+                keep = column.notna().to_numpy()
+                values = pd.Series(column.to_numpy(dtype=object), dtype=object)
+                values = values.astype(out[name].dtype)
+                out[name] = out[name].mask(keep, values)
+        except (TypeError, ValueError):  # left as decoded from the encoding
+            pass
+    return out
+
+
 class _BaseVAE(BaseEstimator):
     """Fit, score and sample a VAE; subclasses give it a public face."""
 
@@ -421,6 +462,7 @@ class _BaseVAE(BaseEstimator):
         else:
             validated = self._validate_array(X, reset)
         if reset:  # what sample and inverse_transform return
+            _check_some_observed(validated)
             self._output_schema = X.dtypes if frame else validated.dtype
         if likelihood == "per_column" and not frame:
             names = [f"x{i}" for i in range(validated.shape[1])]
@@ -431,7 +473,13 @@ class _BaseVAE(BaseEstimator):
         # the finiteness check sums X first; huge values overflow in that sum
         # and numpy warns before the check raises its clear error
         with np.errstate(over="ignore", invalid="ignore"):
-            return validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+            return validate_data(
+                self,
+                X,
+                dtype=[np.float64, np.float32],
+                ensure_all_finite="allow-nan",
+                reset=reset,
+            )
 
     def _validate_fitted(self, X):
         check_is_fitted(self)
@@ -439,10 +487,10 @@ class _BaseVAE(BaseEstimator):
 
     # ---------------------------------------------------------------- inference
 
-    def _rows(self, X, device="cpu"):
+    def _rows(self, X, device="cpu", free=False):
         """Validated ``X`` as :class:`Rows` on ``device``, and its rows' noise keys
-        (on the CPU)."""
-        encoded = self._codec.encode(X, self._np_dtype)
+        (on the CPU); ``free`` encodes missing values as entries to draw."""
+        encoded = self._codec.encode(X, self._np_dtype, free=free)
         return _to_rows(encoded, device), torch.as_tensor(row_keys(encoded.values))
 
     def _batches(self, fn, n, samples_per_row=1):
@@ -455,7 +503,11 @@ class _BaseVAE(BaseEstimator):
         with on_device(self.module_, self.device_) as module, torch.inference_mode():
             module.eval()
             for start in range(0, n, step):
-                yield fn(module, slice(start, start + step)).cpu().numpy()
+                out = fn(module, slice(start, start + step))
+                if isinstance(out, tuple):
+                    yield tuple(part.cpu().numpy() for part in out)
+                else:
+                    yield out.cpu().numpy()
 
     def _map(self, fn, n, samples_per_row=1):
         """:meth:`_batches` concatenated into one numpy array."""
@@ -464,14 +516,84 @@ class _BaseVAE(BaseEstimator):
     def _torch_dtype(self):
         return torch.float64 if self._np_dtype == np.float64 else torch.float32
 
-    def _decode(self, fn, n, rng=None):
+    def _complete(self, X, *, free, n_importance, mean, random_state, repeat=None):
+        """Rows of ``X`` with their missing entries drawn from the model given
+        the others (:meth:`VAE.complete`), decoded into the training container.
+
+        ``free`` draws a missing entry as any value, missing included
+        (conditional sampling); otherwise it is imputed, never missing.
+        ``mean`` gives the weighted mean (numbers) or mode (the rest) of the
+        ``n_importance`` particles; otherwise one particle per row is drawn by
+        its weight (sampling-importance-resampling). Batches of
+        ``INFERENCE_ROWS // n_importance`` rows bound the memory. ``repeat``
+        completes the one row of ``X`` that many times. The particles' codes
+        come from fixed draws chosen by each row's values when ``mean`` (so a
+        row is imputed the same way in any batch), and from ``random_state``
+        otherwise.
+        """
+        rows, keys = self._rows(X, free=free)
+        n = len(rows) if repeat is None else repeat
+        dtype, device = self._torch_dtype(), self.device_
+        table = noise_table(n_importance, self.n_components, self._eval_seed, dtype)
+        seed = check_random_state(random_state).randint(_MAX_SEED)
+        generator = make_generator(seed, device)
+        rng = np.random.default_rng(seed)
+        blocked = None
+        if not free:
+            blocked = torch.as_tensor(self._codec.missing_features(), device=device)
+        tabular = isinstance(self._codec, TableCodec)
+        pick = "sample" if tabular or not mean else "mean"
+
+        def particles(module, s):
+            if repeat is None:
+                x, _ = rows.slice(s, device)
+            else:
+                x, _ = rows.slice(slice(0, 1), device)
+                x = x.expand(len(range(n)[s]), -1)
+            if mean:
+                eps = pick_noise(table, keys[s]).to(device)
+            else:
+                shape = (x.shape[0], n_importance, self.n_components)
+                eps = torch.randn(
+                    shape, generator=generator, dtype=dtype, device=device
+                )
+            out, log_w = module.complete(x, eps, pick, generator, blocked)
+            return out, torch.softmax(log_w, 1)
+
+        def resample(module, s):
+            out, weights = particles(module, s)
+            u = torch.rand(
+                weights.shape, generator=generator, dtype=dtype, device=device
+            )
+            tiny = torch.finfo(dtype).tiny
+            gumbel = -torch.log(-torch.log(u.clamp_min(tiny)))
+            chosen = (torch.log(weights) + gumbel).argmax(1)
+            return out[torch.arange(out.shape[0], device=device), chosen]
+
+        def average(module, s):
+            out, weights = particles(module, s)
+            return torch.einsum("nk,nkd->nd", weights, out)
+
+        if not mean:
+            return self._decode(resample, n, rng, n_importance)
+        if not tabular:
+            return self._decode(average, n, rng, n_importance)
+        batched = BatchedFrame(n)
+        for out, weights in self._batches(particles, n, n_importance):
+            batched.add(self._codec.decode_mean(out, weights.astype(np.float64)))
+        frame = batched.frame(self._codec.columns)
+        if isinstance(self._output_schema, pd.Series):
+            return frame
+        return frame.to_numpy(dtype=self._output_schema)
+
+    def _decode(self, fn, n, rng=None, samples_per_row=1):
         """Decoder outputs ``fn(module, rows)`` decoded batch by batch into the
         container ``fit`` saw: a DataFrame with the training columns and dtypes,
         or an array in the training dtype. Memory: the result plus a batch."""
         schema = self._output_schema
         if isinstance(self._codec, TableCodec):
             batched = BatchedFrame(n)
-            for part in self._batches(fn, n):
+            for part in self._batches(fn, n, samples_per_row):
                 batched.add(self._codec.decode(part, rng, identifiers=False))
             identifiers = self._codec.sample_identifiers(n, rng)
             frame = batched.frame(self._codec.columns, identifiers)
@@ -480,7 +602,7 @@ class _BaseVAE(BaseEstimator):
             return frame.to_numpy(dtype=schema)
         dtype = schema if not isinstance(schema, pd.Series) else self._np_dtype
         out, start = np.empty((n, self.n_features_in_), dtype=dtype), 0
-        for part in self._batches(fn, n):
+        for part in self._batches(fn, n, samples_per_row):
             out[start : start + len(part)] = self._codec.decode(part)
             start += len(part)
         if not isinstance(schema, pd.Series):
@@ -495,8 +617,19 @@ class _BaseVAE(BaseEstimator):
             frame[name] = column.astype(dtype)
         return frame
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(self, n_samples=1, random_state=None, *, given=None, n_importance=100):
         """Draw rows from the model: ``z`` as set by ``sampler``, then ``x ~ p(x | z)``.
+
+        With ``given``, rows are drawn from the model's conditional
+        distribution of the other columns given the fixed values, never by
+        rejection: each row gets ``n_importance`` particles, codes
+        ``z_k ~ q(z | fixed values)`` that complete the row column by column
+        (the fixed values kept), and one particle is picked by its importance
+        weight ``p(z_k) p(fixed values | z_k, ...) / q(z_k | fixed values)``
+        (sampling-importance-resampling). The draws are exact as
+        ``n_importance`` grows; with few particles they lean towards the
+        encoder's guess. A free column that had missing values in training
+        may come back missing.
 
         Parameters
         ----------
@@ -505,20 +638,32 @@ class _BaseVAE(BaseEstimator):
         random_state : int, RandomState instance or None, default=None
             Seed for these draws. None continues a stream seeded at ``fit``, so
             successive calls differ but the sequence is reproducible.
+        given : dict, array-like or DataFrame, default=None
+            Fixed values. A dict maps column names (or, after a fit on an
+            array, indices) to one value each, fixed in every row, e.g.
+            ``{"sex": "Female", "income": ">50K"}``. A table of
+            ``n_samples`` partial rows, with the training columns, completes
+            each row once: its missing entries (NaN, None, ``pd.NA``, NaT) are
+            drawn, the others kept.
+        n_importance : int, default=100
+            Particles per row with ``given``.
 
         Returns
         -------
         X : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
             Rows in the units of the training data: an array in its float
             dtype, or, after a fit on a DataFrame, a DataFrame with its
-            columns and dtypes.
+            columns and dtypes. Given values are returned as given.
 
         Raises
         ------
         TypeError
             If ``n_samples`` is not an integer.
         ValueError
-            If ``n_samples`` is less than 1.
+            If ``n_samples`` is less than 1; if ``given`` is empty, names a
+            column that is not in the training data, holds a value the column
+            cannot take (a category not seen in ``fit``, text in a numeric
+            column), or is a table whose length is not ``n_samples``.
 
         Examples
         --------
@@ -536,6 +681,8 @@ class _BaseVAE(BaseEstimator):
             raise ValueError(f"n_samples must be at least 1, got {n_samples}.")
         rng = self._sample_rng if random_state is None else random_state
         seed = check_random_state(rng).randint(_MAX_SEED)
+        if given is not None:
+            return self._sample_given(given, n_samples, seed, n_importance)
         generator = make_generator(seed, self.device_)
         rng = np.random.default_rng(seed)
         dtype, device = self._torch_dtype(), self.device_
@@ -554,6 +701,86 @@ class _BaseVAE(BaseEstimator):
             return module.generate(z, "sample", generator)
 
         return self._decode(draw, n_samples, rng)
+
+    def _sample_given(self, given, n_samples, seed, n_importance):
+        if (
+            isinstance(n_importance, bool)
+            or not isinstance(n_importance, Integral)
+            or n_importance < 1
+        ):
+            raise ValueError(
+                f"n_importance must be a positive integer, got {n_importance!r}."
+            )
+        if isinstance(given, dict):
+            row, fixed = self._given_row(given)
+            repeat = n_samples
+        else:
+            row = self._validate_fitted(given)
+            if len(row) != n_samples:
+                raise ValueError(
+                    f"given is a table of {len(row)} partial rows, but n_samples="
+                    f"{n_samples}; pass n_samples=len(given)."
+                )
+            fixed, repeat = None, None
+        try:
+            out = self._complete(
+                row,
+                free=True,
+                n_importance=int(n_importance),
+                mean=False,
+                random_state=seed,
+                repeat=repeat,
+            )
+        except ValueError as error:
+            raise ValueError(f"given cannot be used: {error}") from None
+        return _keep_given(out, row, fixed)
+
+    def _given_row(self, given):
+        """A one-row table of the fixed values (the rest missing), and the
+        fixed columns' positions."""
+        if not given:
+            raise ValueError(
+                "given is empty: name at least one column to fix, or call sample "
+                "without given for unconditional rows."
+            )
+        names = list(getattr(self, "feature_names_in_", []))
+        d = self.n_features_in_
+        positions = {}
+        for key, value in given.items():
+            if isinstance(key, str) and key in names:
+                positions[names.index(key)] = value
+            elif (
+                isinstance(key, Integral)
+                and not isinstance(key, bool)
+                and not names
+                and -d <= key < d
+            ):
+                positions[int(key) % d] = value
+            else:
+                known = f"the columns are {names[:10]}" if names else f"{d} columns"
+                raise ValueError(
+                    f"given names {key!r}, which is not a column of the training "
+                    f"data ({known}{', ...' if len(names) > 10 else ''})."
+                )
+        if isinstance(self._codec, TableCodec):
+            columns = self._codec.columns
+            row = pd.DataFrame(
+                {
+                    c: pd.Series([positions.get(j)], dtype=object)
+                    for j, c in enumerate(columns)
+                }
+            )
+        else:
+            row = np.full((1, d), np.nan, dtype=self._np_dtype)
+            for j, value in positions.items():
+                try:
+                    row[0, j] = float(value)
+                except (TypeError, ValueError):
+                    raise ValueError(
+                        f"given[{list(given)[list(positions).index(j)]!r}] = "
+                        f"{value!r} is not a number; the columns are numeric."
+                    ) from None
+        return row, positions
 
     def score_samples(self, X, n_importance=None):
         """Per-row estimate of a lower bound on the log-likelihood, in nats.
@@ -656,6 +883,11 @@ class _BaseVAE(BaseEstimator):
         return float(np.mean(self.score_samples(X)))
 
     # ------------------------------------------------------------ sklearn glue
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
 
     def __getstate__(self):
         state = super().__getstate__()

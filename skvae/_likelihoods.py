@@ -6,7 +6,9 @@ torch's ``distributions/normal.py`` and ``kl.py``).
 
 Every head reads its own slice of the decoder output (``params``) and of the
 encoded data (``x``) and returns one log-probability per row, summed over its
-columns. The leading dimensions of ``params`` and ``x`` broadcast, so
+columns. A NaN in ``x`` is an unobserved entry: it adds nothing, so a row's
+log-probability is that of its observed entries (the heads factorise given
+their parameters). The leading dimensions of ``params`` and ``x`` broadcast, so
 ``(n, S, p)`` against ``(n, 1, d)`` scores ``S`` latent draws per row at once.
 """
 
@@ -33,6 +35,17 @@ def kl_normal_standard_normal(loc, scale):
     return 0.5 * (loc.square() + scale.square() - 1.0).sum(-1) - torch.log(scale).sum(
         -1
     )
+
+
+def observed(x):
+    """``(mask, filled)``: which entries of ``x`` are observed (not NaN), and ``x``
+    with 0 in the others, so that no NaN reaches a gradient."""
+    mask = ~torch.isnan(x)
+    return mask, torch.where(mask, x, 0.0)
+
+
+def _masked_sum(log_probs, mask):
+    return torch.where(mask, log_probs, 0.0).sum(-1)
 
 
 def _inverse_softplus(y):
@@ -81,8 +94,9 @@ class _Gaussian(nn.Module):
         return loc, self.min_scale + F.softplus(raw)
 
     def log_prob(self, params, x):
+        mask, x = observed(x)
         loc, scale = self.loc_scale(params)
-        return normal_log_prob(x, loc, scale).sum(-1)
+        return _masked_sum(normal_log_prob(x, loc, scale), mask)
 
     def mean(self, params):
         return self.loc_scale(params)[0]
@@ -130,6 +144,7 @@ class _IntervalGaussian(_Gaussian):
         self.n_features = 2 * n_columns
 
     def log_prob(self, params, x):
+        mask, x = observed(x)
         loc, scale = self.loc_scale(params)
         lo, hi = x[..., 0::2], x[..., 1::2]
         point = hi <= lo
@@ -138,7 +153,7 @@ class _IntervalGaussian(_Gaussian):
         # keep both branches finite so that where() passes clean gradients
         width = torch.where(point, torch.ones_like(hi), hi - lo)
         mass = _log_normal_mass(z, z + width / scale)
-        return torch.where(point, density, mass).sum(-1)
+        return _masked_sum(torch.where(point, density, mass), mask[..., 0::2])
 
     def _pair(self, y):
         return torch.stack([y, y], -1).flatten(-2)
@@ -165,7 +180,8 @@ class _Bernoulli(nn.Module):
         pass
 
     def log_prob(self, params, x):
-        return (x * params - F.softplus(params)).sum(-1)
+        mask, x = observed(x)
+        return _masked_sum(x * params - F.softplus(params), mask)
 
     def mean(self, params):
         return torch.sigmoid(params)
@@ -232,8 +248,9 @@ class _Categorical(nn.Module):
         return F.pad(values, (0, 1), value=fill)[..., self.index]
 
     def log_prob(self, params, x):
-        observed = x @ self.membership.to(x.dtype)  # 1 per known column, 0 if unknown
-        return (x * params).sum(-1) - (self._logsumexp(params) * observed).sum(-1)
+        _, x = observed(x)  # an unobserved column is all zeros, as an unknown level
+        known = x @ self.membership.to(x.dtype)  # 1 per known column, 0 if unknown
+        return (x * params).sum(-1) - (self._logsumexp(params) * known).sum(-1)
 
     def _onehot(self, codes, like):
         out = torch.zeros(
@@ -269,11 +286,24 @@ class _Categorical(nn.Module):
         return self._onehot((logits + gumbel).argmax(-1), params)
 
 
+class _Missingness(_Bernoulli):
+    """Bernoulli indicators of missing values (1: missing), one per column that
+    has missing values.
+
+    Unlike the data's Bernoulli columns, they are not among
+    :meth:`RowLikelihood.discrete_columns`: with an autoregressive decoder they
+    are modelled given ``z`` and all discrete columns, like the numeric heads,
+    and no head reads them (a numeric value is modelled as it would be
+    observed, whether or not it is missing).
+    """
+
+
 LIKELIHOODS = {
     "gaussian": _Gaussian,
     "interval_gaussian": _IntervalGaussian,
     "bernoulli": _Bernoulli,
     "categorical": _Categorical,
+    "missing": _Missingness,
 }
 _GAUSSIANS = ("gaussian", "interval_gaussian")
 
@@ -350,7 +380,7 @@ class RowLikelihood(nn.Module):
         for head, ds, ps in self._parts():
             if isinstance(head, _Categorical):
                 singles = [_Categorical([k]) for k in head.sizes]
-            elif isinstance(head, _Bernoulli):
+            elif isinstance(head, _Bernoulli) and not isinstance(head, _Missingness):
                 singles = [_Bernoulli(1) for _ in range(head.n_features)]
             else:
                 continue
@@ -367,6 +397,15 @@ class RowLikelihood(nn.Module):
         for _, ds, _ in columns:
             discrete[ds] = True
         return discrete
+
+    def discrete_params(self, features):
+        """Boolean ``(n_params,)``: the logits of the Bernoulli, missingness and
+        categorical features marked in the boolean ``features`` (n_features,)."""
+        out = torch.zeros(self.n_params, dtype=torch.bool, device=features.device)
+        for head, ds, ps in self._parts():
+            if isinstance(head, (_Bernoulli, _Categorical)):
+                out[ps] = features[ds]
+        return out
 
     def mean(self, params):
         return torch.cat([h.mean(params[..., ps]) for h, _, ps in self._parts()], -1)

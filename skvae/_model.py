@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._layers import mlp, reset_linear
-from ._likelihoods import kl_normal_standard_normal, normal_log_prob
+from ._likelihoods import kl_normal_standard_normal, normal_log_prob, observed
 from ._made import MADE, made_orders
 
 _MIN_LATENT_SCALE = 1e-5
@@ -68,9 +68,9 @@ class VAE(nn.Module):
             (n_components, *hidden[::-1], likelihood.n_params), activation, dtype
         )
         self.likelihood = likelihood.to(dtype)
-        columns = likelihood.discrete_columns() if autoregressive else []
+        columns = likelihood.discrete_columns()
         self.autoregressive = None
-        if len(columns) > 0:
+        if autoregressive and len(columns) > 0:
             self.autoregressive = MADE(
                 *made_orders(likelihood, columns),
                 len(columns),
@@ -97,8 +97,12 @@ class VAE(nn.Module):
         self.likelihood.reset_parameters(generator)
 
     def encode(self, x):
-        """Posterior q(z|x) as ``(loc, scale)``, each of shape ``(n, n_components)``."""
-        loc, raw = self._network(self.encoder, x).chunk(2, dim=-1)
+        """Posterior q(z|x) as ``(loc, scale)``, each of shape ``(n, n_components)``.
+
+        An unobserved entry (NaN) reads as 0; a column that has missing values
+        has an indicator among the encoded features, so the encoder knows.
+        """
+        loc, raw = self._network(self.encoder, observed(x)[1]).chunk(2, dim=-1)
         # softplus is ~9x slower on a strided view than on contiguous memory
         return loc, _MIN_LATENT_SCALE + F.softplus(raw.contiguous())
 
@@ -111,7 +115,7 @@ class VAE(nn.Module):
         """
         params = self._network(self.decoder, z)
         if self.autoregressive is not None and x is not None:
-            params = params + self._network(self.autoregressive, x, z)
+            params = params + self._network(self.autoregressive, observed(x)[1], z)
         return params
 
     @torch.no_grad()
@@ -127,8 +131,7 @@ class VAE(nn.Module):
         base = self.decode(z)
 
         def choose(head, params, how):
-            method = getattr(head, how)
-            return method(params, generator) if how == "sample" else method(params)
+            return _choose(head, params, how, generator)
 
         if self.autoregressive is None:
             return choose(self.likelihood, base, pick)
@@ -144,6 +147,109 @@ class VAE(nn.Module):
             inner = network.add_inputs(inner, x, ds)
         rest = choose(self.likelihood, base + network(x, z), pick)
         return torch.where(self.discrete, x, rest)
+
+    @torch.no_grad()
+    def complete(self, x, eps, pick, generator=None, blocked=None):
+        """Particles for the free entries of rows, and their importance weights.
+
+        For each row, ``K = eps.shape[1]`` codes are drawn, half from
+        ``q(z | x)`` (which reads the row's free entries as 0) and half from
+        the prior (a defensive mixture proposal ``r``), and each completes the row
+        as :meth:`generate` does, column by column, keeping the fixed entries:
+        a free entry is drawn from its head given ``z_k`` and the entries
+        before it in the autoregressive order. The log-weight of a particle,
+        ``log p(z_k) + log p(fixed entries | z_k, drawn entries) - log
+        r(z_k)``, makes the particles a self-normalised importance sample
+        of ``p(free entries | fixed entries)``: exact as ``K`` grows, with the
+        encoder as the proposal (sequential importance sampling).
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Encoded rows; NaN marks the free entries.
+        eps : Tensor of shape (n, K, n_components)
+            Standard-normal draws for the codes.
+        pick : {"sample", "mode", "mean"}
+            How each free entry is chosen given its head's parameters
+            (``"mean"`` takes modes of discrete columns, as :meth:`generate`).
+        generator : torch.Generator, optional
+            Source of the draws when ``pick="sample"``.
+        blocked : Tensor of bool of shape (n_features,), optional
+            Encoded features that stand for a missing value (missingness
+            indicators, missing levels). Given, the completion imputes: no
+            entry comes back missing. A free discrete entry is drawn among the
+            other levels, and an entry observed as missing gets a value drawn
+            so, while the rows' other heads keep reading it as missing.
+
+        Returns
+        -------
+        particles : Tensor of shape (n, K, n_features)
+            The completed rows.
+        log_weights : Tensor of shape (n, K)
+            Unnormalised log importance weights.
+        """
+        n, k = eps.shape[:2]
+        loc, scale = self.encode(x)
+        loc, scale = loc.unsqueeze(1), scale.unsqueeze(1)
+        # defensive importance sampling (Hesterberg 1995): the second half of
+        # the codes come from the prior, so the proposal covers every code
+        # whatever the encoder makes of a partial row
+        from_prior = torch.arange(k, device=eps.device) >= k // 2
+        z = torch.where(from_prior[:, None], eps, loc + scale * eps)
+        log_prior = normal_log_prob(z, 0.0, torch.ones_like(z)).sum(-1)
+        log_q = normal_log_prob(z, loc, scale).sum(-1)
+        share = (k // 2) / k
+        log_proposal = (
+            torch.logaddexp(log_q + math.log1p(-share), log_prior + math.log(share))
+            if k > 1
+            else log_q
+        )
+        log_w = log_prior - log_proposal
+        x = x.repeat_interleave(k, 0)
+        out, log_likelihood = self._complete(
+            x, z.reshape(n * k, -1), pick, generator, blocked
+        )
+        return out.reshape(n, k, -1), log_w + log_likelihood.reshape(n, k)
+
+    def _complete(self, x, z, pick, generator, blocked):
+        like = self.likelihood
+        base = self.decode(z)
+        free = torch.isnan(x)
+        _, chain = observed(x)
+        out = x.clone()
+        total = torch.zeros(x.shape[0], dtype=base.dtype, device=base.device)
+        if blocked is None:
+            blocked = torch.zeros(x.shape[1], dtype=torch.bool, device=x.device)
+        network = self.autoregressive
+        inner = network.start(z) if network is not None else None
+        how = "mode" if pick == "mean" else pick
+        for head, (ds, ps) in zip(
+            self.discrete_heads, self.discrete_slices, strict=True
+        ):
+            params = base[:, ps]
+            if network is not None:
+                params = params + network.outputs(chain, inner, ps)
+            given = x[:, ds]
+            total = total + head.log_prob(params, given)
+            draw = _choose(
+                head, params.masked_fill(blocked[ds], -torch.inf), how, generator
+            )
+            is_free = free[:, ds].any(-1, keepdim=True)
+            chain[:, ds] = torch.where(is_free, draw, chain[:, ds])
+            missing = (chain[:, ds] * blocked[ds]).sum(-1, keepdim=True) > 0
+            out[:, ds] = torch.where(is_free | missing, draw, given)
+            if network is not None:
+                inner = network.add_inputs(inner, chain, ds)
+        params = base if network is None else base + network(chain, z)
+        rest = x.masked_fill(self.discrete, torch.nan)
+        total = total + like.log_prob(params, rest)
+        blocked_logits = like.discrete_params(blocked)
+        draw = _choose(
+            like, params.masked_fill(blocked_logits, -torch.inf), pick, generator
+        )
+        replace = (free | blocked) & ~self.discrete
+        out = torch.where(replace, draw, out)
+        return out, total
 
     def _network(self, net, inputs, *more):
         """``net(inputs)``, under autocast to ``compute_dtype`` when one is set.
@@ -197,3 +303,9 @@ class VAE(nn.Module):
         q_z = normal_log_prob(z, loc.unsqueeze(1), scale.unsqueeze(1))
         log_w = reconstruction + log_prior - q_z.sum(-1)
         return torch.logsumexp(log_w, dim=1) - math.log(eps.shape[1])
+
+
+def _choose(head, params, how, generator):
+    """``head.sample``, ``head.mode`` or ``head.mean`` of ``params``."""
+    method = getattr(head, how)
+    return method(params, generator) if how == "sample" else method(params)

@@ -114,41 +114,48 @@ class QuantileColumn:
     # -------------------------------------------------------------- reading
 
     def read(self, series):
-        """Model coordinates ``t`` of a column: grid indices, or the values."""
+        """Model coordinates ``t`` of a column: grid indices, or the values; NaN
+        where a value is missing."""
         if self.exact:
-            ints = self._integers(series)
+            ints, missing = self._integers(series)
             above = ints >= self.base
             u_ints, u_base = ints.view(np.uint64), self.base.view(np.uint64)
             distance = np.where(above, u_ints - u_base, u_base - u_ints)
             t = np.where(above, 1.0, -1.0) * distance.astype(np.float64)
-            return np.rint(t / self.step)
+            t = np.rint(t / self.step)
+            t[missing] = np.nan
+            return t
         values = as_float(series)
         _check_finite(values, series.name)
         return np.rint(values / self.step) if self.discrete else values
 
     def _integers(self, series):
-        """The column as int64 / uint64 (datetimes: counts of their unit)."""
+        """The column as int64 / uint64 (datetimes: counts of their unit), 0
+        where a value is missing, and the mask of missing values."""
         if self.value_kind != "numeric":
             values, missing = as_int64(series, self.time_dtype)
-            if missing.any():
-                raise ValueError(
-                    f"Column {series.name!r} contains missing values (NaT); drop "
-                    "or fill those rows first."
-                )
+            values = np.where(missing, 0, values)
             tz = getattr(self.time_dtype, "tz", None)
             if tz is not None:  # the wall time: local midnights stay a day apart
                 unit = datetime_unit(self.time_dtype)
                 utc = pd.to_datetime(values, unit=unit, utc=True).as_unit(unit)
                 wall = utc.tz_convert(tz).tz_localize(None)
                 values = wall.to_numpy().view(np.int64)
-            return values
+            return values, missing
         if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
-            return series.to_numpy(dtype=self.int_dtype)
+            return series.to_numpy(dtype=self.int_dtype), np.zeros(len(series), bool)
+        if pd.api.types.is_integer_dtype(series.dtype):  # nullable: exact values
+            missing = series.isna().to_numpy()
+            values = series.to_numpy(dtype=self.int_dtype, na_value=0)
+            return values, missing
         values = as_float(series)  # integers given as floats or text later on
         _check_finite(values, series.name)
+        missing = np.isnan(values)
         info = np.iinfo(self.int_dtype)
-        values = np.clip(np.rint(values), info.min, float(info.max))
-        return values.astype(self.int_dtype)
+        values = np.clip(
+            np.rint(np.where(missing, 0.0, values)), info.min, float(info.max)
+        )
+        return values.astype(self.int_dtype), missing
 
     # ------------------------------------------------------------------ fit
 
@@ -162,7 +169,9 @@ class QuantileColumn:
         if self.exact:
             unsigned = pd.api.types.is_unsigned_integer_dtype(dtype)
             self.int_dtype = np.dtype(np.uint64 if unsigned else np.int64)
-            ints = self._integers(series)
+            ints, missing = self._integers(series)
+            self.missing = bool(missing.any())
+            ints = ints[~missing]
             self.base = ints.min()
             offsets = ints.view(np.uint64) - self.base.view(np.uint64)
             span = int(offsets.max())
@@ -178,6 +187,9 @@ class QuantileColumn:
         else:
             values = as_float(series)
             _check_finite(values, series.name)
+            missing = np.isnan(values)
+            self.missing = bool(missing.any())
+            values = values[~missing]
             numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
             floating = isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f"
             eps = np.finfo(numpy_dtype if floating else np.float64).eps
@@ -278,13 +290,17 @@ class QuantileColumn:
 
     # --------------------------------------------------------------- encode
 
-    def encode(self, series):
-        """``(n, 2)`` interval bounds in normal scores and the log-Jacobian ``(n,)``."""
+    def encode(self, series, free=False):
+        """``(n, 2)`` interval bounds in normal scores and the log-Jacobian ``(n,)``;
+        NaN where a value is missing (its indicator is a companion column)."""
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             return self._encode(series)
 
     def _encode(self, series):
         t = self.read(series)
+        missing = np.isnan(t)
+        if missing.any():  # encoded as NaN: unobserved
+            t = np.where(missing, self.tail_loc, t)
         is_atom = np.isin(t, self.atoms)
         if self.discrete:
             z_lo, z_hi, logjac = self._encode_cells(t)
@@ -293,6 +309,9 @@ class QuantileColumn:
         if self.spiked:  # the companion column carries the atom's probability
             z_lo[is_atom], z_hi[is_atom] = -_Z_LIMIT, _Z_LIMIT
             logjac[is_atom] = 0.0
+        if missing.any():
+            z_lo[missing] = z_hi[missing] = np.nan
+            logjac[missing] = 0.0
         return np.column_stack([z_lo, z_hi]), logjac
 
     def _encode_points(self, t, is_atom):
@@ -346,6 +365,9 @@ class QuantileColumn:
 
     # --------------------------------------------------------------- decode
 
+    def missing_features(self):
+        return np.zeros(self.width, dtype=bool)
+
     def decode(self, encoded, atoms=None):
         """Values of encoded rows; ``atoms`` (NaN: none) overrides the map."""
         u = 0.5 * (ndtr(encoded[:, 0]) + ndtr(encoded[:, 1]))
@@ -369,6 +391,18 @@ class QuantileColumn:
             return t * self.step
         return self._exact(t)
 
+    def mean(self, values, weights):
+        """Weighted means per row of decoded ``values`` (n, K), on the column's
+        grid when it is discrete (exact values otherwise)."""
+        mean = np.einsum("nk,nk->n", weights, values.astype(np.float64))
+        if not self.discrete:
+            return mean
+        if not self.exact:
+            return np.rint(mean / self.step) * self.step
+        base = float(self.base)
+        t = np.rint((mean - base) / self.step)
+        return self._exact(t)
+
     def _exact(self, t):
         """Grid indices ``t`` (floats) as exact integers of the column."""
         top = float(self.n_grid)
@@ -382,8 +416,20 @@ class QuantileColumn:
         values = self.base.view(np.uint64) + k * np.uint64(self.step)
         return values.view(self.int_dtype)
 
-    def to_dtype(self, values):
-        """Decoded values as a Series of the training dtype."""
+    def to_dtype(self, values, missing=None):
+        """Decoded values as a Series of the training dtype, missing (NaN, NA,
+        NaT) where the boolean ``missing`` says."""
+        out = self._to_dtype(values)
+        if missing is None or not missing.any():
+            return out
+        if isinstance(out.dtype, pd.api.extensions.ExtensionDtype) and (
+            pd.api.types.is_integer_dtype(out.dtype)
+        ):  # exact integers, whatever float64 holds
+            array = pd.arrays.IntegerArray(out.to_numpy(out.dtype.numpy_dtype), missing)
+            return pd.Series(array, copy=False)
+        return out.mask(missing)
+
+    def _to_dtype(self, values):
         if self.value_kind == "numeric":
             return pd.Series(values).astype(self.dtype)
         unit = datetime_unit(self.time_dtype)
@@ -402,10 +448,10 @@ class QuantileColumn:
 
 
 def _check_finite(values, name):
-    if not np.isfinite(values).all():
+    """Infinity is an error; NaN is a missing value."""
+    if np.isinf(values).any():
         raise ValueError(
-            f"Column {name!r} contains NaN or infinity; numeric columns must be "
-            "finite: drop those rows, or fill them (e.g. with "
-            "sklearn.impute.SimpleImputer(strategy='median') on the numeric "
-            "columns)."
+            f"Column {name!r} contains infinity; numeric values must be finite "
+            "(a missing value may be NaN): drop those rows, or replace the "
+            "infinite values."
         )

@@ -36,23 +36,49 @@ _MAX_LEVELS = 200  # a categorical column models its 199 commonest levels + a po
 
 
 class _BooleanColumn:
-    kind = "bernoulli"
-    width = 1
+    """0/1 for a Bernoulli head; with missing values in the training data, a
+    categorical of three levels: False, True and missing."""
 
     def fit(self, series):
         self.dtype = series.dtype
-        values = as_boolean(series)
+        missing = pd.isna(series).to_numpy()
+        self.missing = bool(missing.any())
+        self.kind = "categorical" if self.missing else "bernoulli"
+        self.width = 3 if self.missing else 1
+        values = as_boolean(series[~missing])
         self.constant = bool(values[0]) if np.all(values == values[0]) else None
         return self
 
-    def encode(self, series):
-        values = as_boolean(series)
-        return values.astype(float).reshape(-1, 1), np.zeros(values.size)
+    def encode(self, series, free=False):
+        missing = pd.isna(series).to_numpy()
+        values = np.zeros(len(series), dtype=bool)
+        values[~missing] = as_boolean(series[~missing])
+        if not self.missing:
+            out = values.astype(float).reshape(-1, 1)
+            out[missing] = np.nan
+            return out, np.zeros(values.size)
+        out = np.zeros((values.size, 3))
+        out[np.arange(values.size), np.where(missing, 2, values)] = 1.0
+        if free:
+            out[missing] = np.nan
+        return out, np.zeros(values.size)
 
     def decode(self, encoded, rng=None):
+        if self.missing:
+            codes = encoded.argmax(axis=1)
+            value = codes == 1 if self.constant is None else codes >= 0
+            value = (
+                np.full(codes.size, self.constant)
+                if self.constant is not None
+                else value
+            )
+            return np.where(codes == 2, None, value.astype(object))
         if self.constant is not None:  # a constant column comes back constant
             return np.full(encoded.shape[0], self.constant)
         return encoded[:, 0] > 0.5
+
+    def missing_features(self):
+        return np.arange(self.width) == 2
 
 
 class _CategoricalColumn:
@@ -92,7 +118,7 @@ class _CategoricalColumn:
         self.width = len(self.levels)
         return self
 
-    def encode(self, series):
+    def encode(self, series, free=False):
         values = series.to_numpy(dtype=object)
         codes = pd.Index(self.known, dtype=object).get_indexer(values)
         codes = codes.astype(np.int64)
@@ -106,17 +132,27 @@ class _CategoricalColumn:
         if self.missing:
             codes[missing] = self.width - 1
         unknown = (codes < 0) & ~missing
-        if unknown.any() and self.handle_unknown == "error":
+        if unknown.any() and (self.handle_unknown == "error" or free):
             examples = sorted({str(v) for v in values[unknown]})[:5]
+            advice = (
+                "give levels seen in fit"
+                if free
+                else "use handle_unknown='ignore' to encode them as all-zero (the "
+                "column then drops out of the likelihood)"
+            )
             raise ValueError(
-                f"Found unknown categories {examples} in column {series.name!r} during "
-                "transform; use handle_unknown='ignore' to encode them as all-zero "
-                "(the column then drops out of the likelihood)."
+                f"Found unknown categories {examples} in column {series.name!r}, "
+                f"not seen in fit; {advice}."
             )
         onehot = np.zeros((values.size, self.width))
         rows = np.nonzero(codes >= 0)[0]
         onehot[rows, codes[rows]] = 1.0
+        # unobserved: never missing in training, or free to be drawn
+        onehot[missing & ((codes < 0) | free)] = np.nan
         return onehot, logjac
+
+    def missing_features(self):
+        return np.asarray(self.levels, dtype=object) == _MISSING
 
     def decode(self, encoded, rng=None):
         codes = encoded.argmax(axis=1)
@@ -143,19 +179,48 @@ class _SpikeColumn:
         self.atoms = numeric.atoms
         self.width = self.atoms.size + 1
 
-    def encode(self, series):
+    def encode(self, series, free=False):
         values = self.numeric.read(series)
         codes = np.searchsorted(self.atoms, values)
         hit = codes < self.atoms.size
         hit[hit] = self.atoms[codes[hit]] == values[hit]
         onehot = np.zeros((values.size, self.width))
         onehot[np.arange(values.size), np.where(hit, codes, self.atoms.size)] = 1.0
+        onehot[np.isnan(values)] = np.nan  # a missing value's atom is unobserved
         return onehot, np.zeros(values.size)
+
+    def missing_features(self):
+        return np.zeros(self.width, dtype=bool)
 
     def decode(self, encoded, rng=None):
         """The atom of each row, NaN where the row has none."""
         codes = encoded.argmax(axis=1)
         return np.append(self.atoms, np.nan)[codes]
+
+
+class _MissingIndicator:
+    """Whether a value of a column with missing values is missing (1) or not."""
+
+    kind = "missing"
+    dtype = None
+    width = 1
+
+    def __init__(self, column):
+        self.column = column
+
+    def encode(self, series, free=False):
+        missing = np.isnan(self.column.read(series))
+        out = missing.astype(float).reshape(-1, 1)
+        if free:
+            out[missing] = np.nan
+        return out, np.zeros(missing.size)
+
+    def decode(self, encoded, rng=None):
+        """The rows' missing-value mask."""
+        return encoded[:, 0] > 0.5
+
+    def missing_features(self):
+        return np.ones(1, dtype=bool)
 
 
 @dataclass
@@ -255,7 +320,9 @@ class TableCodec:
             self.blocks.append(_Block(name, column))
             if getattr(column, "spiked", False):
                 self.blocks.append(_Block(name, _SpikeColumn(column), True))
-        order = {"interval_gaussian": 0, "bernoulli": 1, "categorical": 2}
+            if isinstance(column, QuantileColumn) and column.missing:
+                self.blocks.append(_Block(name, _MissingIndicator(column), True))
+        order = {"interval_gaussian": 0, "missing": 1, "bernoulli": 2, "categorical": 3}
         self._layout = sorted(
             (b for b in self.blocks if not isinstance(b.column, IdentifierColumn)),
             key=lambda b: order[b.column.kind],
@@ -265,7 +332,7 @@ class TableCodec:
     def heads(self):
         """Likelihood heads as ``(kind, argument)`` pairs, in encoded order."""
         out = []
-        for kind in ("interval_gaussian", "bernoulli", "categorical"):
+        for kind in ("interval_gaussian", "missing", "bernoulli", "categorical"):
             blocks = [b for b in self._layout if b.column.kind == kind]
             if not blocks:
                 continue
@@ -280,10 +347,14 @@ class TableCodec:
         "categorical" or "identifier"."""
         names = {}
         for block in self.blocks:
-            if block.companion:
+            if isinstance(block.column, _SpikeColumn):
                 names[block.name] = "spike_and_slab"
+            elif block.companion:
+                continue
             elif isinstance(block.column, IdentifierColumn):
                 names[block.name] = "identifier"
+            elif isinstance(block.column, _BooleanColumn):
+                names[block.name] = "bernoulli"
             else:
                 kind = block.column.kind
                 names[block.name] = {"interval_gaussian": "quantile_normal"}.get(
@@ -291,10 +362,36 @@ class TableCodec:
                 )
         return [names[name] for name in self.columns]
 
-    def encode(self, frame, dtype):
+    def missing_columns(self):
+        """Boolean ``(n_columns,)``: the columns with missing values in fit."""
+        flags = {}
+        for block in self.blocks:
+            column = block.column
+            if isinstance(column, IdentifierColumn):
+                has = column.missing_rate_ > 0
+            else:
+                has = bool(getattr(column, "missing", False))
+            flags[block.name] = flags.get(block.name, False) or has
+        return np.array([flags[name] for name in self.columns], dtype=bool)
+
+    def missing_features(self):
+        """Boolean ``(n_encoded,)``: the encoded features that say "missing"
+        (missingness indicators and missing levels)."""
+        parts = [b.column.missing_features() for b in self._layout]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+    def encode(self, frame, dtype, free=False):
+        """Encoded rows and their log-Jacobians (:class:`Encoded`).
+
+        A missing value is encoded as it was in the training data (its
+        indicator or level says "missing"; its value is NaN, unobserved), or,
+        in a column that had none, as unobserved (NaN). With ``free``, every
+        missing value is unobserved, indicator and level included: the entry
+        is to be drawn, missing or not.
+        """
         parts, logjac = [], np.zeros(len(frame))
         for block in self._layout:
-            values, lj = block.column.encode(frame[block.name])
+            values, lj = block.column.encode(frame[block.name], free)
             parts.append(values)
             logjac += lj
         if not parts:  # identifiers only
@@ -319,7 +416,7 @@ class TableCodec:
         for block in self._layout:
             parts.append((block, encoded[:, start : start + block.column.width]))
             start += block.column.width
-        atoms = {b.name: b.column.decode(part) for b, part in parts if b.companion}
+        atoms, missing = self._companions(parts)
         columns = {}
         for block, part in parts:
             column = block.column
@@ -327,7 +424,7 @@ class TableCodec:
                 continue
             if isinstance(column, QuantileColumn):
                 values = column.decode(part, atoms.get(block.name))
-                columns[block.name] = column.to_dtype(values)
+                columns[block.name] = column.to_dtype(values, missing.get(block.name))
             else:
                 values = column.decode(part, rng)
                 columns[block.name] = pd.Series(values).astype(column.dtype)
@@ -337,6 +434,58 @@ class TableCodec:
         return pd.DataFrame(
             {c: columns[c] for c in self.columns if c in columns}, copy=False
         )
+
+    def _companions(self, parts):
+        """``({column: atoms}, {column: missing mask})`` from the companions."""
+        atoms, missing = {}, {}
+        for block, part in parts:
+            if isinstance(block.column, _SpikeColumn):
+                atoms[block.name] = block.column.decode(part)
+            elif isinstance(block.column, _MissingIndicator):
+                missing[block.name] = block.column.decode(part)
+        return atoms, missing
+
+    def decode_mean(self, particles, weights):
+        """The weighted mean (numbers) or mode (the rest) of particles per row.
+
+        Parameters
+        ----------
+        particles : ndarray of shape (n, K, d)
+            Encoded completions of each row, none missing (imputations).
+        weights : ndarray of shape (n, K)
+            Their normalised importance weights.
+
+        Returns
+        -------
+        frame : DataFrame of shape (n, n_columns)
+            Numbers: the weighted mean of the particles' values in the user's
+            units (integer, datetime and timedelta columns rounded to their
+            grid); categories and booleans: the level of largest weight;
+            identifiers: new values.
+        """
+        n, k, _ = particles.shape
+        flat = particles.reshape(n * k, -1)
+        mean = np.einsum("nk,nkd->nd", weights, particles)
+        flat_parts, mean_parts, start = [], [], 0
+        for block in self._layout:
+            stop = start + block.column.width
+            flat_parts.append((block, flat[:, start:stop]))
+            mean_parts.append((block, mean[:, start:stop]))
+            start = stop
+        atoms, _ = self._companions(flat_parts)
+        columns = {}
+        for (block, part), (_, averaged) in zip(flat_parts, mean_parts, strict=True):
+            column = block.column
+            if block.companion:
+                continue
+            if isinstance(column, QuantileColumn):
+                values = column.decode(part, atoms.get(block.name)).reshape(n, k)
+                columns[block.name] = column.to_dtype(column.mean(values, weights))
+            else:
+                values = column.decode(averaged, None)
+                columns[block.name] = pd.Series(values).astype(column.dtype)
+        columns.update(self.sample_identifiers(n, np.random.default_rng(0)))
+        return pd.DataFrame({c: columns[c] for c in self.columns}, copy=False)
 
     def sample_identifiers(self, n, rng=None):
         """``{column: Series}`` of ``n`` new identifier values per identifier column."""

@@ -37,7 +37,12 @@ def frame():
 
 
 FIT_ERRORS = [
-    ("nan", np.where(X > 1.5, np.nan, X), ValueError, "NaN"),
+    (
+        "a column missing in every row",
+        np.where(np.arange(X.shape[1]) == 1, np.nan, X),
+        ValueError,
+        "Column 1 is missing in every training row",
+    ),
     ("inf", np.where(X > 1.5, np.inf, X), ValueError, "infinity"),
     ("strings", np.array([["a", "b"], ["c", "d"]]), ValueError, "could not convert"),
     ("empty rows", np.empty((0, 3)), ValueError, "0 sample"),
@@ -231,10 +236,15 @@ def test_frame_nan_in_categorical_is_a_level(frame):
     assert vae.sample(500, random_state=0)["txt"].isna().any()
 
 
-def test_frame_nan_in_numeric_names_the_column(frame):
-    holey = frame.assign(num=frame["num"].where(frame.index % 5 != 0))
-    with pytest.raises(ValueError, match="Column 'num' contains NaN"):
+def test_frame_infinity_in_numeric_names_the_column(frame):
+    holey = frame.assign(num=frame["num"].where(frame.index % 5 != 0, np.inf))
+    with pytest.raises(ValueError, match="Column 'num' contains infinity"):
         VAETransformer(**FAST).fit(holey)
+
+
+def test_frame_column_missing_in_every_row_names_it(frame):
+    with pytest.raises(ValueError, match="Column 'txt' is missing in every"):
+        VAETransformer(**FAST).fit(frame.assign(txt=None))
 
 
 def test_high_cardinality_categorical(rng):

@@ -84,10 +84,10 @@ def test_unknown_categories(mixed_df):
     assert ignoring.score_samples(odd)[1] > ignoring.score_samples(known)[1]
 
 
-def test_missing_numbers_are_rejected_by_name(mixed_df):
+def test_infinite_numbers_are_rejected_by_name(mixed_df):
     bad = mixed_df.copy()
-    bad.loc[3, "amount"] = np.nan
-    with pytest.raises(ValueError, match="Column 'amount' contains NaN"):
+    bad.loc[3, "amount"] = np.inf
+    with pytest.raises(ValueError, match="Column 'amount' contains infinity"):
         VAETransformer(**FAST_TABLE).fit(bad)
 
 
