@@ -516,7 +516,9 @@ class _BaseVAE(BaseEstimator):
     def _torch_dtype(self):
         return torch.float64 if self._np_dtype == np.float64 else torch.float32
 
-    def _complete(self, X, *, free, n_importance, mean, random_state, repeat=None):
+    def _complete(
+        self, X, *, free, n_importance, mean, random_state, repeat=None, patches=None
+    ):
         """Rows of ``X`` with their missing entries drawn from the model given
         the others (:meth:`VAE.complete`), decoded into the training container.
 
@@ -532,6 +534,8 @@ class _BaseVAE(BaseEstimator):
         otherwise.
         """
         rows, keys = self._rows(X, free=free)
+        for feature, value in (patches or {}).items():  # ranges, in encoded units
+            rows.values[:, feature] = value
         n = len(rows) if repeat is None else repeat
         dtype, device = self._torch_dtype(), self.device_
         table = noise_table(n_importance, self.n_components, self._eval_seed, dtype)
@@ -711,8 +715,12 @@ class _BaseVAE(BaseEstimator):
             raise ValueError(
                 f"n_importance must be a positive integer, got {n_importance!r}."
             )
+        patches = None
         if isinstance(given, dict):
-            row, fixed = self._given_row(given)
+            ranges = {k: v for k, v in given.items() if isinstance(v, tuple)}
+            fixed_values = {k: v for k, v in given.items() if k not in ranges}
+            row, fixed = self._given_row(fixed_values, bool(ranges))
+            patches = self._range_patches(ranges)
             repeat = n_samples
         else:
             row = self._validate_fitted(given)
@@ -730,15 +738,36 @@ class _BaseVAE(BaseEstimator):
                 mean=False,
                 random_state=seed,
                 repeat=repeat,
+                patches=patches,
             )
         except ValueError as error:
             raise ValueError(f"given cannot be used: {error}") from None
         return _keep_given(out, row, fixed)
 
-    def _given_row(self, given):
+    def _range_patches(self, ranges):
+        """Encoded features fixing ``{column: (low, high)}`` ranges."""
+        if not ranges:
+            return None
+        for key, value in ranges.items():
+            if len(value) != 2:
+                raise ValueError(
+                    f"given[{key!r}] = {value!r}: a range is a pair (low, high)."
+                )
+        if not isinstance(self._codec, TableCodec):
+            raise ValueError(
+                f"given[{next(iter(ranges))!r}] is a range; ranges apply to "
+                "per-column models (likelihood='per_column'), whose numbers are "
+                "modelled through intervals. Give one value per column."
+            )
+        _, positions = self._given_row(ranges)
+        columns = self._codec.columns
+        return self._codec.encode_ranges({columns[j]: v for j, v in positions.items()})
+
+    def _given_row(self, given, ranges=False):
         """A one-row table of the fixed values (the rest missing), and the
-        fixed columns' positions."""
-        if not given:
+        fixed columns' positions; ``ranges`` says other columns are fixed to
+        ranges, so ``given`` may be empty."""
+        if not given and not ranges:
             raise ValueError(
                 "given is empty: name at least one column to fix, or call sample "
                 "without given for unconditional rows."

@@ -158,6 +158,24 @@ class _IntervalGaussian(_Gaussian):
     def _pair(self, y):
         return torch.stack([y, y], -1).flatten(-2)
 
+    def sample_within(self, params, x, generator):
+        """Draws truncated to the intervals ``x`` (inverse-CDF sampling), as
+        encoded pairs; a point ``lo == hi`` is drawn as itself."""
+        loc, scale = self.loc_scale(params)
+        lo, hi = x[..., 0::2], x[..., 1::2]
+        a, b = (lo - loc) / scale, (hi - loc) / scale
+        # in the upper tail, work with the mirror image, where Phi resolves
+        flip = a > 0
+        a, b = torch.where(flip, -b, a), torch.where(flip, -a, b)
+        low, high = torch.special.ndtr(a), torch.special.ndtr(b)
+        u = torch.rand(
+            low.shape, generator=generator, dtype=low.dtype, device=low.device
+        )
+        t = torch.special.ndtri(low + u * (high - low))
+        t = torch.where(flip, -t, t)
+        y = (loc + scale * t).clamp(min=lo, max=hi)
+        return self._pair(torch.where(hi > lo, y, lo))
+
     def mean(self, params):
         return self._pair(self.loc_scale(params)[0])
 

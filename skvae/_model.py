@@ -16,7 +16,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._layers import mlp, reset_linear
-from ._likelihoods import kl_normal_standard_normal, normal_log_prob, observed
+from ._likelihoods import (
+    _IntervalGaussian,
+    kl_normal_standard_normal,
+    normal_log_prob,
+    observed,
+)
 from ._made import MADE, made_orders
 
 _MIN_LATENT_SCALE = 1e-5
@@ -249,6 +254,13 @@ class VAE(nn.Module):
         )
         replace = (free | blocked) & ~self.discrete
         out = torch.where(replace, draw, out)
+        # a fixed interval (a range, or the cell of a fixed value) is drawn
+        # from the head truncated to it
+        for head, ds, ps in like._parts():
+            if isinstance(head, _IntervalGaussian):
+                given = x[:, ds]
+                within = head.sample_within(params[:, ps], chain[:, ds], generator)
+                out[:, ds] = torch.where(torch.isnan(given), out[:, ds], within)
         return out, total
 
     def _network(self, net, inputs, *more):

@@ -368,6 +368,30 @@ class QuantileColumn:
     def missing_features(self):
         return np.zeros(self.width, dtype=bool)
 
+    def encode_range(self, low, high, name):
+        """Normal scores ``(z_lo, z_hi)`` of the values from ``low`` to ``high``
+        (both included: whole grid cells of a discrete column, the jump of an
+        atom at a bound)."""
+        if self.spiked:
+            raise ValueError(
+                f"Column {name!r} is a spike-and-slab (one value holds half its "
+                "rows); a range on it is not supported: give one value."
+            )
+        t_lo, t_hi = self.read(pd.Series([low, high], dtype=object, name=name))
+        if np.isnan(t_lo) or np.isnan(t_hi) or t_lo > t_hi:
+            raise ValueError(
+                f"The range ({low!r}, {high!r}) of column {name!r} must be two "
+                "values, the first at most the second."
+            )
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            if self.discrete:
+                below = self._cdf(t_lo - 0.5, self._data_cdf(t_lo - 0.5))
+                above = self._cdf(t_hi + 0.5, self._data_cdf(t_hi + 0.5))
+            else:
+                below = self._cdf(t_lo, self._jump(t_lo)[0])
+                above = self._cdf(t_hi, self._jump(t_hi)[1])
+            return float(_scores(*below)), float(_scores(*above))
+
     def decode(self, encoded, atoms=None):
         """Values of encoded rows; ``atoms`` (NaN: none) overrides the map."""
         u = 0.5 * (ndtr(encoded[:, 0]) + ndtr(encoded[:, 1]))

@@ -380,6 +380,37 @@ class TableCodec:
         parts = [b.column.missing_features() for b in self._layout]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
+    def encode_ranges(self, ranges):
+        """``{encoded feature: value}`` that fix numeric columns to ranges.
+
+        ``ranges`` maps column names to ``(low, high)``; each column's two
+        features become the interval's normal scores, and its missingness
+        indicator, if any, 0.
+
+        Raises
+        ------
+        ValueError
+            If a column is not numeric, datetime or timedelta (or is a
+            spike-and-slab), or a range does not read as two ordered values.
+        """
+        patches, start = {}, 0
+        for block in self._layout:
+            width = block.column.width
+            if block.name in ranges:
+                low, high = ranges[block.name]
+                if isinstance(block.column, QuantileColumn):
+                    z_lo, z_hi = block.column.encode_range(low, high, block.name)
+                    patches[start], patches[start + 1] = z_lo, z_hi
+                elif isinstance(block.column, _MissingIndicator):
+                    patches[start] = 0.0
+                elif not block.companion:
+                    raise ValueError(
+                        f"Column {block.name!r} is not numeric; a range ({low!r}, "
+                        f"{high!r}) applies to numbers, dates and durations only."
+                    )
+            start += width
+        return patches
+
     def encode(self, frame, dtype, free=False):
         """Encoded rows and their log-Jacobians (:class:`Encoded`).
 
