@@ -138,7 +138,12 @@ class ArrayCodec:
         m = int(self.missing_.sum())
         shift = np.concatenate([self.mean_, np.zeros(m)])
         scale = np.concatenate([self.scale_, np.ones(m)])
-        return Encoded(values, self.log_jacobian_, shift, scale)
+        log_jacobian = self.log_jacobian_
+        missing = np.isnan(values[:, : self.n_features_])
+        if missing.any():  # a missing value's scale is not in its row's density
+            log_scale = np.log(self.scale_)
+            log_jacobian = -np.where(missing, 0.0, log_scale).sum(axis=1)
+        return Encoded(values, log_jacobian, shift, scale)
 
     def decode(self, encoded):
         """Rows in the training dtype; NaN where an indicator says missing."""

@@ -529,9 +529,11 @@ class _BaseVAE(BaseEstimator):
         its weight (sampling-importance-resampling). Batches of
         ``INFERENCE_ROWS // n_importance`` rows bound the memory. ``repeat``
         completes the one row of ``X`` that many times. The particles' codes
-        come from fixed draws chosen by each row's values when ``mean`` (so a
-        row is imputed the same way in any batch), and from ``random_state``
-        otherwise.
+        come from fixed draws chosen by each row's values when ``mean``, and
+        from ``random_state`` otherwise; the particles' values of per-column
+        models are drawn from ``random_state``, so the same ``X`` gives the
+        same result, but a row's estimate varies by its Monte-Carlo error with
+        the rows around it.
         """
         rows, keys = self._rows(X, free=free)
         for feature, value in (patches or {}).items():  # ranges, in encoded units
@@ -776,6 +778,11 @@ class _BaseVAE(BaseEstimator):
         d = self.n_features_in_
         positions = {}
         for key, value in given.items():
+            if not isinstance(value, tuple) and pd.isna(value) is True:
+                raise ValueError(
+                    f"given[{key!r}] is a missing value ({value!r}); give a "
+                    "value, or leave the column out of given to draw it."
+                )
             if isinstance(key, str) and key in names:
                 positions[names.index(key)] = value
             elif (

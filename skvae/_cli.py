@@ -97,7 +97,23 @@ def _read_table(path, categorical):
         if name not in frame.columns:
             raise _UsageError(f"--categorical names {name!r}, not a column of {path}")
         frame[name] = frame[name].astype("category")
+    _check_finite(frame)
     return frame
+
+
+def _check_finite(frame):
+    """Infinity (``inf`` in a CSV) is an error naming the column, whatever
+    model the table gets; a blank or NA cell is a missing value."""
+    import numpy as np
+    import pandas as pd
+
+    for name, column in frame.items():
+        if pd.api.types.is_float_dtype(column.dtype) and np.isinf(column).any():
+            raise _UsageError(
+                f"Column {name!r} contains infinity; numeric values must be finite "
+                "(a blank or NA cell is a missing value): drop those rows, or "
+                "replace the infinite values"
+            )
 
 
 def _write_table(frame, path):
@@ -110,40 +126,34 @@ def _write_table(frame, path):
         raise _UsageError(f"cannot write {path}: {error}") from error
 
 
-def _fit_model(args):
-    from ._transformer import VAETransformer
-
-    frame = _read_table(args.data, args.categorical)
+def _estimator_options(args):
+    """The estimator parameters the options give (unset ones left at the
+    estimator's defaults)."""
     given = {
         "n_components": args.n_components,
         "max_iter": args.max_iter,
         "likelihood": args.likelihood,
     }
-    vae = VAETransformer(
+    return {
         **{name: value for name, value in given.items() if value is not None},
-        random_state=args.random_state,
-        verbose=0 if args.quiet else 1,
-    )
-    try:
-        return vae.fit(frame), frame
-    except ValueError as error:
-        # The library's advice (an imputer in a pipeline) is not open to a
-        # command-line user; say what they can do instead.
-        message = str(error)
-        if "contains NaN" not in message:
-            raise
-        column = message.split(" contains NaN")[0]
-        raise _UsageError(
-            f"{column} has blank, NA or infinite cells; the skvae command needs "
-            "complete rows for now: drop those rows (or the column) or fill "
-            "them in first"
-        ) from error
+        "random_state": args.random_state,
+        "verbose": 0 if args.quiet else 1,
+    }
+
+
+def _fit_model(args):
+    from ._transformer import VAETransformer
+
+    frame = _read_table(args.data, args.categorical)
+    given = _parse_given(getattr(args, "given", None), frame.dtypes, args.data)
+    vae = VAETransformer(**_estimator_options(args))
+    return vae.fit(frame), frame, given
 
 
 def _fit(args):
     import joblib
 
-    vae, frame = _fit_model(args)
+    vae, frame, _ = _fit_model(args)
     joblib.dump(vae, args.output)
     print(
         f"fitted on {len(frame)} rows x {frame.shape[1]} columns in {vae.n_iter_} "
@@ -174,21 +184,188 @@ def _load_model(path):
     return vae
 
 
+def _parse_given(items, dtypes, source):
+    """``{column: value}`` from ``--given COLUMN=VALUE`` options, each value
+    read as the column's training dtype ``dtypes[column]`` holds it: a number
+    for a numeric column, a level of a category, text for the rest (the
+    model reads booleans, dates and text levels itself, strictly). ``dtypes``
+    is indexed by column name, or by position for a model fitted on an array
+    (its keys are then ints)."""
+    if not items:
+        return None
+    values = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise _UsageError(
+                f"--given {item!r} has no '=': write COLUMN=VALUE, for example "
+                f"--given {item}=VALUE"
+            )
+        key = _given_key(name, dtypes, source)
+        if key in values:
+            raise _UsageError(f"--given names column {name!r} twice")
+        if not text:
+            raise _UsageError(
+                f"--given {name}= has no value: give the value to fix column "
+                f"{name!r} to (a missing value cannot be given)"
+            )
+        values[key] = _given_value(name, text, dtypes[key])
+    return values
+
+
+def _given_key(name, dtypes, source):
+    if isinstance(dtypes.index[0], str):
+        if name in dtypes.index:
+            return name
+        known = ", ".join(map(str, dtypes.index[:10]))
+        more = ", ..." if len(dtypes) > 10 else ""
+        raise _UsageError(
+            f"--given names {name!r}, which is not a column of {source} "
+            f"(columns: {known}{more})"
+        )
+    try:  # a model fitted on an array: columns are positions
+        key = int(name)
+    except ValueError:
+        key = None
+    if key is None or not 0 <= key < len(dtypes):
+        raise _UsageError(
+            f"--given names {name!r}, but {source} was fitted on an array of "
+            f"{len(dtypes)} unnamed columns: name one by its position, 0 to "
+            f"{len(dtypes) - 1}"
+        )
+    return key
+
+
+def _given_value(name, text, dtype):
+    import math
+
+    import pandas as pd
+
+    api = pd.api.types
+    if isinstance(dtype, pd.CategoricalDtype):
+        number = _number(text)
+        for level in dtype.categories:  # "2" is the category 2 (or 2.0)
+            if str(level) == text or (
+                api.is_number(level) and not api.is_bool(level) and level == number
+            ):
+                return level
+        levels = ", ".join(map(str, dtype.categories[:10]))
+        more = ", ..." if len(dtype.categories) > 10 else ""
+        raise _UsageError(
+            f"--given {name}={text}: {text!r} is not a level of column {name!r} "
+            f"seen in fit (levels: {levels}{more})"
+        )
+    if api.is_bool_dtype(dtype) or not api.is_numeric_dtype(dtype):
+        return text  # booleans, dates, text: read by the model, strictly
+    number = _number(text)
+    if number is None:
+        raise _UsageError(
+            f"--given {name}={text}: column {name!r} is numeric and {text!r} is "
+            "not a number"
+        )
+    if not math.isfinite(number):
+        raise _UsageError(
+            f"--given {name}={text}: column {name!r} takes finite numbers only"
+        )
+    if not api.is_integer_dtype(dtype):
+        return number
+    try:
+        return int(text)  # exact, beyond 2**53
+    except ValueError:
+        if not number.is_integer():
+            raise _UsageError(
+                f"--given {name}={text}: column {name!r} holds integers"
+            ) from None
+        return int(number)
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _draw(vae, n, args, given):
+    """``n`` rows from ``vae``, conditioned on ``given`` when there is one."""
+    if given is None:
+        return vae.sample(n, random_state=args.random_state)
+    try:
+        return vae.sample(n, random_state=args.random_state, given=given)
+    except ValueError as error:
+        # the library speaks of its parameter; the user typed --given
+        message = str(error).removeprefix("given cannot be used: ")
+        raise _UsageError(f"--given: {message}") from error
+
+
+def _given_note(args):
+    return " with " + ", ".join(args.given) if args.given else ""
+
+
+def _model_dtypes(vae):
+    """The training columns' dtypes, indexed by name (by position after a fit
+    on an array), as ``sample`` returns them."""
+    import pandas as pd
+
+    row = vae.sample(1, random_state=0)
+    if isinstance(row, pd.DataFrame):
+        return row.dtypes
+    return pd.Series([row.dtype] * row.shape[1])
+
+
 def _sample(args):
     vae = _load_model(args.model)
-    _write_table(
-        vae.sample(args.n_samples, random_state=args.random_state), args.output
-    )
-    print(f"wrote {args.n_samples} rows to {args.output}")
+    given = None
+    if args.given:
+        given = _parse_given(args.given, _model_dtypes(vae), args.model)
+    _write_table(_draw(vae, args.n_samples, args, given), args.output)
+    print(f"wrote {args.n_samples} rows{_given_note(args)} to {args.output}")
     return 0
 
 
 def _synth(args):
-    vae, frame = _fit_model(args)
+    vae, frame, given = _fit_model(args)
     n = args.n_samples or len(frame)
-    _write_table(vae.sample(n, random_state=args.random_state), args.output)
-    print(f"fitted on {len(frame)} rows; wrote {n} synthetic rows to {args.output}")
+    _write_table(_draw(vae, n, args, given), args.output)
+    print(
+        f"fitted on {len(frame)} rows; wrote {n} synthetic rows{_given_note(args)} "
+        f"to {args.output}"
+    )
     return 0
+
+
+def _impute(args):
+    from ._imputer import VAEImputer
+
+    frame = _read_table(args.data, args.categorical)
+    missing = frame.isna().to_numpy()
+    if not missing.any():
+        _write_table(frame, args.output)
+        print(f"{args.data} has no missing cells; wrote it unchanged to {args.output}")
+        return 0
+    imputer = VAEImputer(
+        **_estimator_options(args), sample_posterior=args.sample_posterior
+    )
+    filled = imputer.fit_transform(frame)
+    left = filled.isna().to_numpy()
+    _write_table(filled, args.output)
+    columns = int(missing.any(axis=0).sum())
+    print(
+        f"fitted on {len(frame)} rows; filled {int((missing & ~left).sum())} "
+        f"missing cells in {columns} column{'s' if columns > 1 else ''}; "
+        f"wrote {args.output}"
+    )
+    return 0
+
+
+def _add_given_option(parser):
+    parser.add_argument(
+        "--given",
+        action="append",
+        metavar="COLUMN=VALUE",
+        help="fix COLUMN to VALUE in every row and draw the other columns from "
+        "the model's conditional distribution (repeat for more columns)",
+    )
 
 
 def _add_fit_options(parser):
@@ -238,13 +415,28 @@ def build_parser():
     sample.add_argument("-n", "--n-samples", type=int, default=1000)
     sample.add_argument("-o", "--output", default="synthetic.csv")
     sample.add_argument("--random-state", type=int, default=None)
+    _add_given_option(sample)
     sample.set_defaults(func=_sample)
 
     synth = commands.add_parser("synth", help="fit and sample in one go")
     _add_fit_options(synth)
     synth.add_argument("-n", "--n-samples", type=int, default=None)
     synth.add_argument("-o", "--output", default="synthetic.csv")
+    _add_given_option(synth)
     synth.set_defaults(func=_synth)
+
+    impute = commands.add_parser(
+        "impute", help="fill the missing cells of a table from a fitted model"
+    )
+    _add_fit_options(impute)
+    impute.add_argument("-o", "--output", default="imputed.csv")
+    impute.add_argument(
+        "--sample-posterior",
+        action="store_true",
+        help="fill each cell with a draw from the model's conditional "
+        "distribution instead of its mean (numbers) or mode (the rest)",
+    )
+    impute.set_defaults(func=_impute)
     return parser
 
 

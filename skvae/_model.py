@@ -157,8 +157,8 @@ class VAE(nn.Module):
     def complete(self, x, eps, pick, generator=None, blocked=None):
         """Particles for the free entries of rows, and their importance weights.
 
-        For each row, ``K = eps.shape[1]`` codes are drawn, half from
-        ``q(z | x)`` (which reads the row's free entries as 0) and half from
+        For each row, ``K = eps.shape[1]`` codes are drawn, half (rounded up)
+        from ``q(z | x)`` (which reads the row's free entries as 0) and half from
         the prior (a defensive mixture proposal ``r``), and each completes the row
         as :meth:`generate` does, column by column, keeping the fixed entries:
         a free entry is drawn from its head given ``z_k`` and the entries
@@ -199,7 +199,7 @@ class VAE(nn.Module):
         # defensive importance sampling (Hesterberg 1995): the second half of
         # the codes come from the prior, so the proposal covers every code
         # whatever the encoder makes of a partial row
-        from_prior = torch.arange(k, device=eps.device) >= k // 2
+        from_prior = torch.arange(k, device=eps.device) >= k - k // 2
         z = torch.where(from_prior[:, None], eps, loc + scale * eps)
         log_prior = normal_log_prob(z, 0.0, torch.ones_like(z)).sum(-1)
         log_q = normal_log_prob(z, loc, scale).sum(-1)

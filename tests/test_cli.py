@@ -57,12 +57,150 @@ def test_errors_are_one_line(tmp_path, capsys):
     assert "'zz'" in _one_error_line(capsys, "fit")
 
 
-def test_infinite_numeric_cell_says_what_a_cli_user_can_do(tmp_path, capsys):
+@pytest.mark.parametrize("command", ["synth", "fit", "impute"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "age,colour\n30,red\ninf,blue\n41,red\n52,blue\n",
+        "x,age\n1.5,30\n2.5,-inf\n,41\n3.5,52\n",  # all float: no text column
+    ],
+    ids=["table", "all-float"],
+)
+def test_infinite_numeric_cell_says_what_a_cli_user_can_do(
+    tmp_path, capsys, command, content
+):
     data = tmp_path / "inf.csv"
-    data.write_text("age,colour\n30,red\ninf,blue\n41,red\n52,blue\n")
-    assert main(["synth", str(data), "--max-iter", "2", "--quiet"]) == 2
-    err = _one_error_line(capsys, "synth")
+    data.write_text(content)
+    assert main([command, str(data), "--max-iter", "2", "--quiet"]) == 2
+    err = _one_error_line(capsys, command)
     assert "'age'" in err and "infinity" in err
+
+
+def _table_with_holes(rng, n=150):
+    """A CSV's worth of rows with blank cells in every column: an integer
+    column (read back as float), text, integer codes and floats."""
+    table = pd.DataFrame(
+        {
+            "age": rng.integers(18, 90, n).astype(float),
+            "colour": rng.choice(["red", "blue"], n).astype(object),
+            "code": rng.choice([1, 2, 3], n).astype(float),
+            "x": rng.normal(size=n).round(3),
+        }
+    )
+    for name in table:
+        table.loc[rng.random(n) < 0.15, name] = np.nan
+    return table
+
+
+@pytest.mark.parametrize("posterior", [False, True], ids=["mean", "posterior"])
+def test_impute_fills_every_missing_cell(tmp_path, capsys, rng, posterior):
+    table = _table_with_holes(rng)
+    data, out = tmp_path / "holes.csv", tmp_path / "filled.csv"
+    table.to_csv(data, index=False)
+    args = ["impute", str(data), "-o", str(out), "--max-iter", "2", "--quiet"]
+    args += ["--categorical", "code"] + ["--sample-posterior"] * posterior
+    assert main(args) == 0
+    n_missing = int(table.isna().to_numpy().sum())
+    line = capsys.readouterr().out.strip()
+    assert f"filled {n_missing} missing cells in 4 columns" in line
+    assert line.endswith(f"wrote {out}") and "\n" not in line
+    filled = pd.read_csv(out)
+    assert list(filled.columns) == ["age", "colour", "code", "x"]
+    assert filled.shape == table.shape and not filled.isna().to_numpy().any()
+    observed = table.notna()
+    for name in table:  # observed cells come back as they were
+        kept = observed[name]
+        assert (filled.loc[kept, name] == table.loc[kept, name]).all(), name
+    assert set(filled["colour"]) <= {"red", "blue"}
+    assert set(filled["code"]) <= {1, 2, 3}
+    assert (filled["age"] == filled["age"].round()).all()  # the column's grid
+
+
+def test_impute_defaults_and_a_table_without_holes(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"a": [1, 2, 3], "b": ["u", "v", "w"]}).to_csv("full.csv", index=False)
+    assert main(["impute", "full.csv"]) == 0  # nothing to fill: no fit
+    assert "no missing cells" in capsys.readouterr().out
+    assert pd.read_csv("imputed.csv").equals(pd.read_csv("full.csv"))
+
+
+def test_impute_a_column_missing_in_every_row(tmp_path, capsys):
+    data = tmp_path / "empty_column.csv"
+    data.write_text("a,blank,b\n1,,x\n2,,y\n3,,x\n4,,y\n")
+    assert main(["impute", str(data), "--max-iter", "2", "--quiet"]) == 2
+    assert "'blank'" in _one_error_line(capsys, "impute")
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """A CSV with holes and a model saved by ``skvae fit`` from it."""
+    folder = tmp_path_factory.mktemp("given")
+    data, model = folder / "holes.csv", folder / "model.pkl"
+    _table_with_holes(np.random.default_rng(0)).to_csv(data, index=False)
+    args = ["fit", str(data), "-o", str(model), "--max-iter", "2", "--quiet"]
+    assert main([*args, "--categorical", "code"]) == 0
+    return data, model
+
+
+def test_given_fixes_columns_in_every_row(tmp_path, capsys, fitted):
+    data, model = fitted
+    out = tmp_path / "given.csv"
+    given = ["--given", "colour=red", "--given", "code=2", "--given", "age=30"]
+    assert main(["sample", str(model), "-n", "40", "-o", str(out), *given]) == 0
+    assert "with colour=red, code=2, age=30" in capsys.readouterr().out
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == ["age", "colour", "code", "x"] and len(rows) == 40
+    assert (rows["colour"] == "red").all() and (rows["code"] == 2).all()
+    assert (rows["age"] == 30).all()
+    assert rows["x"].nunique() > 1  # drawn, not fixed
+    args = ["synth", str(data), "-n", "25", "-o", str(out), "--max-iter", "2"]
+    args += ["--quiet", "--categorical", "code", "--given", "x=0.25"]
+    assert main(args) == 0
+    rows = pd.read_csv(out)
+    assert len(rows) == 25 and (rows["x"] == 0.25).all()
+
+
+@pytest.mark.parametrize(
+    "option, column",
+    [
+        ("nope=1", "'nope'"),  # not a column
+        ("age", "age"),  # no '='
+        ("code=5", "'code'"),  # not a level of a category
+        ("colour=green", "'colour'"),  # not a level of a text column
+        ("age=old", "'age'"),  # not a number
+        ("age=inf", "'age'"),
+        ("x=", "'x'"),  # no value
+    ],
+)
+@pytest.mark.parametrize("command", ["sample", "synth"])
+def test_given_errors_name_the_column(
+    tmp_path, capsys, fitted, command, option, column
+):
+    data, model = fitted
+    out = tmp_path / "given.csv"
+    if command == "sample":
+        args = ["sample", str(model), "-n", "5"]
+    else:
+        args = [
+            "synth",
+            str(data),
+            "--max-iter",
+            "2",
+            "--quiet",
+            "--categorical",
+            "code",
+        ]
+    assert main([*args, "-o", str(out), "--given", option]) == 2
+    err = _one_error_line(capsys, command)
+    assert "--given" in err and column in err
+    assert not out.exists()
+
+
+def test_given_a_column_twice(tmp_path, capsys, fitted):
+    _, model = fitted
+    args = ["sample", str(model), "--given", "x=1", "--given", "x=2"]
+    assert main([*args, "-o", str(tmp_path / "out.csv")]) == 2
+    assert "'x' twice" in _one_error_line(capsys, "sample")
 
 
 @pytest.mark.parametrize(
