@@ -462,7 +462,7 @@ class _BaseVAE(BaseEstimator):
         else:
             validated = self._validate_array(X, reset)
         if reset:  # what sample and inverse_transform return
-            _check_some_observed(validated)
+            _check_some_observed(X if frame else validated)
             self._output_schema = X.dtypes if frame else validated.dtype
         if likelihood == "per_column" and not frame:
             names = [f"x{i}" for i in range(validated.shape[1])]
@@ -812,10 +812,13 @@ class _BaseVAE(BaseEstimator):
                 try:
                     row[0, j] = float(value)
                 except (TypeError, ValueError):
+                    row[0, j] = np.inf
+                if not np.isfinite(row[0, j]):
                     raise ValueError(
                         f"given[{list(given)[list(positions).index(j)]!r}] = "
-                        f"{value!r} is not a number; the columns are numeric."
-                    ) from None
+                        f"{value!r} is not a finite number; the columns are "
+                        "numeric."
+                    )
         return row, positions
 
     def score_samples(self, X, n_importance=None):

@@ -244,11 +244,12 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         Returns
         -------
         X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
-            ``X`` with every missing value filled, in the container of ``X``:
-            an array in the float dtype of the model, or a DataFrame with the
-            columns, index and dtypes of ``X`` (a category column filled with
-            its categories). With ``add_indicator``, the indicator columns
-            follow.
+            ``X`` with every missing value filled: after a fit on a DataFrame
+            with string column names, a DataFrame ``X`` comes back as a
+            DataFrame with its columns, index and dtypes (a category column
+            filled with its categories); anything else as an array in the
+            float dtype of the model (``set_output`` can name it). With
+            ``add_indicator``, the indicator columns follow.
 
         Raises
         ------
@@ -266,7 +267,9 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         (2, 3)
         """
         check_is_fitted(self)
-        frame = isinstance(X, pd.DataFrame)
+        # a DataFrame comes back as one after a fit on a DataFrame (an array
+        # otherwise, named by set_output as get_feature_names_out says)
+        frame = isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_")
         validated = self._validate_fitted(X)
         if isinstance(validated, pd.DataFrame):
             missing = validated.isna().to_numpy()

@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from skvae import VAETransformer
+from skvae import VAEImputer, VAETransformer
 
 from .conftest import FAST
 
@@ -21,6 +21,7 @@ ESTIMATORS = [
     VAETransformer(**FAST),
     VAETransformer(**{**FAST, "hidden_layer_sizes": ()}, decoder_variance="shared"),
     VAETransformer(**FAST, decoder_variance="heteroscedastic", early_stopping=False),
+    VAEImputer(**FAST),
 ]
 
 
@@ -41,9 +42,16 @@ EXTRA_CHECKS = [
 ]
 
 
+def _extra_cases():
+    for check in EXTRA_CHECKS:
+        yield pytest.param(check, VAETransformer, id=f"{check.__name__}-VAETransformer")
+        yield pytest.param(check, VAEImputer, id=f"{check.__name__}-VAEImputer")
+
+
 # The set_output checks themselves fit on a DataFrame and transform an array.
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 @pytest.mark.filterwarnings("ignore:X has feature names, but VAETransformer")
-@pytest.mark.parametrize("check", EXTRA_CHECKS, ids=lambda c: c.__name__)
-def test_public_checks_outside_check_estimator(check):
-    check("VAETransformer", VAETransformer(**FAST))
+@pytest.mark.filterwarnings("ignore:X has feature names, but VAEImputer")
+@pytest.mark.parametrize(("check", "estimator"), list(_extra_cases()))
+def test_public_checks_outside_check_estimator(check, estimator):
+    check(estimator.__name__, estimator(**FAST))
