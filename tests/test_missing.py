@@ -804,7 +804,11 @@ GIVEN_ERRORS = {
     ),
     "index out of range": ("array", {5: 1.0}, "given names 5, which is not a column"),
     "name on an array": ("array", {"x0": 1.0}, "given names 'x0'"),
-    "text on an array": ("array", {0: "abc"}, r"given\[0\] = 'abc' is not a number"),
+    "text on an array": (
+        "array",
+        {0: "abc"},
+        r"given\[0\] = 'abc' is not a finite number",
+    ),
     "empty dict on an array": ("array", {}, "given is empty"),
     "NaN on an array": ("array", {0: np.nan}, r"given\[0\] is a missing value"),
     "array rows of the wrong length": (
