@@ -563,11 +563,14 @@ class _BaseVAE(BaseEstimator):
                 eps = torch.randn(
                     shape, generator=generator, dtype=dtype, device=device
                 )
-            out, log_w = module.complete(x, eps, pick, generator, blocked)
+            out, log_w, params = module.complete(x, eps, pick, generator, blocked)
+            if mean and tabular:  # numbers: the particles' conditional means
+                loc, scale = module.interval_moments(params) or (out[..., :0],) * 2
+                return out, torch.softmax(log_w, 1), loc, scale
             return out, torch.softmax(log_w, 1)
 
         def resample(module, s):
-            out, weights = particles(module, s)
+            out, weights = particles(module, s)[:2]
             u = torch.rand(
                 weights.shape, generator=generator, dtype=dtype, device=device
             )
@@ -577,7 +580,7 @@ class _BaseVAE(BaseEstimator):
             return out[torch.arange(out.shape[0], device=device), chosen]
 
         def average(module, s):
-            out, weights = particles(module, s)
+            out, weights = particles(module, s)[:2]
             return torch.einsum("nk,nkd->nd", weights, out)
 
         if not mean:
@@ -585,8 +588,9 @@ class _BaseVAE(BaseEstimator):
         if not tabular:
             return self._decode(average, n, rng, n_importance)
         batched = BatchedFrame(n)
-        for out, weights in self._batches(particles, n, n_importance):
-            batched.add(self._codec.decode_mean(out, weights.astype(np.float64)))
+        for out, weights, loc, scale in self._batches(particles, n, n_importance):
+            weights = weights.astype(np.float64)
+            batched.add(self._codec.decode_mean(out, weights, loc, scale))
         frame = batched.frame(self._codec.columns)
         if isinstance(self._output_schema, pd.Series):
             return frame

@@ -192,6 +192,9 @@ class VAE(nn.Module):
             The completed rows.
         log_weights : Tensor of shape (n, K)
             Unnormalised log importance weights.
+        params : Tensor of shape (n, K, n_params)
+            The decoder outputs each particle's non-discrete entries were
+            drawn from (for conditional means, see :meth:`interval_moments`).
         """
         n, k = eps.shape[:2]
         loc, scale = self.encode(x)
@@ -211,10 +214,19 @@ class VAE(nn.Module):
         )
         log_w = log_prior - log_proposal
         x = x.repeat_interleave(k, 0)
-        out, log_likelihood = self._complete(
+        out, log_likelihood, params = self._complete(
             x, z.reshape(n * k, -1), pick, generator, blocked
         )
-        return out.reshape(n, k, -1), log_w + log_likelihood.reshape(n, k)
+        log_w = log_w + log_likelihood.reshape(n, k)
+        return out.reshape(n, k, -1), log_w, params.reshape(n, k, -1)
+
+    def interval_moments(self, params):
+        """``(loc, scale)`` of the interval-Gaussian heads' normal scores in
+        decoder outputs ``params`` (``(..., m)`` each), or None."""
+        for head, _, ps in self.likelihood._parts():
+            if isinstance(head, _IntervalGaussian):
+                return head.loc_scale(params[..., ps])
+        return None
 
     def _complete(self, x, z, pick, generator, blocked):
         like = self.likelihood
@@ -261,7 +273,7 @@ class VAE(nn.Module):
                 given = x[:, ds]
                 within = head.sample_within(params[:, ps], chain[:, ds], generator)
                 out[:, ds] = torch.where(torch.isnan(given), out[:, ds], within)
-        return out, total
+        return out, total, params
 
     def _network(self, net, inputs, *more):
         """``net(inputs)``, under autocast to ``compute_dtype`` when one is set.

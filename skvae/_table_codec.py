@@ -33,6 +33,7 @@ from ._quantile_column import QuantileColumn
 
 _MISSING = "__skvae_missing__"
 _MAX_LEVELS = 200  # a categorical column models its 199 commonest levels + a pool
+_QUADRATURE = 16  # Gauss-Hermite nodes for a particle's conditional mean
 
 
 class _BooleanColumn:
@@ -169,7 +170,14 @@ class _CategoricalColumn:
 
 
 class _SpikeColumn:
-    """Which atom of a spiked numeric column a value is, one-hot; last: none."""
+    """Which atom of a spiked numeric column a value is, one-hot; then none;
+    then, for a column with missing values, missing.
+
+    A spiked column's missingness is this companion's last level, not an
+    indicator: the companion is in the autoregressive order, and other heads
+    read it, so a missing value must be a level it scores, never an
+    unobserved (all-zero) input that would tell them the value is missing.
+    """
 
     kind = "categorical"
     dtype = None
@@ -177,25 +185,35 @@ class _SpikeColumn:
     def __init__(self, numeric):
         self.numeric = numeric
         self.atoms = numeric.atoms
-        self.width = self.atoms.size + 1
+        self.missing = numeric.missing
+        self.width = self.atoms.size + 1 + self.missing
 
     def encode(self, series, free=False):
         values = self.numeric.read(series)
+        missing = np.isnan(values)
         codes = np.searchsorted(self.atoms, values)
         hit = codes < self.atoms.size
         hit[hit] = self.atoms[codes[hit]] == values[hit]
+        codes = np.where(hit, codes, self.atoms.size)
+        if self.missing:
+            codes[missing] = self.atoms.size + 1
         onehot = np.zeros((values.size, self.width))
-        onehot[np.arange(values.size), np.where(hit, codes, self.atoms.size)] = 1.0
-        onehot[np.isnan(values)] = np.nan  # a missing value's atom is unobserved
+        onehot[np.arange(values.size), codes] = 1.0
+        if free or not self.missing:  # unobserved: free, or never missing in fit
+            onehot[missing] = np.nan
         return onehot, np.zeros(values.size)
 
     def missing_features(self):
-        return np.zeros(self.width, dtype=bool)
+        return np.arange(self.width) == self.atoms.size + 1
 
     def decode(self, encoded, rng=None):
         """The atom of each row, NaN where the row has none."""
         codes = encoded.argmax(axis=1)
-        return np.append(self.atoms, np.nan)[codes]
+        return np.append(self.atoms, [np.nan, np.nan])[codes]
+
+    def decode_missing(self, encoded):
+        """The rows' missing-value mask."""
+        return encoded.argmax(axis=1) == self.atoms.size + 1
 
 
 class _MissingIndicator:
@@ -320,7 +338,8 @@ class TableCodec:
             self.blocks.append(_Block(name, column))
             if getattr(column, "spiked", False):
                 self.blocks.append(_Block(name, _SpikeColumn(column), True))
-            if isinstance(column, QuantileColumn) and column.missing:
+            spiked = getattr(column, "spiked", False)
+            if isinstance(column, QuantileColumn) and column.missing and not spiked:
                 self.blocks.append(_Block(name, _MissingIndicator(column), True))
         order = {"interval_gaussian": 0, "missing": 1, "bernoulli": 2, "categorical": 3}
         self._layout = sorted(
@@ -472,11 +491,13 @@ class TableCodec:
         for block, part in parts:
             if isinstance(block.column, _SpikeColumn):
                 atoms[block.name] = block.column.decode(part)
+                if block.column.missing:
+                    missing[block.name] = block.column.decode_missing(part)
             elif isinstance(block.column, _MissingIndicator):
                 missing[block.name] = block.column.decode(part)
         return atoms, missing
 
-    def decode_mean(self, particles, weights):
+    def decode_mean(self, particles, weights, loc, scale):
         """The weighted mean (numbers) or mode (the rest) of particles per row.
 
         Parameters
@@ -485,6 +506,12 @@ class TableCodec:
             Encoded completions of each row, none missing (imputations).
         weights : ndarray of shape (n, K)
             Their normalised importance weights.
+        loc, scale : ndarray of shape (n, K, n_numeric)
+            The normal-score Gaussians each particle's numeric columns were
+            drawn from, in layout order: a particle's value is their mean in
+            the user's units, by Gauss-Hermite quadrature through the quantile
+            map (or the particle's atom, for a spike-and-slab column), which
+            removes the noise of one draw per particle.
 
         Returns
         -------
@@ -504,13 +531,21 @@ class TableCodec:
             mean_parts.append((block, mean[:, start:stop]))
             start = stop
         atoms, _ = self._companions(flat_parts)
-        columns = {}
-        for (block, part), (_, averaged) in zip(flat_parts, mean_parts, strict=True):
+        nodes, node_weights = np.polynomial.hermite_e.hermegauss(_QUADRATURE)
+        node_weights = node_weights / node_weights.sum()
+        columns, numeric = {}, 0
+        for block, averaged in mean_parts:
             column = block.column
             if block.companion:
                 continue
             if isinstance(column, QuantileColumn):
-                values = column.decode(part, atoms.get(block.name)).reshape(n, k)
+                z = loc[..., numeric, None] + scale[..., numeric, None] * nodes
+                numeric += 1
+                z = z.reshape(-1, 1).astype(np.float64)
+                at = atoms.get(block.name)
+                at = None if at is None else np.repeat(at, _QUADRATURE)
+                values = column.decode(np.hstack([z, z]), at).astype(np.float64)
+                values = values.reshape(n, k, _QUADRATURE) @ node_weights
                 columns[block.name] = column.to_dtype(column.mean(values, weights))
             else:
                 values = column.decode(averaged, None)
