@@ -136,11 +136,17 @@ class _CategoricalColumn:
         if unknown.any() and (self.handle_unknown == "error" or free):
             examples = sorted({str(v) for v in values[unknown]})[:5]
             advice = (
-                "give levels seen in fit"
-                if free
-                else "use handle_unknown='ignore' to encode them as all-zero (the "
+                "use handle_unknown='ignore' to encode them as all-zero (the "
                 "column then drops out of the likelihood)"
             )
+            if free:
+                near = {str(v).strip(): v for v in self.known}
+                close = [near[e.strip()] for e in examples if e.strip() in near]
+                levels = ", ".join(repr(v) for v in self.known[:10])
+                more = ", ..." if len(self.known) > 10 else ""
+                advice = f"give levels seen in fit ({levels}{more})"
+                if close:
+                    advice += f"; {close[0]!r} differs from it only in spaces"
             raise ValueError(
                 f"Found unknown categories {examples} in column {series.name!r}, "
                 f"not seen in fit; {advice}."
