@@ -258,20 +258,21 @@ class VAE(nn.Module):
             if network is not None:
                 inner = network.add_inputs(inner, chain, ds)
         params = base if network is None else base + network(chain, z)
-        rest = x.masked_fill(self.discrete, torch.nan)
-        total = total + like.log_prob(params, rest)
+        # the other heads (numbers, missingness indicators), given the chain
         blocked_logits = like.discrete_params(blocked)
-        draw = _choose(
-            like, params.masked_fill(blocked_logits, -torch.inf), pick, generator
-        )
-        replace = (free | blocked) & ~self.discrete
-        out = torch.where(replace, draw, out)
-        # a fixed interval (a range, or the cell of a fixed value) is drawn
-        # from the head truncated to it
         for head, ds, ps in like._parts():
+            if bool(self.discrete[ds].all()):  # drawn in the chain above
+                continue
+            given, head_params = x[:, ds], params[:, ps]
+            total = total + head.log_prob(head_params, given)
+            masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
+            draw = _choose(head, masked, pick, generator)
+            replace = free[:, ds] | blocked[ds]
+            out[:, ds] = torch.where(replace, draw, out[:, ds])
             if isinstance(head, _IntervalGaussian):
-                given = x[:, ds]
-                within = head.sample_within(params[:, ps], chain[:, ds], generator)
+                # a fixed interval (a range, or the cell of a fixed value) is
+                # drawn from the head truncated to it
+                within = head.sample_within(head_params, chain[:, ds], generator)
                 out[:, ds] = torch.where(torch.isnan(given), out[:, ds], within)
         return out, total, params
 
