@@ -517,13 +517,16 @@ class _BaseVAE(BaseEstimator):
         return torch.float64 if self._np_dtype == np.float64 else torch.float32
 
     def _complete(
-        self, X, *, free, n_importance, mean, random_state, repeat=None, patches=None
+        self, X, *, impute, n_importance, mean, random_state, repeat=None, patches=None
     ):
         """Rows of ``X`` with their missing entries drawn from the model given
         the others (:meth:`VAE.complete`), decoded into the training container.
 
-        ``free`` draws a missing entry as any value, missing included
-        (conditional sampling); otherwise it is imputed, never missing.
+        A missing entry is free: it is drawn given the row's observed values
+        (not given which entries are missing). Without ``impute`` it may come
+        back missing (conditional sampling); with it, the draw is of a
+        complete row, never missing (the model's distribution of complete rows
+        given the observed values: imputation under missingness at random).
         ``mean`` gives the weighted mean (numbers) or mode (the rest) of the
         ``n_importance`` particles; otherwise one particle per row is drawn by
         its weight (sampling-importance-resampling). Batches of
@@ -535,7 +538,7 @@ class _BaseVAE(BaseEstimator):
         same result, but a row's estimate varies by its Monte-Carlo error with
         the rows around it.
         """
-        rows, keys = self._rows(X, free=free)
+        rows, keys = self._rows(X, free=True)
         for feature, value in (patches or {}).items():  # ranges, in encoded units
             rows.values[:, feature] = value
         n = len(rows) if repeat is None else repeat
@@ -545,7 +548,7 @@ class _BaseVAE(BaseEstimator):
         generator = make_generator(seed, device)
         rng = np.random.default_rng(seed)
         blocked = None
-        if not free:
+        if impute:
             blocked = torch.as_tensor(self._codec.missing_features(), device=device)
         tabular = isinstance(self._codec, TableCodec)
         pick = "sample" if tabular or not mean else "mean"
@@ -739,7 +742,7 @@ class _BaseVAE(BaseEstimator):
         try:
             out = self._complete(
                 row,
-                free=True,
+                impute=False,
                 n_importance=int(n_importance),
                 mean=False,
                 random_state=seed,

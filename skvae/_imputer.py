@@ -18,13 +18,14 @@ class VAEImputer(TransformerMixin, _BaseVAE):
     likelihood counts the observed entries only, the encoder reads which
     entries are missing, and whether a value is missing is modelled with the
     values (so it may depend on them). ``transform`` fills each missing entry
-    of a row from the model's conditional distribution given the row's
-    observed entries and its pattern of missing values, estimated by
-    self-normalised importance sampling with the encoder as the proposal
-    (Mattei & Frellsen 2019): each row gets ``n_importance`` particles, codes
-    ``z_k ~ q(z | x_obs)`` that complete the row column by column, weighted by
-    ``p(z_k) p(x_obs | z_k, ...) / q(z_k | x_obs)``. The estimate is exact as
-    ``n_importance`` grows.
+    of a row from the model's distribution of complete rows given the row's
+    observed entries (imputation under missingness at random: which entries
+    are missing is not itself taken as evidence about their values),
+    estimated by self-normalised importance sampling (Mattei & Frellsen
+    2019): each row gets ``n_importance`` particles, codes ``z_k`` (half from
+    the encoder, half from the prior) that complete the row column by column,
+    weighted by ``p(z_k) p(x_obs, nothing missing | z_k, ...) / r(z_k)``. The
+    estimate is exact as ``n_importance`` grows.
 
     * ``sample_posterior=False``: a number is filled with the weighted mean of
       the particles' values (the conditional mean, which minimises the squared
@@ -289,7 +290,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
             )
             filled = self._complete(
                 part,
-                free=False,
+                impute=True,
                 n_importance=self.n_importance,
                 mean=not self.sample_posterior,
                 random_state=seed,

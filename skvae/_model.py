@@ -182,9 +182,11 @@ class VAE(nn.Module):
         blocked : Tensor of bool of shape (n_features,), optional
             Encoded features that stand for a missing value (missingness
             indicators, missing levels). Given, the completion imputes: no
-            entry comes back missing. A free discrete entry is drawn among the
-            other levels, and an entry observed as missing gets a value drawn
-            so, while the rows' other heads keep reading it as missing.
+            entry comes back missing. A free entry is drawn among the other
+            levels and its weight takes the probability that it is observed,
+            so the particles sample the model's complete rows given the fixed
+            entries; an entry fixed at a missing level gets a value drawn so,
+            while the rows' other heads keep reading it as missing.
 
         Returns
         -------
@@ -248,10 +250,14 @@ class VAE(nn.Module):
                 params = params + network.outputs(chain, inner, ps)
             given = x[:, ds]
             total = total + head.log_prob(params, given)
+            is_free = free[:, ds].any(-1, keepdim=True)
+            if bool(blocked[ds].any()):  # a free entry drawn as observed
+                kept = params.masked_fill(blocked[ds], -torch.inf)
+                observed_mass = torch.logsumexp(kept, -1) - torch.logsumexp(params, -1)
+                total = total + torch.where(is_free[:, 0], observed_mass, 0.0)
             draw = _choose(
                 head, params.masked_fill(blocked[ds], -torch.inf), how, generator
             )
-            is_free = free[:, ds].any(-1, keepdim=True)
             chain[:, ds] = torch.where(is_free, draw, chain[:, ds])
             missing = (chain[:, ds] * blocked[ds]).sum(-1, keepdim=True) > 0
             out[:, ds] = torch.where(is_free | missing, draw, given)
@@ -265,6 +271,9 @@ class VAE(nn.Module):
                 continue
             given, head_params = x[:, ds], params[:, ps]
             total = total + head.log_prob(head_params, given)
+            if bool(blocked[ds].all()):  # missingness: a free entry is observed
+                not_missing = -F.softplus(head_params)
+                total = total + torch.where(free[:, ds], not_missing, 0.0).sum(-1)
             masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
             draw = _choose(head, masked, pick, generator)
             replace = free[:, ds] | blocked[ds]

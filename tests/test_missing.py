@@ -863,12 +863,14 @@ def test_partial_rows_keep_their_values(small_models):
     np.testing.assert_array_equal(out[~np.isnan(rows)], rows[~np.isnan(rows)])
 
 
-def _given_all_missing(vae, n_draws=200_000):
+def _given_all_missing(vae, n_draws=200_000, complete=False):
     """The model's exact answers for a row with every entry missing, from
     prior draws of ``z`` (no encoder, no importance sampler): log P(every
     indicator says missing), and, for the Gaussian array model, the mean and
     standard deviation of each column given that pattern, in data units:
-    ``p(x | m) = int p(z) p(m | z) p(x | z) dz / P(m)``."""
+    ``p(x | m) = int p(z) p(m | z) p(x | z) dz / P(m)``. With ``complete``,
+    the same for the pattern in which nothing is missing: the distribution of
+    the model's complete rows, which imputation draws from."""
     module = copy.deepcopy(vae.module_).double()
     assert module.autoregressive is None  # p(x, m | z) is the decoder's alone
     likelihood = module.likelihood
@@ -883,7 +885,8 @@ def _given_all_missing(vae, n_draws=200_000):
     with torch.no_grad():
         params = module.decode(z)
         logits = params[:, likelihood.param_slices[missingness]]
-        log_m = torch.nn.functional.logsigmoid(logits).sum(1)
+        log_m = torch.nn.functional.logsigmoid(-logits if complete else logits)
+        log_m = log_m.sum(1)
         log_p = float(torch.logsumexp(log_m, 0)) - math.log(n_draws)
         if vae.likelihood_ != "gaussian":
             return log_p, None, None
@@ -930,29 +933,24 @@ def test_a_row_with_every_entry_missing_scores_its_pattern(kind):
     assert np.isfinite(vae.transform(empty)).all()
 
 
-def test_imputer_fills_an_all_missing_row_from_the_model_given_its_pattern():
+def test_imputer_fills_an_all_missing_row_from_the_models_complete_rows():
     """VAEImputer fills rows with every entry missing from the model's
-    conditional given that pattern, computed from prior draws.
+    distribution of complete rows (imputation draws the row as if it were
+    observed, given its observed values: here none), computed exactly from
+    prior draws weighted by P(nothing missing | z).
 
     400 such rows imputed with ``sample_posterior=True`` (1000 particles):
-    column means within 4 standard errors of the exact conditional means,
-    standard deviations within 12 % of the exact ones (a 400-draw sd has a
-    3.5 % SE). The conditional-mean fill of such a row within 0.25 exact sd
-    of the exact mean (100 particles). Measured: mean z-scores within 0.8,
-    sd ratios 0.97 to 1.02, mean fills within 0.06 sd.
-
-    Not the model's marginal, as the user guide says ("fills it from the
-    model's marginal distribution"): on these MCAR data the model ties the
-    indicators to the values through the latent code, and given the
-    all-missing pattern (never seen in training) its columns' sd are 0.70
-    to 0.75 of its marginal's (whose own sd matches the data's).
+    column means within 4 standard errors of the exact means, standard
+    deviations within 12 % of the exact ones (a 400-draw sd has a 3.5 % SE).
+    The conditional-mean fill of such a row within 0.25 exact sd of the
+    exact mean (100 particles).
     """
     values, missing, _, _ = _one_factor(1000, 0.2, seed=7)
     holey = np.where(missing, np.nan, values)
     imputer = VAEImputer(
         hidden_layer_sizes=(32,), max_iter=40, device="cpu", random_state=0
     ).fit(holey)
-    _, exact_mean, exact_sd = _given_all_missing(imputer)
+    _, exact_mean, exact_sd = _given_all_missing(imputer, complete=True)
     empty = np.full((400, 5), np.nan)
     filled = imputer.transform(empty[:3])
     assert np.all(np.abs(filled - exact_mean) < 0.25 * exact_sd)
