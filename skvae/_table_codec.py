@@ -483,7 +483,7 @@ class TableCodec:
                 columns[block.name] = column.to_dtype(values, missing.get(block.name))
             else:
                 values = column.decode(part, rng)
-                columns[block.name] = pd.Series(values).astype(column.dtype)
+                columns[block.name] = _as_dtype(values, column.dtype)
         if identifiers:
             columns.update(self.sample_identifiers(encoded.shape[0], rng))
         # copy=False keeps one array per column, freed column by column later
@@ -555,7 +555,7 @@ class TableCodec:
                 columns[block.name] = column.to_dtype(column.mean(values, weights))
             else:
                 values = column.decode(averaged, None)
-                columns[block.name] = pd.Series(values).astype(column.dtype)
+                columns[block.name] = _as_dtype(values, column.dtype)
         columns.update(self.sample_identifiers(n, np.random.default_rng(0)))
         return pd.DataFrame({c: columns[c] for c in self.columns}, copy=False)
 
@@ -654,3 +654,11 @@ def _named(spec, columns, parameter):
         else:
             raise ValueError(f"{parameter} names {s!r}, not a column of X.")
     return names
+
+
+def _as_dtype(values, dtype):
+    """Decoded values as a Series of ``dtype``; object arrays stay object on
+    the way (pandas 3 would read text as ``str`` and a None as NaN)."""
+    if values.dtype == object:
+        return pd.Series(values, dtype=object).astype(dtype)
+    return pd.Series(values).astype(dtype)
