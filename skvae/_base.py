@@ -517,7 +517,16 @@ class _BaseVAE(BaseEstimator):
         return torch.float64 if self._np_dtype == np.float64 else torch.float32
 
     def _complete(
-        self, X, *, impute, n_importance, mean, random_state, repeat=None, patches=None
+        self,
+        X,
+        *,
+        impute,
+        n_importance,
+        mean,
+        random_state,
+        repeat=None,
+        patches=None,
+        pattern=False,
     ):
         """Rows of ``X`` with their missing entries drawn from the model given
         the others (:meth:`VAE.complete`), decoded into the training container.
@@ -527,6 +536,9 @@ class _BaseVAE(BaseEstimator):
         back missing (conditional sampling); with it, the draw is of a
         complete row, never missing (the model's distribution of complete rows
         given the observed values: imputation under missingness at random).
+        ``pattern`` imputes given the pattern of missing values too: a missing
+        entry keeps its indicator or missing level, and its value is drawn
+        given them.
         ``mean`` gives the weighted mean (numbers) or mode (the rest) of the
         ``n_importance`` particles; otherwise one particle per row is drawn by
         its weight (sampling-importance-resampling). Batches of
@@ -538,7 +550,7 @@ class _BaseVAE(BaseEstimator):
         same result, but a row's estimate varies by its Monte-Carlo error with
         the rows around it.
         """
-        rows, keys = self._rows(X, free=True)
+        rows, keys = self._rows(X, free=not (impute and pattern))
         for feature, value in (patches or {}).items():  # ranges, in encoded units
             rows.values[:, feature] = value
         n = len(rows) if repeat is None else repeat

