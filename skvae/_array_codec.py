@@ -113,8 +113,9 @@ class ArrayCodec:
         # row-major whatever the input's layout (pandas may hold columns
         # Fortran-ordered): the same numbers then give the same arithmetic
         values = np.ascontiguousarray(X, dtype=dtype)
+        missing = np.isnan(values)
         if self.missing_.any():
-            indicators = np.isnan(values[:, self.missing_]).astype(dtype)
+            indicators = missing[:, self.missing_].astype(dtype)
             if free:
                 indicators[indicators == 1] = np.nan
             values = np.hstack([values, indicators])
@@ -139,7 +140,6 @@ class ArrayCodec:
         shift = np.concatenate([self.mean_, np.zeros(m)])
         scale = np.concatenate([self.scale_, np.ones(m)])
         log_jacobian = self.log_jacobian_
-        missing = np.isnan(values[:, : self.n_features_])
         if missing.any():  # a missing value's scale is not in its row's density
             log_scale = np.log(self.scale_)
             log_jacobian = -np.where(missing, 0.0, log_scale).sum(axis=1)

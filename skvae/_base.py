@@ -738,9 +738,14 @@ class _BaseVAE(BaseEstimator):
             )
         patches = None
         if isinstance(given, dict):
+            if not given:
+                raise ValueError(
+                    "given is empty: name at least one column to fix, or call "
+                    "sample without given for unconditional rows."
+                )
             ranges = {k: v for k, v in given.items() if isinstance(v, tuple)}
             fixed_values = {k: v for k, v in given.items() if k not in ranges}
-            row, fixed = self._given_row(fixed_values, bool(ranges))
+            row, fixed = self._given_row(fixed_values)
             patches = self._range_patches(ranges)
             repeat = n_samples
         else:
@@ -780,19 +785,14 @@ class _BaseVAE(BaseEstimator):
                 "per-column models (likelihood='per_column'), whose numbers are "
                 "modelled through intervals. Give one value per column."
             )
-        _, positions = self._given_row(ranges)
+        positions = self._given_positions(ranges)
         columns = self._codec.columns
-        return self._codec.encode_ranges({columns[j]: v for j, v in positions.items()})
+        return self._codec.encode_ranges(
+            {columns[j]: value for j, (_, value) in positions.items()}
+        )
 
-    def _given_row(self, given, ranges=False):
-        """A one-row table of the fixed values (the rest missing), and the
-        fixed columns' positions; ``ranges`` says other columns are fixed to
-        ranges, so ``given`` may be empty."""
-        if not given and not ranges:
-            raise ValueError(
-                "given is empty: name at least one column to fix, or call sample "
-                "without given for unconditional rows."
-            )
+    def _given_positions(self, given):
+        """``{column position: (key, value)}`` of a ``given`` dict."""
         names = list(getattr(self, "feature_names_in_", []))
         d = self.n_features_in_
         positions = {}
@@ -803,20 +803,28 @@ class _BaseVAE(BaseEstimator):
                     "value, or leave the column out of given to draw it."
                 )
             if isinstance(key, str) and key in names:
-                positions[names.index(key)] = value
+                positions[names.index(key)] = key, value
             elif (
                 isinstance(key, Integral)
                 and not isinstance(key, bool)
                 and not names
                 and -d <= key < d
             ):
-                positions[int(key) % d] = value
+                positions[int(key) % d] = key, value
             else:
                 known = f"the columns are {names[:10]}" if names else f"{d} columns"
                 raise ValueError(
                     f"given names {key!r}, which is not a column of the training "
                     f"data ({known}{', ...' if len(names) > 10 else ''})."
                 )
+        return positions
+
+    def _given_row(self, given):
+        """A one-row table of the fixed values (the rest missing), and
+        ``{column position: value}`` of them."""
+        resolved = self._given_positions(given)
+        positions = {j: value for j, (_, value) in resolved.items()}
+        d = self.n_features_in_
         if isinstance(self._codec, TableCodec):
             columns = self._codec.columns
             row = pd.DataFrame(
@@ -827,16 +835,15 @@ class _BaseVAE(BaseEstimator):
             )
         else:
             row = np.full((1, d), np.nan, dtype=self._np_dtype)
-            for j, value in positions.items():
+            for j, (key, value) in resolved.items():
                 try:
                     row[0, j] = float(value)
                 except (TypeError, ValueError):
                     row[0, j] = np.inf
                 if not np.isfinite(row[0, j]):
                     raise ValueError(
-                        f"given[{list(given)[list(positions).index(j)]!r}] = "
-                        f"{value!r} is not a finite number; the columns are "
-                        "numeric."
+                        f"given[{key!r}] = {value!r} is not a finite number; the "
+                        "columns are numeric."
                     )
         return row, positions
 

@@ -418,23 +418,34 @@ class TableCodec:
             If a column is not numeric, datetime or timedelta (or is a
             spike-and-slab), or a range does not read as two ordered values.
         """
-        patches, start = {}, 0
-        for block in self._layout:
-            width = block.column.width
-            if block.name in ranges:
-                low, high = ranges[block.name]
-                if isinstance(block.column, QuantileColumn):
-                    z_lo, z_hi = block.column.encode_range(low, high, block.name)
-                    patches[start], patches[start + 1] = z_lo, z_hi
-                elif isinstance(block.column, _MissingIndicator):
-                    patches[start] = 0.0
-                elif not block.companion:
-                    raise ValueError(
-                        f"Column {block.name!r} is not numeric; a range ({low!r}, "
-                        f"{high!r}) applies to numbers, dates and durations only."
-                    )
-            start += width
+        patches = {}
+        for block, features in self._slices():
+            if block.name not in ranges:
+                continue
+            low, high = ranges[block.name]
+            start = features.start
+            if isinstance(block.column, QuantileColumn):
+                z_lo, z_hi = block.column.encode_range(low, high, block.name)
+                patches[start], patches[start + 1] = z_lo, z_hi
+            elif isinstance(block.column, _MissingIndicator):
+                patches[start] = 0.0
+            elif not block.companion:
+                raise ValueError(
+                    f"Column {block.name!r} is not numeric; a range ({low!r}, "
+                    f"{high!r}) applies to numbers, dates and durations only."
+                )
         return patches
+
+    def _slices(self):
+        """``(block, slice of the encoded features)`` in layout order."""
+        start = 0
+        for block in self._layout:
+            yield block, slice(start, start + block.column.width)
+            start += block.column.width
+
+    def _split(self, encoded):
+        """``[(block, its encoded features)]`` of rows ``encoded`` (``(..., d)``)."""
+        return [(block, encoded[..., s]) for block, s in self._slices()]
 
     def encode(self, frame, dtype, free=False):
         """Encoded rows and their log-Jacobians (:class:`Encoded`).
@@ -468,10 +479,7 @@ class TableCodec:
             False leaves identifier columns out (to draw them once for several
             batches with :meth:`sample_identifiers`).
         """
-        parts, start = [], 0
-        for block in self._layout:
-            parts.append((block, encoded[:, start : start + block.column.width]))
-            start += block.column.width
+        parts = self._split(encoded)
         atoms, missing = self._companions(parts)
         columns = {}
         for block, part in parts:
@@ -530,17 +538,11 @@ class TableCodec:
         n, k, _ = particles.shape
         flat = particles.reshape(n * k, -1)
         mean = np.einsum("nk,nkd->nd", weights, particles)
-        flat_parts, mean_parts, start = [], [], 0
-        for block in self._layout:
-            stop = start + block.column.width
-            flat_parts.append((block, flat[:, start:stop]))
-            mean_parts.append((block, mean[:, start:stop]))
-            start = stop
-        atoms, _ = self._companions(flat_parts)
+        atoms, _ = self._companions(self._split(flat))
         nodes, node_weights = np.polynomial.hermite_e.hermegauss(_QUADRATURE)
         node_weights = node_weights / node_weights.sum()
         columns, numeric = {}, 0
-        for block, averaged in mean_parts:
+        for block, averaged in self._split(mean):
             column = block.column
             if block.companion:
                 continue
