@@ -36,10 +36,10 @@ from ._settings import (
 )
 from ._table_codec import BatchedFrame, TableCodec
 from ._training import (
-    INFERENCE_ROWS,
     Rows,
     TrainState,
     Validation,
+    inference_rows,
     make_optimizer,
     train,
     warn_not_converged,
@@ -499,7 +499,7 @@ class _BaseVAE(BaseEstimator):
         Runs in eval and inference mode on ``device_``, in batches whose memory
         is bounded whatever ``n``.
         """
-        step = max(1, INFERENCE_ROWS // samples_per_row)
+        step = max(1, inference_rows(self.device_) // samples_per_row)
         with on_device(self.module_, self.device_) as module, torch.inference_mode():
             module.eval()
             for start in range(0, n, step):
@@ -542,7 +542,7 @@ class _BaseVAE(BaseEstimator):
         ``mean`` gives the weighted mean (numbers) or mode (the rest) of the
         ``n_importance`` particles; otherwise one particle per row is drawn by
         its weight (sampling-importance-resampling). Batches of
-        ``INFERENCE_ROWS // n_importance`` rows bound the memory. ``repeat``
+        ``inference_rows(device) // n_importance`` rows bound the memory. ``repeat``
         completes the one row of ``X`` that many times. The particles' codes
         come from fixed draws chosen by each row's values when ``mean``, and
         from ``random_state`` otherwise; the particles' values of per-column

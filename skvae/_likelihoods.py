@@ -263,6 +263,8 @@ class _Categorical(nn.Module):
 
     def _padded(self, values, fill):
         """Gather ``(..., sum(sizes))`` into ``(..., n_columns, max_size)``."""
+        if len(self.sizes) == 1:
+            return values.unsqueeze(-2)
         return F.pad(values, (0, 1), value=fill)[..., self.index]
 
     def log_prob(self, params, x):
@@ -296,12 +298,18 @@ class _Categorical(nn.Module):
         return self._onehot(self._padded(params, -1e9).argmax(-1), params)
 
     def sample(self, params, generator):
-        logits = self._padded(params, -1e9)
+        # inverse-CDF sampling: one uniform per column
+        logits = self._padded(params, -torch.inf)
+        cdf = torch.exp(logits - logits.amax(-1, keepdim=True)).cumsum_(-1)
         u = torch.rand(
-            logits.shape, generator=generator, dtype=logits.dtype, device=logits.device
+            (*cdf.shape[:-1], 1),
+            generator=generator,
+            dtype=cdf.dtype,
+            device=cdf.device,
         )
-        gumbel = -torch.log(-torch.log(u.clamp_min(torch.finfo(u.dtype).tiny)))
-        return self._onehot((logits + gumbel).argmax(-1), params)
+        codes = (cdf < u * cdf[..., -1:]).sum(-1)
+        last = (self.index < self.n_features).sum(-1) - 1  # rounding can pass it
+        return self._onehot(torch.minimum(codes, last), params)
 
 
 class _Missingness(_Bernoulli):

@@ -137,13 +137,20 @@ class MADE(nn.Module):
         if not self.n_hidden:
             return None
         weight = self.hidden.weight[:, columns] * self.mask_in[:, columns]
+        if inner.dim() == 2:
+            return torch.addmm(inner, x[:, columns], weight.T)
         return inner + x[..., columns] @ weight.T
 
     def outputs(self, x, inner, rows):
         """Contributions to the decoder outputs ``rows`` (a slice)."""
         out = 0.0
         if self.direct:
-            out = x @ (self.weight[rows] * self.mask[rows]).T
+            # only the inputs below these outputs' order can reach them
+            mask = self.mask[rows]
+            reached = torch.nonzero(mask.any(0))
+            if len(reached):
+                span = slice(int(reached[0]), int(reached[-1]) + 1)
+                out = x[..., span] @ (self.weight[rows, span] * mask[:, span]).T
         if self.n_hidden:
             weight = self.out_weight[rows] * self.mask_out[rows]
             out = out + self.activation(inner) @ weight.T

@@ -150,8 +150,12 @@ class VAE(nn.Module):
             params = base[:, ps] + network.outputs(x, inner, ps)
             x[:, ds] = choose(head, params, "mode" if pick == "mean" else pick)
             inner = network.add_inputs(inner, x, ds)
-        rest = choose(self.likelihood, base + network(x, z), pick)
-        return torch.where(self.discrete, x, rest)
+        for head, ds, ps in self.likelihood._parts():
+            if not bool(self.discrete[ds].all()):  # the rest, given the chain
+                x[:, ds] = choose(
+                    head, base[:, ps] + network.outputs(x, inner, ps), pick
+                )
+        return x
 
     @torch.no_grad()
     def complete(self, x, eps, pick, generator=None, blocked=None):

@@ -16,7 +16,13 @@ from ._device import flush_denormals
 from ._warnings import warn
 
 _MAX_LR_REDUCTIONS = 2
-INFERENCE_ROWS = 2**17  # rows x samples per inference batch
+INFERENCE_ROWS = 2**17  # rows x samples per inference batch on an accelerator
+_CPU_INFERENCE_ROWS = 2**13  # on the CPU, batches that stay in cache: ~2x faster
+
+
+def inference_rows(device):
+    """Rows x samples per inference batch on ``device``."""
+    return _CPU_INFERENCE_ROWS if torch.device(device).type == "cpu" else INFERENCE_ROWS
 
 
 @dataclass
