@@ -150,7 +150,9 @@ class MADE(nn.Module):
             reached = torch.nonzero(mask.any(0))
             if len(reached):
                 span = slice(int(reached[0]), int(reached[-1]) + 1)
-                out = x[..., span] @ (self.weight[rows, span] * mask[:, span]).T
+            else:  # no input reaches these outputs: an empty product, zeros
+                span = slice(0, 0)
+            out = x[..., span] @ (self.weight[rows, span] * mask[:, span]).T
         if self.n_hidden:
             weight = self.out_weight[rows] * self.mask_out[rows]
             out = out + self.activation(inner) @ weight.T
