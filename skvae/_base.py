@@ -381,6 +381,8 @@ class _BaseVAE(BaseEstimator):
             float64 = X.dtype == np.float64 and device == "cpu"
             self._np_dtype = np.float64 if float64 else np.float32
         self.column_models_ = np.asarray(self._codec.column_models(), dtype=object)
+        derived = getattr(self._codec, "derived", {})
+        self.relations_ = {name: r.describe() for name, r in derived.items()}
         row_likelihood = make_row_likelihood(
             self._codec.heads(), structure.decoder_variance, _MIN_DECODER_SCALE
         )
@@ -768,6 +770,15 @@ class _BaseVAE(BaseEstimator):
             )
         except ValueError as error:
             raise ValueError(f"given cannot be used: {error}") from None
+        if isinstance(self._codec, TableCodec) and self._codec.derived:
+            # a given derived column fixes its base too: return it exactly
+            row = self._codec.implied(row)
+            if fixed is not None:
+                fixed = {
+                    j: row.iloc[0, j]
+                    for j in range(row.shape[1])
+                    if pd.notna(row.iloc[0, j])
+                }
         return _keep_given(out, row, fixed)
 
     def _range_patches(self, ranges):

@@ -132,6 +132,8 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         The model the training data got.
     column_models_ : ndarray of str of shape (`n_features_in_`,)
         The model of each input column.
+    relations_ : dict
+        As in :class:`VAETransformer`.
     indicator_features_ : ndarray of int
         Indices of the features with missing values in ``fit`` (the columns
         ``add_indicator`` appends).
@@ -309,6 +311,9 @@ class VAEImputer(TransformerMixin, _BaseVAE):
                 mean=not self.sample_posterior,
                 random_state=seed,
             )
+            if isinstance(part, pd.DataFrame) and getattr(self._codec, "derived", {}):
+                # a base that a given derived value determines comes back exact
+                filled = self._codec.implied(part, into=filled)
         if frame:
             out = _fill_frame(X, missing, rows, filled)
         else:

@@ -159,7 +159,13 @@ class QuantileColumn:
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, series, spikes=False):
+    def fit(self, series, spikes=False, step=None):
+        """Fit the map to the training values ``series``.
+
+        ``spikes`` lets a dominant atom go to a companion column; ``step``
+        (floats only) sets the grid instead of the values' own, e.g. for a
+        residual that is constant in training but keeps its column's decimals.
+        """
         self.dtype = dtype = series.dtype
         kind = self.value_kind
         self.exact = kind != "numeric" or pd.api.types.is_integer_dtype(dtype)
@@ -193,7 +199,7 @@ class QuantileColumn:
             numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
             floating = isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f"
             eps = np.finfo(numpy_dtype if floating else np.float64).eps
-            self.step = _float_step(values, eps)
+            self.step = _float_step(values, eps) if step is None else step
             self.discrete = self.step >= 1
             t = np.rint(values / self.step) if self.discrete else values
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):

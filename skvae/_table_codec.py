@@ -30,8 +30,10 @@ from ._codecs import Encoded
 from ._identifiers import IdentifierColumn, is_identifier
 from ._parsing import as_boolean, column_kind
 from ._quantile_column import QuantileColumn
+from ._relations import find_relations
 
 _MISSING = "__skvae_missing__"
+_QUANTILE_KINDS = ("numeric", "datetime", "timedelta")
 _MAX_LEVELS = 200  # a categorical column models its 199 commonest levels + a pool
 _QUADRATURE = 16  # Gauss-Hermite nodes for a particle's conditional mean
 
@@ -285,11 +287,13 @@ class TableCodec:
         handle_unknown="error",
         identifier_features="auto",
         spikes=True,
+        relations=True,
     ):
         self.categorical_features = categorical_features
         self.handle_unknown = handle_unknown
         self.identifier_features = identifier_features
         self.spikes = spikes
+        self.relations = relations
 
     def _explicit(self, columns):
         spec = self.categorical_features
@@ -324,15 +328,31 @@ class TableCodec:
         self.notes = []
         explicit = self._explicit(self.columns)
         identifiers = self._identifiers(frame, explicit)
+        kinds = {}
+        for name in self.columns:
+            if name not in identifiers:
+                kind, note = column_kind(frame[name])
+                kinds[name] = (
+                    ("categorical", None) if name in explicit else (kind, note)
+                )
+        self.derived = {}
+        if self.relations:
+            numeric = [c for c, (k, _) in kinds.items() if k in _QUANTILE_KINDS]
+            categorical = [c for c, (k, _) in kinds.items() if k == "categorical"]
+            found = find_relations(frame, numeric, categorical)
+            self.derived = {r.column: r for r in found}
         self.blocks = []
         for name in self.columns:
             series = frame[name]
             if name in identifiers:
                 self.blocks.append(_Block(name, IdentifierColumn().fit(series)))
                 continue
-            kind, note = column_kind(series)
-            if name in explicit:
-                kind, note = "categorical", None
+            kind, note = kinds[name]
+            step = None
+            if name in self.derived:
+                relation = self.derived[name]
+                series = relation.residual(series, frame[relation.base])
+                kind, step = column_kind(series)[0], relation.step()
             if note:
                 self.notes.append((name, note))
             if kind == "categorical":
@@ -340,7 +360,7 @@ class TableCodec:
             elif kind == "boolean":
                 column = _BooleanColumn().fit(series)
             else:
-                column = QuantileColumn(kind).fit(series, self.spikes)
+                column = QuantileColumn(kind).fit(series, self.spikes, step)
             self.blocks.append(_Block(name, column))
             if getattr(column, "spiked", False):
                 self.blocks.append(_Block(name, _SpikeColumn(column), True))
@@ -419,6 +439,14 @@ class TableCodec:
             spike-and-slab), or a range does not read as two ordered values.
         """
         patches = {}
+        for name in ranges:
+            if name in self.derived:
+                raise ValueError(
+                    f"Column {name!r} is modelled as its residual "
+                    f"{self.derived[name].describe()} (a relation that holds in "
+                    "every training row); a range on it is not supported: give "
+                    "one value, or a range on another column."
+                )
         for block, features in self._slices():
             if block.name not in ranges:
                 continue
@@ -457,13 +485,54 @@ class TableCodec:
         is to be drawn, missing or not.
         """
         parts, logjac = [], np.zeros(len(frame))
+        columns = self._relation_columns(frame, free)
         for block in self._layout:
-            values, lj = block.column.encode(frame[block.name], free)
+            series = columns.get(block.name)
+            series = frame[block.name] if series is None else series
+            values, lj = block.column.encode(series, free)
             parts.append(values)
             logjac += lj
         if not parts:  # identifiers only
             return Encoded(np.zeros((len(frame), 0), dtype), logjac.astype(dtype))
         return Encoded(np.hstack(parts).astype(dtype), logjac.astype(dtype))
+
+    def implied(self, frame, into=None):
+        """``into`` (a copy of ``frame`` by default) with the base values that
+        given derived values of ``frame`` imply, where ``frame``'s are missing.
+
+        Rows align by position; ``frame`` itself is left alone.
+        """
+        out = frame.copy() if into is None else into
+        for name, relation in self.derived.items():
+            implied = relation.implied_base(frame[name]).to_numpy(dtype=object)
+            where = frame[relation.base].isna().to_numpy() & ~pd.isna(implied)
+            if not where.any():
+                continue
+            target = out[relation.base]
+            values = target.to_numpy(dtype=object)
+            values[where] = implied[where]
+            values = pd.Series(values, index=target.index)
+            try:
+                out[relation.base] = values.astype(target.dtype)
+            except (TypeError, ValueError):
+                out[relation.base] = values.infer_objects()
+        return out
+
+    def _relation_columns(self, frame, free):
+        """``{name: Series}`` to encode in place of ``frame``'s columns: the
+        residuals of derived columns; with ``free``, also bases filled, where
+        missing, with the value a given derived column implies (fixing a
+        column fixes what it is determined by)."""
+        columns = {}
+        for name, relation in self.derived.items():
+            base = columns.get(relation.base, frame[relation.base])
+            if free:
+                base = pd.Series(base).reset_index(drop=True)
+                implied = relation.implied_base(frame[name])
+                base = base.astype(object).where(base.notna(), implied)
+                columns[relation.base] = base.infer_objects()
+            columns[name] = relation.residual(frame[name], base)
+        return columns
 
     def decode(self, encoded, rng=None, identifiers=True):
         """A DataFrame with the training columns, order, dtypes and categories.
@@ -492,6 +561,7 @@ class TableCodec:
             else:
                 values = column.decode(part, rng)
                 columns[block.name] = _as_dtype(values, column.dtype)
+        self._restore(columns)
         if identifiers:
             columns.update(self.sample_identifiers(encoded.shape[0], rng))
         # copy=False keeps one array per column, freed column by column later
@@ -558,8 +628,14 @@ class TableCodec:
             else:
                 values = column.decode(averaged, None)
                 columns[block.name] = _as_dtype(values, column.dtype)
+        self._restore(columns)
         columns.update(self.sample_identifiers(n, np.random.default_rng(0)))
         return pd.DataFrame({c: columns[c] for c in self.columns}, copy=False)
+
+    def _restore(self, columns):
+        """Replace the residuals of derived columns in ``columns`` by values."""
+        for name, relation in self.derived.items():
+            columns[name] = relation.restore(columns[name], columns[relation.base])
 
     def sample_identifiers(self, n, rng=None):
         """``{column: Series}`` of ``n`` new identifier values per identifier column."""

@@ -232,6 +232,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         under per-column models ``"quantile_normal"``, ``"spike_and_slab"``,
         ``"bernoulli"`` or ``"categorical"``.
 
+    relations_ : dict
+        Columns that the training rows determine exactly from another column
+        (equal to it in every row, a constant sum with it, or one value per
+        level of a categorical column), mapped to the residual modelled in
+        their place, e.g. ``{"education-num": "education-num -
+        f(education)"}``. The residual is constant, so samples keep the
+        relation; fixing such a column in :meth:`sample`'s ``given`` fixes the
+        column it is determined by. Empty for arrays and all-float frames.
+
     hidden_layer_sizes_ : tuple of int
         Widths of the encoder's hidden layers (the decoder mirrors them).
 

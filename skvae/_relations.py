@@ -1,0 +1,308 @@
+"""Exact relations between columns, found in the training rows (no torch).
+
+Some columns of real tables are determined by others in every row: a column
+equals another (two price columns of a car-choice table), two columns sum to
+a constant, or a number is a function of a category (years of education of an
+education level). A model that draws each column from a smooth density breaks
+such a relation in a share of its rows. So a numeric, datetime or timedelta
+column ``b`` that keeps one to a *base* column ``a`` in every training row is
+modelled through its *residual*, which is constant:
+
+* ``"difference"``: ``d = b - a`` (``b`` equals ``a``: ``d = 0``);
+* ``"sum"``: ``d = a + b`` (a constant);
+* ``"level"``: ``d = b - f(a)`` for a categorical ``a`` whose every level has
+  one value ``f(level)`` of ``b`` (so ``d = 0``).
+
+The residual gets the column model ``b`` would have had; a constant decodes
+to itself, so samples keep the relation exactly. Each map ``b -> d`` is a
+shift of ``b`` given ``a``, with unit Jacobian: densities and probabilities
+stay in the user's units, and a held-out row that breaks the relation gets
+the residual's tail density (see :mod:`skvae._quantile_column`), not an error.
+
+Orders (one column never below another) are left to the model. As a residual
+``b - a >= 0`` an order held exactly, but cost held-out likelihood: on
+vega_datasets' seattle_weather, ``temp_max - temp_min`` lowered the held-out
+ELBO by 0.38 to 0.44 nats per row over 3 seeds, while the model without it
+kept ``temp_max >= temp_min`` in 99.3 to 99.6 % of its rows.
+
+A relation is used only where it is safe: ``b`` is observed only in rows
+where ``a`` is, the rows hold at least ``_MIN_ROWS`` pairs, a level relation
+has at least two rows per level, and a base is never itself derived (no
+chains). Equality comes first, then a level, then a constant sum.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._quantile_column import _float_step
+
+_MIN_ROWS = 20  # pairs of observed values needed to trust a relation
+_MAX_INT = 2**52  # integer columns beyond this are left alone (exact arithmetic)
+_MAX_LEVELS_SHARE = 0.5  # a level relation needs at least two rows per level
+_SCREEN_ROWS = 1000  # rows checked first, before all of them
+
+
+@dataclass
+class Relation:
+    """``column`` modelled through its residual given ``base``.
+
+    Attributes
+    ----------
+    column, base : str
+        Names of the derived column ``b`` and of its base ``a``.
+    kind : {"difference", "sum", "level"}
+        How the residual is formed (see the module docstring).
+    dtype : dtype
+        The training dtype of ``column``.
+    low, high : scalar
+        The training range of ``column``: restored values stay inside it.
+    fill : scalar
+        The base value used to restore ``column`` where the base is missing
+        or an unknown level (the base's median, or its commonest level).
+    decimals : int or None
+        Floats: decimals that hold every value of ``column`` and of its base.
+    table : dict
+        For ``"level"``: the value of ``column`` at each level of ``base``.
+    constant : scalar
+        The residual's value in every training row.
+    base_dtype : dtype
+        The training dtype of ``base``.
+    """
+
+    column: str
+    base: str
+    kind: str
+    dtype: object
+    low: object
+    high: object
+    fill: object
+    decimals: int | None = None
+    table: dict = field(default_factory=dict)
+    constant: object = 0
+    base_dtype: object = None
+
+    def describe(self):
+        """The residual, in words."""
+        b, a = self.column, self.base
+        return {"difference": f"{b} - {a}", "sum": f"{b} + {a}"}.get(
+            self.kind, f"{b} - f({a})"
+        )
+
+    def residual(self, b, a):
+        """The residuals of the values ``b`` given the base values ``a``."""
+        a = self._base_values(a, missing_as_fill=False)
+        b = _arithmetic_series(b, self.dtype)
+        d = b + a if self.kind == "sum" else b - a
+        return self._rounded(d)
+
+    def restore(self, d, a):
+        """Values of ``column`` from residuals ``d`` and base values ``a``."""
+        a = self._base_values(a, missing_as_fill=True)
+        d = pd.Series(d).reset_index(drop=True)  # rows align by position
+        b = d - a if self.kind == "sum" else d + a
+        b = self._rounded(b).clip(self.low, self.high)
+        return b.astype(self.dtype)
+
+    def implied_base(self, b):
+        """The base values that the values ``b`` imply (missing where ``b`` is,
+        and for a value of a level relation that no level, or several, give)."""
+        b = _arithmetic_series(b, self.dtype)
+        if self.kind == "level":
+            values = pd.Series(self.table)
+            unique = values[~values.duplicated(keep=False)]
+            inverse = dict(zip(unique.to_numpy(), unique.index, strict=True))
+            return b.astype(object).map(inverse)
+        return self.constant - b if self.kind == "sum" else b - self.constant
+
+    def _base_values(self, a, missing_as_fill):
+        if self.kind == "level":
+            a = pd.Series(a).reset_index(drop=True).astype(object).map(self.table)
+            a = a.where(a.notna(), self.fill) if missing_as_fill else a
+            return _arithmetic_series(a, self.dtype)
+        a = _arithmetic_series(a, self.base_dtype)
+        return a.fillna(self.fill) if missing_as_fill else a
+
+    def step(self):
+        """The grid of the residual of a float column (its decimals; 0 for a
+        continuous one), so that a value off the relation is scored as off it;
+        None for other columns, whose residuals keep their own grid."""
+        if not pd.api.types.is_float_dtype(self.dtype):
+            return None
+        return 0.0 if self.decimals is None else 10.0**-self.decimals
+
+    def _rounded(self, values):
+        return values if self.decimals is None else values.round(self.decimals)
+
+
+def _arithmetic_series(values, dtype):
+    """``values`` (any container; rows by position) in the exact arithmetic
+    of a column of ``dtype``: Int64 for integers, float64, or the dtype."""
+    values = pd.Series(values).reset_index(drop=True)
+    if pd.api.types.is_integer_dtype(dtype):
+        return values.astype("Int64")
+    if pd.api.types.is_float_dtype(dtype):
+        return values.astype(np.float64)
+    return values.astype(dtype)
+
+
+def _arithmetic(series):
+    """The column as a Series with exact arithmetic (from 0), or None."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if pd.api.types.is_integer_dtype(dtype):
+        if series.abs().max() >= _MAX_INT:
+            return None
+        return series.astype("Int64").reset_index(drop=True)
+    if pd.api.types.is_float_dtype(dtype):
+        return series.astype(np.float64).reset_index(drop=True)
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(
+        dtype
+    ):
+        return series.reset_index(drop=True)
+    return None
+
+
+def _compatible(b, a):
+    """Whether ``b - a`` is exact in ``b``'s kind: integers from integers,
+    floats from numbers, datetimes from datetimes, durations from durations."""
+    if pd.api.types.is_integer_dtype(b):
+        return pd.api.types.is_integer_dtype(a)
+    if pd.api.types.is_float_dtype(b):
+        return pd.api.types.is_numeric_dtype(a)
+    if pd.api.types.is_datetime64_any_dtype(b):
+        return pd.api.types.is_datetime64_any_dtype(a)
+    return pd.api.types.is_timedelta64_dtype(a)
+
+
+def _decimals(*columns):
+    """Decimals that hold every value of the numeric ``columns``, or None."""
+    values = np.concatenate([c.dropna().to_numpy(np.float64) for c in columns])
+    step = _float_step(values, np.finfo(np.float64).eps) if values.size else 0.0
+    if not step:
+        return None
+    return max(0, int(round(-np.log10(step))))
+
+
+def _observed_pairs(b, a, minimum):
+    """Rows where both are observed, if ``b`` is observed only where ``a`` is
+    and there are at least ``minimum`` of them; else None."""
+    seen_b, seen_a = b.notna().to_numpy(), a.notna().to_numpy()
+    if (seen_b & ~seen_a).any():
+        return None
+    rows = seen_b & seen_a
+    return rows if rows.sum() >= minimum else None
+
+
+def _pair_relation(b, a, minimum):
+    """``(priority, kind)`` of the relation ``b`` keeps to the numeric ``a``,
+    or None. Priorities: 0 equal, 2 constant sum."""
+    if not _compatible(b.dtype, a.dtype):
+        return None
+    rows = _observed_pairs(b, a, minimum)
+    if rows is None:
+        return None
+    bv, av = b[rows], a[rows]
+    try:
+        diff = bv - av
+    except TypeError:  # e.g. a datetime with a time zone and one without
+        return None
+    zero = pd.Timedelta(0) if pd.api.types.is_timedelta64_dtype(diff.dtype) else 0
+    if (diff == zero).all():
+        return 0, "difference"
+    if pd.api.types.is_numeric_dtype(bv.dtype) and pd.api.types.is_numeric_dtype(
+        av.dtype
+    ):
+        total = (bv + av).to_numpy(np.float64)
+        exact = _decimals(bv, av) is not None  # a sum then rounds to a constant
+        if exact and np.allclose(total, total[0], rtol=1e-9, atol=0.0):
+            return 2, "sum"
+    return None
+
+
+def _level_table(b, a, minimum):
+    """``{level: value}`` if the categorical ``a`` determines ``b``, else None."""
+    rows = _observed_pairs(b, a, minimum)
+    if rows is None:
+        return None
+    bv, av = b[rows], a[rows].astype(object)
+    n_levels = av.nunique()
+    if n_levels < 2 or n_levels > _MAX_LEVELS_SHARE * rows.sum():
+        return None
+    if bv.nunique() < 2 or (bv.groupby(av, sort=False).nunique() > 1).any():
+        return None
+    return dict(bv.groupby(av, sort=False).first())
+
+
+def find_relations(frame, numeric, categorical):
+    """Relations in the training ``frame`` (see the module docstring).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The training rows.
+    numeric : list of str
+        Numeric, datetime and timedelta columns that may be derived or bases.
+    categorical : list of str
+        Categorical columns that may be bases of a ``"level"`` relation.
+
+    Returns
+    -------
+    list of Relation
+    """
+    values = {c: v for c in numeric if (v := _arithmetic(frame[c])) is not None}
+    levels = {c: frame[c].reset_index(drop=True) for c in categorical}
+    relations, bases, derived = [], set(), set()
+    for b in values:
+        if b in bases:
+            continue
+        candidates = []
+        for a in values:
+            if a == b or a in derived:
+                continue
+            if (found := _relation(b, a, values, _pair_relation)) is not None:
+                candidates.append((*found, a))
+        for a in levels:
+            if _relation(b, a, {**values, **levels}, _level_table) is not None:
+                candidates.append((1, "level", a))
+        if not candidates:
+            continue
+        _, kind, a = min(candidates, key=lambda c: c[0])
+        relations.append(_make(b, a, kind, frame, values, levels))
+        bases.add(a)
+        derived.add(b)
+    return relations
+
+
+def _relation(b, a, values, test):
+    """``test`` on the first rows, then on all of them (most pairs fail fast)."""
+    head = {c: values[c].iloc[:_SCREEN_ROWS] for c in (a, b)}
+    if test(head[b], head[a], 1) is None:
+        return None
+    return test(values[b], values[a], _MIN_ROWS)
+
+
+def _make(b, a, kind, frame, values, levels):
+    series = values[b]
+    if kind == "level":
+        table = _level_table(series, levels[a], _MIN_ROWS)
+        fill = table.get(levels[a].mode(dropna=True).iloc[0])
+    else:
+        observed = values[a].dropna().sort_values()
+        table, fill = {}, observed.iloc[len(observed) // 2]  # a value it takes
+    decimals = None
+    if pd.api.types.is_float_dtype(series.dtype):
+        numeric_base = kind != "level" and pd.api.types.is_numeric_dtype(
+            values[a].dtype
+        )
+        decimals = _decimals(series, *([values[a]] if numeric_base else []))
+    relation = Relation(
+        b, a, kind, frame[b].dtype, series.min(), series.max(), fill, decimals, table
+    )
+    relation.base_dtype = frame[a].dtype
+    relation.constant = (
+        relation.residual(series, levels.get(a, values.get(a))).dropna().iloc[0]
+    )
+    return relation
