@@ -41,7 +41,7 @@ from ._quantile_column import _float_step
 _MIN_ROWS = 20  # pairs of observed values needed to trust a relation
 _MAX_INT = 2**52  # integer columns beyond this are left alone (exact arithmetic)
 _MAX_LEVELS_SHARE = 0.5  # a level relation needs at least two rows per level
-_SCREEN_ROWS = 1000  # rows checked first, before all of them
+_SCREEN_ROWS = 1000  # rows screened, before the exact check on all rows
 
 
 @dataclass
@@ -239,6 +239,9 @@ def _level_table(b, a, minimum):
 def find_relations(frame, numeric, categorical):
     """Relations in the training ``frame`` (see the module docstring).
 
+    Candidates are screened on the first rows with array arithmetic (so that
+    wide tables stay fast), then checked exactly on every row.
+
     Parameters
     ----------
     frame : DataFrame
@@ -252,21 +255,30 @@ def find_relations(frame, numeric, categorical):
     -------
     list of Relation
     """
-    values = {c: v for c in numeric if (v := _arithmetic(frame[c])) is not None}
-    levels = {c: frame[c].reset_index(drop=True) for c in categorical}
+    first = frame.iloc[:_SCREEN_ROWS]
+    heads = {c: v for c in numeric if (v := _arithmetic(first[c])) is not None}
+    if not heads:
+        return []
+    names = list(heads)
+    head = _screen_matrix(heads, names)
+    pairs = _screen_pairs(head)
+    by_level = {a: _screen_levels(head, first[a]) for a in categorical}
+    values = _Columns(frame)  # whole columns, converted only when a pair is checked
+    levels = {c: frame[c].reset_index(drop=True) for c in by_level}
     relations, bases, derived = [], set(), set()
-    for b in values:
+    for j, b in enumerate(names):
         if b in bases:
             continue
         candidates = []
-        for a in values:
-            if a == b or a in derived:
-                continue
-            if (found := _relation(b, a, values, _pair_relation)) is not None:
-                candidates.append((*found, a))
-        for a in levels:
-            if _relation(b, a, {**values, **levels}, _level_table) is not None:
-                candidates.append((1, "level", a))
+        for i in np.flatnonzero(pairs[j]):
+            a = names[i]
+            if a not in derived and values[a] is not None and values[b] is not None:
+                found = _pair_relation(values[b], values[a], _MIN_ROWS)
+                candidates += [(*found, a)] if found else []
+        for a, determined in by_level.items():
+            if determined[j] and values[b] is not None and a not in derived:
+                if _level_table(values[b], levels[a], _MIN_ROWS):
+                    candidates.append((1, "level", a))
         if not candidates:
             continue
         _, kind, a = min(candidates, key=lambda c: c[0])
@@ -276,12 +288,79 @@ def find_relations(frame, numeric, categorical):
     return relations
 
 
-def _relation(b, a, values, test):
-    """``test`` on the first rows, then on all of them (most pairs fail fast)."""
-    head = {c: values[c].iloc[:_SCREEN_ROWS] for c in (a, b)}
-    if test(head[b], head[a], 1) is None:
-        return None
-    return test(values[b], values[a], _MIN_ROWS)
+class _Columns(dict):
+    """Columns of ``frame`` in exact arithmetic (see :func:`_arithmetic`),
+    converted on first use; None for one that cannot be."""
+
+    def __init__(self, frame):
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, name):
+        self[name] = _arithmetic(self.frame[name])
+        return self[name]
+
+
+def _screen_matrix(values, names):
+    """The first rows of the columns as float64 (NaN: missing); datetimes and
+    durations as their integer counts (screening only: exact checks follow)."""
+    n = min(_SCREEN_ROWS, len(values[names[0]]))
+    out = np.full((n, len(names)), np.nan)
+    for j, name in enumerate(names):
+        head = values[name].iloc[:n]
+        missing = head.isna().to_numpy()
+        if pd.api.types.is_numeric_dtype(head.dtype):
+            out[:, j] = head.to_numpy(np.float64, na_value=np.nan)
+        else:
+            counts = head.to_numpy().view(np.int64).astype(np.float64)
+            out[:, j] = np.where(missing, np.nan, counts)
+    return out
+
+
+def _screen_pairs(head):
+    """``(p, p)`` boolean: column ``j`` may equal column ``i``, or sum with it
+    to a constant, on the first rows (and ``i`` is observed where ``j`` is).
+    The first 64 rows rule out almost every pair; the rest are screened on
+    all rows of ``head``."""
+    p = head.shape[1]
+    out = np.zeros((p, p), dtype=bool)
+    for j in range(p):
+        keep = _kept(head[:64], j, np.arange(p))
+        out[j, _kept(head, j, keep)] = True
+        out[j, j] = False
+    return out
+
+
+def _kept(head, j, columns):
+    """Indices among ``columns`` equal to, or in a constant sum with, column
+    ``j`` on the rows of ``head`` where ``j`` is observed."""
+    rows = ~np.isnan(head[:, j])
+    if not rows.any() or not len(columns):
+        return columns[:0]
+    part, column = head[rows][:, columns], head[rows, j : j + 1]
+    with np.errstate(invalid="ignore"):
+        total = part + column
+        spread = total.max(0) - total.min(0)  # NaN where one is missing
+        constant = spread <= 1e-9 * np.abs(total[0])
+        return columns[(part == column).all(0) | constant]
+
+
+def _screen_levels(head, level):
+    """``(p,)`` boolean: the categorical ``level`` may determine each column."""
+    codes, uniques = pd.factorize(level.iloc[: head.shape[0]])
+    seen = codes >= 0
+    if len(uniques) < 2 or not seen.any():
+        return np.zeros(head.shape[1], dtype=bool)
+    order = np.argsort(codes[seen], kind="stable")
+    rows = head[seen][order]
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[seen][order]) != 0])
+    with np.errstate(invalid="ignore"):
+        spread = np.maximum.reduceat(rows, starts, 0) - np.minimum.reduceat(
+            rows, starts, 0
+        )
+        varies = rows.max(0) > rows.min(0)
+    # a missing value (NaN) fails the screen, as it fails the exact check
+    return (spread == 0).all(0) & varies
 
 
 def _make(b, a, kind, frame, values, levels):
