@@ -7,6 +7,7 @@ latent sampler (:mod:`skvae._latent_mixture`). Subclasses add their public
 face (``transform`` for :class:`~skvae.VAETransformer`).
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -394,6 +395,7 @@ class _BaseVAE(BaseEstimator):
             likelihood=row_likelihood,
             dtype=self._torch_dtype(),
             autoregressive=structure.autoregressive,
+            numeric_order=getattr(self._codec, "complete_numeric", lambda: None)(),
         )
         module.reset_parameters(make_generator(init_seed))
         self.module_ = module.to(device)
@@ -515,6 +517,24 @@ class _BaseVAE(BaseEstimator):
         """:meth:`_batches` concatenated into one numpy array."""
         return np.concatenate(list(self._batches(fn, n, samples_per_row)))
 
+    def _snapper(self):
+        """For the model's autoregressive draws: ``snap(features, values, rows)``
+        gives the encoding of the values drawn numeric entries decode to (see
+        :meth:`TableCodec.snap`); None for an array codec, whose numbers are
+        read as drawn."""
+        codec = self._codec
+        if not isinstance(codec, TableCodec):
+            return None
+        companions = codec.spike_companions()
+
+        def snap(features, values, rows):
+            part = companions.get(features.start)
+            companion = None if part is None else rows[:, part].cpu().numpy()
+            out = codec.snap(features.start, values.cpu().numpy(), companion)
+            return torch.as_tensor(out, dtype=values.dtype, device=values.device)
+
+        return snap
+
     def _torch_dtype(self):
         return torch.float64 if self._np_dtype == np.float64 else torch.float32
 
@@ -566,6 +586,7 @@ class _BaseVAE(BaseEstimator):
             blocked = torch.as_tensor(self._codec.missing_features(), device=device)
         tabular = isinstance(self._codec, TableCodec)
         pick = "sample" if tabular or not mean else "mean"
+        snap = self._snapper()
 
         def particles(module, s):
             if repeat is None:
@@ -580,7 +601,7 @@ class _BaseVAE(BaseEstimator):
                 eps = torch.randn(
                     shape, generator=generator, dtype=dtype, device=device
                 )
-            out, log_w, params = module.complete(x, eps, pick, generator, blocked)
+            out, log_w, params = module.complete(x, eps, pick, generator, blocked, snap)
             if mean and tabular:  # numbers: the particles' conditional means
                 loc, scale = module.interval_moments(params) or (out[..., :0],) * 2
                 return out, torch.softmax(log_w, 1), loc, scale
@@ -713,6 +734,7 @@ class _BaseVAE(BaseEstimator):
         generator = make_generator(seed, self.device_)
         rng = np.random.default_rng(seed)
         dtype, device = self._torch_dtype(), self.device_
+        snap = self._snapper()
 
         def draw(module, rows):
             n = len(range(n_samples)[rows])
@@ -725,7 +747,7 @@ class _BaseVAE(BaseEstimator):
                 )
             else:
                 z = self._latent_mixture.sample(n, generator, dtype, device)
-            return module.generate(z, "sample", generator)
+            return module.generate(z, "sample", generator, snap)
 
         return self._decode(draw, n_samples, rng)
 
@@ -869,6 +891,13 @@ class _BaseVAE(BaseEstimator):
         draws), while the mean over many rows is a bound up to that error.
         More draws (``n_importance``) shrink the error and the gap.
 
+        A row with a missing value in a numeric column that had none in
+        training (a column that the columns after it in the autoregressive
+        order read) is scored by importance sampling instead: the log of the
+        mean weight of as many particles as draws, each completing the row
+        as :meth:`sample` does with ``given`` (``log p`` of the observed
+        values, a lower bound in expectation by Jensen's inequality).
+
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
@@ -924,11 +953,22 @@ class _BaseVAE(BaseEstimator):
             n_draws, self.n_components, self._eval_seed, self._torch_dtype()
         )
         device = self.device_
+        generator = make_generator(self._eval_seed, device)
+        snap = self._snapper()
 
         def score(module, s):
             x, log_jacobian = rows.slice(s, device)
             eps = pick_noise(table, keys[s]).to(device)
-            return bound(module, x, eps) + log_jacobian
+            out = bound(module, x, eps)
+            # a value missing where the autoregressive order reads it: the
+            # columns after it are integrated over it by importance sampling
+            gap = torch.isnan(x[:, module.numeric_chained]).any(1)
+            if bool(gap.any()):
+                _, log_w, _ = module.complete(
+                    x[gap], eps[gap], "sample", generator, None, snap
+                )
+                out[gap] = torch.logsumexp(log_w, 1) - math.log(n_draws)
+            return out + log_jacobian
 
         return self._map(score, len(rows), samples_per_row=n_draws).astype(np.float64)
 

@@ -52,6 +52,13 @@ def _inverse_softplus(y):
     return y + math.log(-math.expm1(-y))
 
 
+def _normal_sample(loc, scale, generator):
+    noise = torch.randn(
+        loc.shape, generator=generator, dtype=loc.dtype, device=loc.device
+    )
+    return loc + scale * noise
+
+
 class _Gaussian(nn.Module):
     """Diagonal Gaussian over ``n_features`` continuous columns.
 
@@ -105,11 +112,7 @@ class _Gaussian(nn.Module):
         return self.mean(params)
 
     def sample(self, params, generator):
-        loc, scale = self.loc_scale(params)
-        noise = torch.randn(
-            loc.shape, generator=generator, dtype=loc.dtype, device=loc.device
-        )
-        return loc + scale * noise
+        return _normal_sample(*self.loc_scale(params), generator)
 
 
 def _log_normal_mass(lo, hi):
@@ -125,6 +128,41 @@ def _log_normal_mass(lo, hi):
         torch.log1p(-torch.exp(diff)),
     )
     return log_b + log1mexp
+
+
+def interval_log_prob(loc, scale, x):
+    """Log-density of points ``lo == hi`` and log-mass of intervals ``lo < hi``
+    of encoded pairs ``x`` (``(..., 2m)``) under ``N(loc, scale^2)``
+    (``(..., m)``), summed over the observed columns."""
+    mask, x = observed(x)
+    lo, hi = x[..., 0::2], x[..., 1::2]
+    point = hi <= lo
+    z = (lo - loc) / scale
+    density = normal_log_prob(lo, loc, scale)
+    # keep both branches finite so that where() passes clean gradients
+    width = torch.where(point, torch.ones_like(hi), hi - lo)
+    mass = _log_normal_mass(z, z + width / scale)
+    return _masked_sum(torch.where(point, density, mass), mask[..., 0::2])
+
+
+def _pair(y):
+    return torch.stack([y, y], -1).flatten(-2)
+
+
+def interval_sample_within(loc, scale, x, generator):
+    """Draws from ``N(loc, scale^2)`` truncated to the intervals ``x`` (inverse-CDF
+    sampling), as encoded pairs; a point ``lo == hi`` is drawn as itself."""
+    lo, hi = x[..., 0::2], x[..., 1::2]
+    a, b = (lo - loc) / scale, (hi - loc) / scale
+    # in the upper tail, work with the mirror image, where Phi resolves
+    flip = a > 0
+    a, b = torch.where(flip, -b, a), torch.where(flip, -a, b)
+    low, high = torch.special.ndtr(a), torch.special.ndtr(b)
+    u = torch.rand(low.shape, generator=generator, dtype=low.dtype, device=low.device)
+    t = torch.special.ndtri(low + u * (high - low))
+    t = torch.where(flip, -t, t)
+    y = (loc + scale * t).clamp(min=lo, max=hi)
+    return _pair(torch.where(hi > lo, y, lo))
 
 
 class _IntervalGaussian(_Gaussian):
@@ -144,46 +182,59 @@ class _IntervalGaussian(_Gaussian):
         self.n_features = 2 * n_columns
 
     def log_prob(self, params, x):
-        mask, x = observed(x)
-        loc, scale = self.loc_scale(params)
-        lo, hi = x[..., 0::2], x[..., 1::2]
-        point = hi <= lo
-        z = (lo - loc) / scale
-        density = normal_log_prob(lo, loc, scale)
-        # keep both branches finite so that where() passes clean gradients
-        width = torch.where(point, torch.ones_like(hi), hi - lo)
-        mass = _log_normal_mass(z, z + width / scale)
-        return _masked_sum(torch.where(point, density, mass), mask[..., 0::2])
-
-    def _pair(self, y):
-        return torch.stack([y, y], -1).flatten(-2)
+        return interval_log_prob(*self.loc_scale(params), x)
 
     def sample_within(self, params, x, generator):
-        """Draws truncated to the intervals ``x`` (inverse-CDF sampling), as
-        encoded pairs; a point ``lo == hi`` is drawn as itself."""
-        loc, scale = self.loc_scale(params)
-        lo, hi = x[..., 0::2], x[..., 1::2]
-        a, b = (lo - loc) / scale, (hi - loc) / scale
-        # in the upper tail, work with the mirror image, where Phi resolves
-        flip = a > 0
-        a, b = torch.where(flip, -b, a), torch.where(flip, -a, b)
-        low, high = torch.special.ndtr(a), torch.special.ndtr(b)
-        u = torch.rand(
-            low.shape, generator=generator, dtype=low.dtype, device=low.device
-        )
-        t = torch.special.ndtri(low + u * (high - low))
-        t = torch.where(flip, -t, t)
-        y = (loc + scale * t).clamp(min=lo, max=hi)
-        return self._pair(torch.where(hi > lo, y, lo))
+        return interval_sample_within(*self.loc_scale(params), x, generator)
 
     def mean(self, params):
-        return self._pair(self.loc_scale(params)[0])
+        return _pair(self.loc_scale(params)[0])
 
     def mode(self, params):
         return self.mean(params)
 
     def sample(self, params, generator):
-        return self._pair(super().sample(params, generator))
+        return _pair(_normal_sample(*self.loc_scale(params), generator))
+
+    def column_params(self, j):
+        """Indices, in this head's outputs, of column ``j``'s parameters."""
+        return [j, self.n_locs + j] if self.variance == "heteroscedastic" else [j]
+
+    def column(self, j):
+        """Column ``j`` alone, reading the outputs :meth:`column_params` picks."""
+        return _IntervalColumn(self, j)
+
+
+class _IntervalColumn:
+    """One column of an :class:`_IntervalGaussian` head, drawn on its own in an
+    autoregressive order; ``params`` are the head's outputs for the column."""
+
+    def __init__(self, head, j):
+        self.head, self.j = head, j
+
+    def loc_scale(self, params):
+        head = self.head
+        if head.variance == "heteroscedastic":
+            raw = params[..., 1:2]
+        else:
+            raw = head.raw_scale[self.j if head.raw_scale.numel() > 1 else 0]
+            raw = raw.reshape(1)
+        return params[..., :1], head.min_scale + F.softplus(raw)
+
+    def log_prob(self, params, x):
+        return interval_log_prob(*self.loc_scale(params), x)
+
+    def sample_within(self, params, x, generator):
+        return interval_sample_within(*self.loc_scale(params), x, generator)
+
+    def mean(self, params):
+        return _pair(self.loc_scale(params)[0])
+
+    def mode(self, params):
+        return self.mean(params)
+
+    def sample(self, params, generator):
+        return _pair(_normal_sample(*self.loc_scale(params), generator))
 
 
 class _Bernoulli(nn.Module):
@@ -415,6 +466,25 @@ class RowLikelihood(nn.Module):
                 k = single.n_features
                 columns.append((single, slice(d, d + k), slice(p, p + k)))
                 d, p = d + k, p + k
+        return columns
+
+    def numeric_columns(self):
+        """The columns of the interval-Gaussian heads (quantile-normalised
+        numbers), in encoded order.
+
+        Returns
+        -------
+        columns : list of (_IntervalColumn, slice, list of int)
+            The column, its slice of the encoded data (two features) and the
+            indices of its decoder outputs.
+        """
+        columns = []
+        for head, ds, ps in self._parts():
+            if isinstance(head, _IntervalGaussian):
+                for j in range(head.n_locs):
+                    start = ds.start + 2 * j
+                    outputs = [ps.start + i for i in head.column_params(j)]
+                    columns.append((head.column(j), slice(start, start + 2), outputs))
         return columns
 
     def discrete_features(self, columns):

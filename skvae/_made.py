@@ -1,4 +1,4 @@
-"""The autoregressive network over a row's discrete columns (MADE): orders, masks, net.
+"""The autoregressive network over a row's columns (MADE): orders, masks, net.
 
 Germain, Gregor, Murray & Larochelle (2015), "MADE: Masked Autoencoder for
 Distribution Estimation": each unit carries an order and may read only units
@@ -18,18 +18,20 @@ _MAX_DIRECT = 2**20  # entries of the direct map (outputs x inputs) at most
 def made_orders(likelihood, columns):
     """Orders of the encoded inputs and decoder outputs in the factorisation.
 
-    The ``K`` discrete columns take orders 1 to ``K``, in encoded order, for
-    their inputs and their outputs alike; every other input and output takes
-    ``K + 1``. An output may depend on an input only if the input's order is
-    lower, so ``p(x | z)`` factorises exactly over the discrete columns, times
-    the continuous heads given all of them.
+    The ``K`` columns of the order take orders 1 to ``K``, in the order given,
+    for their inputs and their outputs alike; every other input and output
+    takes ``K + 1``. An output may depend on an input only if the input's
+    order is lower, so ``p(x | z)`` factorises exactly over the columns of
+    the order, times the other heads given all of them.
 
     Parameters
     ----------
     likelihood : RowLikelihood
         The row's likelihood (its ``n_features`` and ``n_params``).
-    columns : list of (nn.Module, slice, slice)
-        ``likelihood.discrete_columns()``.
+    columns : list of (head, slice, slice or list of int)
+        The columns in their order, with their encoded features and decoder
+        outputs: ``likelihood.discrete_columns()``, then
+        ``likelihood.numeric_columns()``.
 
     Returns
     -------
@@ -61,7 +63,7 @@ class MADE(nn.Module):
     inputs, outputs : Tensor of int
         Orders of the encoded inputs and of the decoder outputs.
     n_columns : int
-        Number of discrete columns, whose orders are 1 to ``n_columns``.
+        Number of columns in the order, whose orders are 1 to ``n_columns``.
     n_components : int
         Latent dimension.
     n_hidden : int
@@ -131,8 +133,8 @@ class MADE(nn.Module):
     def add_inputs(self, inner, x, columns):
         """``inner`` plus the contribution of the encoded inputs ``columns`` of ``x``.
 
-        Sampling fills the discrete columns one at a time and adds each as it is
-        drawn, instead of recomputing the hidden layer from all inputs.
+        Sampling fills the columns one at a time and adds each as it is drawn,
+        instead of recomputing the hidden layer from all inputs.
         """
         if not self.n_hidden:
             return None
@@ -142,7 +144,7 @@ class MADE(nn.Module):
         return inner + x[..., columns] @ weight.T
 
     def outputs(self, x, inner, rows):
-        """Contributions to the decoder outputs ``rows`` (a slice)."""
+        """Contributions to the decoder outputs ``rows`` (a slice or indices)."""
         out = 0.0
         if self.direct:
             # only the inputs below these outputs' order can reach them

@@ -47,12 +47,17 @@ class VAE(nn.Module):
         Parameter dtype.
     autoregressive : bool, default=False
         Add to the decoder output a :class:`~skvae._made.MADE` network of the
-        row's discrete (Bernoulli and categorical) columns and ``z``, with a
-        hidden layer as wide as the decoder's first, so that each discrete
-        column is modelled given ``z`` and the discrete columns before it, and
-        every other column given ``z`` and all discrete columns (see
-        :func:`~skvae._made.made_orders`). Without discrete columns
-        it changes nothing.
+        row's columns and ``z``, with a hidden layer as wide as the decoder's
+        first, so that each discrete (Bernoulli and categorical) column is
+        modelled given ``z`` and the discrete columns before it, each numeric
+        (interval-Gaussian) column given ``z``, all discrete columns and the
+        numeric columns before it, and the missingness indicators given all
+        of them (see :func:`~skvae._made.made_orders`).
+    numeric_order : sequence of bool, optional
+        Which numeric columns take part in the order (default all). A column
+        with missing values in training stays out: the columns after it
+        would read a missing value as 0, not integrate over it; it is
+        modelled, like the missingness indicators, given all the others.
     """
 
     def __init__(
@@ -64,6 +69,7 @@ class VAE(nn.Module):
         likelihood,
         dtype,
         autoregressive=False,
+        numeric_order=None,
     ):
         super().__init__()
         hidden = tuple(hidden_layer_sizes)
@@ -74,11 +80,15 @@ class VAE(nn.Module):
         )
         self.likelihood = likelihood.to(dtype)
         columns = likelihood.discrete_columns()
+        numeric = likelihood.numeric_columns() if autoregressive else []
+        if autoregressive and numeric_order is not None:
+            order = zip(numeric, numeric_order, strict=True)
+            numeric = [column for column, keep in order if keep]
         self.autoregressive = None
-        if autoregressive and len(columns) > 0:
+        if autoregressive and len(columns) + len(numeric) > 0:
             self.autoregressive = MADE(
-                *made_orders(likelihood, columns),
-                len(columns),
+                *made_orders(likelihood, columns + numeric),
+                len(columns) + len(numeric),
                 n_components,
                 hidden[-1] if hidden else 0,
                 activation,
@@ -86,8 +96,14 @@ class VAE(nn.Module):
             )
         self.discrete_heads = nn.ModuleList([head for head, _, _ in columns])
         self.discrete_slices = [(ds, ps) for _, ds, ps in columns]
+        self.numeric_slices = [(column.j, ds, ps) for column, ds, ps in numeric]
         self.register_buffer(
-            "discrete", likelihood.discrete_features(columns), persistent=False
+            "chained",
+            likelihood.discrete_features(columns + numeric),
+            persistent=False,
+        )
+        self.register_buffer(
+            "numeric_chained", likelihood.discrete_features(numeric), persistent=False
         )
         # set by the training loop: the networks' matmuls run in this dtype
         self.compute_dtype = None
@@ -124,41 +140,53 @@ class VAE(nn.Module):
         return params
 
     @torch.no_grad()
-    def generate(self, z, pick, generator=None):
+    def generate(self, z, pick, generator=None, snap=None):
         """Encoded rows decoded from ``z`` of shape ``(n, q)``, column by column.
 
         ``pick`` is ``"sample"``, ``"mode"`` or ``"mean"``, the likelihood method
-        applied to each column. With an autoregressive decoder the discrete
-        columns are picked in order, each given the ones picked before it
-        (``"mean"`` then picks their modes: the later columns are defined given
-        actual values), and the other columns last, given all of them.
+        applied to each column. With an autoregressive decoder the columns are
+        picked in order, each given the ones picked before it: the discrete
+        columns (``"mean"`` then picks their modes: the later columns are
+        defined given actual values), then the numeric ones, then the rest
+        (missingness indicators) given all of them. ``snap(features, values,
+        rows)``, if given, returns the encoding of the value each drawn
+        numeric entry decodes to (an atom's whole interval, a grid cell),
+        which the later columns read, as they read it in training.
         """
         base = self.decode(z)
-
-        def choose(head, params, how):
-            return _choose(head, params, how, generator)
-
         if self.autoregressive is None:
-            return choose(self.likelihood, base, pick)
+            return _choose(self.likelihood, base, pick, generator)
         x = torch.zeros(
             (z.shape[0], self.likelihood.n_features), dtype=base.dtype, device=z.device
         )
         network = self.autoregressive
         inner = network.start(z)
+        how = "mode" if pick == "mean" else pick
         columns = zip(self.discrete_heads, self.discrete_slices, strict=True)
         for head, (ds, ps) in columns:
             params = base[:, ps] + network.outputs(x, inner, ps)
-            x[:, ds] = choose(head, params, "mode" if pick == "mean" else pick)
+            x[:, ds] = _choose(head, params, how, generator)
+            inner = network.add_inputs(inner, x, ds)
+        for column, ds, ps in self._numeric_columns():
+            params = base[:, ps] + network.outputs(x, inner, ps)
+            x[:, ds] = _choose(column, params, pick, generator)
+            if snap is not None:
+                x[:, ds] = snap(ds, x[:, ds], x)
             inner = network.add_inputs(inner, x, ds)
         for head, ds, ps in self.likelihood._parts():
-            if not bool(self.discrete[ds].all()):  # the rest, given the chain
-                x[:, ds] = choose(
-                    head, base[:, ps] + network.outputs(x, inner, ps), pick
-                )
+            if bool(self.chained[ds].all()):
+                continue
+            params = base[:, ps] + network.outputs(x, inner, ps)
+            x[:, ds] = _choose(head, params, pick, generator)
         return x
 
+    def _numeric_columns(self):
+        """``(column, features, outputs)`` of the numeric columns in the order."""
+        heads = [h for h in self.likelihood.heads if isinstance(h, _IntervalGaussian)]
+        return [(heads[0].column(j), ds, ps) for j, ds, ps in self.numeric_slices]
+
     @torch.no_grad()
-    def complete(self, x, eps, pick, generator=None, blocked=None):
+    def complete(self, x, eps, pick, generator=None, blocked=None, snap=None):
         """Particles for the free entries of rows, and their importance weights.
 
         For each row, ``K = eps.shape[1]`` codes are drawn, half (rounded up)
@@ -191,6 +219,8 @@ class VAE(nn.Module):
             so the particles sample the model's complete rows given the fixed
             entries; an entry fixed at a missing level gets a value drawn so,
             while the rows' other heads keep reading it as missing.
+        snap : callable, optional
+            As in :meth:`generate`, for the drawn numeric entries.
 
         Returns
         -------
@@ -221,7 +251,7 @@ class VAE(nn.Module):
         log_w = log_prior - log_proposal
         x = x.repeat_interleave(k, 0)
         out, log_likelihood, params = self._complete(
-            x, z.reshape(n * k, -1), pick, generator, blocked
+            x, z.reshape(n * k, -1), pick, generator, blocked, snap
         )
         log_w = log_w + log_likelihood.reshape(n, k)
         return out.reshape(n, k, -1), log_w, params.reshape(n, k, -1)
@@ -234,7 +264,7 @@ class VAE(nn.Module):
                 return head.loc_scale(params[..., ps])
         return None
 
-    def _complete(self, x, z, pick, generator, blocked):
+    def _complete(self, x, z, pick, generator, blocked, snap):
         like = self.likelihood
         base = self.decode(z)
         free = torch.isnan(x)
@@ -267,11 +297,23 @@ class VAE(nn.Module):
             out[:, ds] = torch.where(is_free | missing, draw, given)
             if network is not None:
                 inner = network.add_inputs(inner, chain, ds)
+        for column, ds, ps in self._numeric_columns() if network else ():
+            params = base[:, ps] + network.outputs(chain, inner, ps)
+            given = x[:, ds]
+            total = total + column.log_prob(params, given)
+            draw = _choose(column, params, pick, generator)
+            # a fixed interval (a range, or the cell of a fixed value) is drawn
+            # from the head truncated to it
+            within = column.sample_within(params, chain[:, ds], generator)
+            value = torch.where(free[:, ds], draw, within)
+            out[:, ds] = value
+            chain[:, ds] = value if snap is None else snap(ds, value, chain)
+            inner = network.add_inputs(inner, chain, ds)
         params = base if network is None else base + network(chain, z)
         # the other heads (numbers, missingness indicators), given the chain
         blocked_logits = like.discrete_params(blocked)
         for head, ds, ps in like._parts():
-            if bool(self.discrete[ds].all()):  # drawn in the chain above
+            if bool(self.chained[ds].all()):  # drawn in the chain above
                 continue
             given, head_params = x[:, ds], params[:, ps]
             total = total + head.log_prob(head_params, given)

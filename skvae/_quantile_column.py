@@ -400,6 +400,26 @@ class QuantileColumn:
 
     def decode(self, encoded, atoms=None):
         """Values of encoded rows; ``atoms`` (NaN: none) overrides the map."""
+        t = self._decode_t(encoded, atoms)
+        if not self.discrete:
+            return t
+        if not self.exact:
+            return t * self.step
+        return self._exact(t)
+
+    def snap(self, encoded):
+        """The encoding ``(n, 2)`` of the values encoded rows decode to: an
+        atom's or a grid cell's whole interval, a value rounded to the step."""
+        t = self._decode_t(encoded)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            if self.discrete:
+                z_lo, z_hi, _ = self._encode_cells(t)
+            else:
+                z_lo, z_hi, _ = self._encode_points(t, np.isin(t, self.atoms))
+        return np.column_stack([z_lo, z_hi])
+
+    def _decode_t(self, encoded, atoms=None):
+        """Decoded values in the encoding's units (grid indices if discrete)."""
         u = 0.5 * (ndtr(encoded[:, 0]) + ndtr(encoded[:, 1]))
         xp, up = self.x_points, self.u_points
         t = np.clip(np.interp(u, self.u_decode, xp), self.low, self.high)
@@ -416,10 +436,7 @@ class QuantileColumn:
                 decimals = -int(round(np.log10(self.step)))
                 t = np.clip(np.round(t, decimals), self.low, self.high)
             return t
-        t = np.rint(t)
-        if not self.exact:
-            return t * self.step
-        return self._exact(t)
+        return np.rint(t)
 
     def mean(self, values, weights):
         """Weighted means per row of decoded ``values`` (n, K), on the column's

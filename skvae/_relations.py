@@ -311,8 +311,10 @@ def _screen_matrix(values, names):
         missing = head.isna().to_numpy()
         if pd.api.types.is_numeric_dtype(head.dtype):
             out[:, j] = head.to_numpy(np.float64, na_value=np.nan)
-        else:
-            counts = head.to_numpy().view(np.int64).astype(np.float64)
+        else:  # datetimes (with or without a zone) and durations, in ns
+            array = head.array
+            per = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[array.unit]
+            counts = array.asi8.astype(np.float64) * per
             out[:, j] = np.where(missing, np.nan, counts)
     return out
 

@@ -29,7 +29,7 @@ import pandas as pd
 from ._codecs import Encoded
 from ._identifiers import IdentifierColumn, is_identifier
 from ._parsing import as_boolean, column_kind
-from ._quantile_column import QuantileColumn
+from ._quantile_column import _Z_LIMIT, QuantileColumn
 from ._relations import find_relations
 
 _MISSING = "__skvae_missing__"
@@ -463,6 +463,54 @@ class TableCodec:
                     f"{high!r}) applies to numbers, dates and durations only."
                 )
         return patches
+
+    def complete_numeric(self):
+        """Boolean per numeric column, in encoded order: no value was missing
+        in training (such columns join the autoregressive order)."""
+        return [
+            not b.column.missing
+            for b in self._layout
+            if isinstance(b.column, QuantileColumn)
+        ]
+
+    def spike_companions(self):
+        """``{first feature of a spike-and-slab column: its companion's slice}``."""
+        slices = {id(b.column): s for b, s in self._slices()}
+        return {
+            slices[id(b.column.numeric)].start: slices[id(b.column)]
+            for b in self._layout
+            if isinstance(b.column, _SpikeColumn)
+        }
+
+    def snap(self, feature, values, companion=None):
+        """The encoding of the values that drawn numeric entries decode to.
+
+        Parameters
+        ----------
+        feature : int
+            The first encoded feature of a numeric column.
+        values : ndarray of shape (n, 2)
+            Drawn encoded values of the column.
+        companion : ndarray of shape (n, k), optional
+            For a spike-and-slab column, its companion's encoded values (see
+            :meth:`spike_companions`), which say whether a value is an atom
+            or missing.
+
+        Returns
+        -------
+        ndarray of shape (n, 2)
+            The column's encoding, as in training, of the decoded values: the
+            interval of an atom or grid cell, a point rounded to the column's
+            step; the whole line ``[-8, 8]`` for a spiked atom; 0 for a
+            missing value (as an unobserved entry reads).
+        """
+        column = next(b.column for b, s in self._slices() if s.start == feature)
+        out = column.snap(values.astype(np.float64))
+        if companion is not None:
+            codes = companion.argmax(axis=1)
+            out[codes < column.atoms.size] = (-_Z_LIMIT, _Z_LIMIT)
+            out[codes == column.atoms.size + 1] = 0.0
+        return out
 
     def _slices(self):
         """``(block, slice of the encoded features)`` in layout order."""

@@ -171,15 +171,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         weights, means and covariances, no per-row codes.
 
     autoregressive : bool or "auto", default="auto"
-        Model the discrete columns (booleans and categories of per-column
-        models, or every column under ``likelihood="bernoulli"``) one after
-        another: each
-        given ``z`` and the discrete columns before it, through a masked network
-        added to the decoder output (MADE: a linear map and one hidden layer as
-        wide as the decoder's first, which also reads ``z``), and the other
-        columns given ``z`` and all discrete columns. The likelihood stays
-        exact, so scores remain lower bounds, and :meth:`sample` draws the
-        discrete columns in order.
+        Model the columns one after another: the discrete columns (booleans
+        and categories of per-column models, or every column under
+        ``likelihood="bernoulli"``), each given ``z`` and the discrete columns
+        before it, then the numeric columns of per-column models that had no
+        missing value in training, each given ``z``, every discrete column and
+        the numeric columns before it, through a masked network added to the
+        decoder output (MADE: a linear map and one hidden layer as wide as the
+        decoder's first, which also reads ``z``); the other columns come given
+        all of them. The likelihood stays exact, so scores remain lower
+        bounds, and :meth:`sample` draws the columns in order.
         Dependence between columns then no longer has to pass through ``z``.
         With it, a zero-inflated numeric column (one value in at least half of
         the rows) becomes a spike-and-slab whose atom is one of these discrete
@@ -248,7 +249,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Variance model of the Gaussian decoder heads.
 
     autoregressive_ : bool
-        Whether the decoder models discrete columns autoregressively.
+        Whether the decoder models the columns in order (see ``autoregressive``).
 
     batch_size_ : int
         Rows per optimisation step in the last ``fit``.

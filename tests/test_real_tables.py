@@ -130,7 +130,7 @@ def test_a_first_best_epoch_warns():
         {"x": x, "y": x + 0.3 * rng.normal(size=1000), "k": np.where(x > 0.5, "a", "b")}
     )
     with pytest.warns(UserWarning, match="best after the first epoch"):
-        _fit(frame, learning_rate_init=1.0, kl_warmup_iter=0, max_iter=12)
+        _fit(frame, learning_rate_init=0.5, kl_warmup_iter=0, max_iter=12)
 
 
 def _n_parameters(vae):
