@@ -1,8 +1,9 @@
 """Helpers shared by the benchmark scripts; not a benchmark itself.
 
 Data (Adult, its column types), thread limits, the models both sides of a
-comparison are built the same way with (TVAE), timing, the one-line machine
-description, tables, and PASS/FAIL verdicts that set the exit status.
+comparison are built the same way with (TVAE), timing, peak resident memory
+of a call, the one-line machine description, tables, and PASS/FAIL verdicts
+that set the exit status.
 """
 
 import math
@@ -124,6 +125,69 @@ def fit_tvae(data, epochs, **params):
     model.set_random_state(SEED)
     _, seconds = timed(model.fit, data, discrete_columns=discrete)
     return model, seconds
+
+
+# ------------------------------------------------------------------- memory
+
+
+def _proc_status_kb(field):
+    """A ``kB`` field of ``/proc/self/status`` (Linux), e.g. VmRSS or VmHWM."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def _release_free_memory():
+    """Collect garbage and hand the C allocator's free pages back to the system
+    (glibc ``malloc_trim``), so that the resident set is the live memory."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def rss_bytes():
+    """The resident set size now (after releasing free memory), in bytes."""
+    _release_free_memory()
+    return _proc_status_kb("VmRSS") * 1024
+
+
+def _reset_peak_rss():
+    """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS (Linux)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return _proc_status_kb("VmHWM") <= _proc_status_kb("VmRSS") + 1024
+
+
+def peak_rise(fn, *args, **kwargs):
+    """Run ``fn`` and return ``(result, seconds, peak rise, method)``.
+
+    The peak rise is the highest resident set size (RSS) while ``fn`` ran
+    minus the RSS just before it (free memory released first), in bytes: the
+    kernel's peak mark VmHWM, reset before the call through
+    ``/proc/self/clear_refs``. Where it cannot be reset, ``ru_maxrss`` (the
+    process's lifetime peak, an upper bound) is used and ``method`` says so.
+    """
+    import resource
+
+    before = rss_bytes()
+    reset = _reset_peak_rss()
+    result, seconds = timed(fn, *args, **kwargs)
+    if reset:
+        peak, method = _proc_status_kb("VmHWM") * 1024, "VmHWM reset before the call"
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        method = "ru_maxrss (lifetime peak: an upper bound)"
+    return result, seconds, peak - before, method
 
 
 # ------------------------------------------------------------------ reports
