@@ -841,9 +841,9 @@ def adult_sampling(adult, incomplete, complete_model, verdicts):
         oracle = complete.mask(mechanism(complete, rng))
         q_oracle = quality(real_i, metric_frame(oracle, numeric))
         shapes = quality(real_c, metric_frame(samples[name], numeric))
-        gaps[name] = (q_own["quality overall"], q_oracle["quality overall"])
+        gaps[name] = (q_own["quality"], q_oracle["quality"])
         lines += [
-            [f"{name} fit vs {name} rows", *q_own.values(), shapes["column shapes"]],
+            [f"{name} fit vs {name} rows", *q_own.values(), shapes["shapes"]],
             [f"complete fit + {name} mask vs {name} rows", *q_oracle.values(), None],
         ]
     table(

@@ -174,10 +174,12 @@ class VAE(nn.Module):
                 x[:, ds] = snap(ds, x[:, ds], x)
             inner = network.add_inputs(inner, x, ds)
         for head, ds, ps in self.likelihood._parts():
-            if bool(self.chained[ds].all()):
+            chained = self.chained[ds]
+            if bool(chained.all()):
                 continue
             params = base[:, ps] + network.outputs(x, inner, ps)
-            x[:, ds] = _choose(head, params, pick, generator)
+            draw = _choose(head, params, pick, generator)
+            x[:, ds] = torch.where(chained, x[:, ds], draw)  # keep the chain
         return x
 
     def _numeric_columns(self):
@@ -313,16 +315,17 @@ class VAE(nn.Module):
         # the other heads (numbers, missingness indicators), given the chain
         blocked_logits = like.discrete_params(blocked)
         for head, ds, ps in like._parts():
-            if bool(self.chained[ds].all()):  # drawn in the chain above
+            chained = self.chained[ds]  # drawn and scored in the chain above
+            if bool(chained.all()):
                 continue
-            given, head_params = x[:, ds], params[:, ps]
+            given, head_params = x[:, ds].masked_fill(chained, torch.nan), params[:, ps]
             total = total + head.log_prob(head_params, given)
             if bool(blocked[ds].all()):  # missingness: a free entry is observed
                 not_missing = -F.softplus(head_params)
                 total = total + torch.where(free[:, ds], not_missing, 0.0).sum(-1)
             masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
             draw = _choose(head, masked, pick, generator)
-            replace = free[:, ds] | blocked[ds]
+            replace = (free[:, ds] | blocked[ds]) & ~chained
             out[:, ds] = torch.where(replace, draw, out[:, ds])
             if isinstance(head, _IntervalGaussian):
                 # a fixed interval (a range, or the cell of a fixed value) is

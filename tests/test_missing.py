@@ -151,6 +151,26 @@ def _gibbs_margins(vae, held_out, true):
     return out
 
 
+def test_missing_rate_beside_numeric_columns_in_order():
+    """A numeric column with missing values stays out of the autoregressive
+    order, beside complete numeric columns (one of them zero-inflated) that
+    are in it; its samples keep its missing rate. (Drawing the chained
+    columns again after the chain once doubled it on Adult: 23.5 % against
+    11.6 %, as the indicator read a spiked column's redrawn value.)"""
+    rng = np.random.default_rng(0)
+    n = 3000
+    age = rng.integers(18, 80, n)
+    gain = np.where(rng.random(n) < 0.8, 0, rng.integers(100, 9000, n))
+    hours = (30 + 0.2 * age + rng.normal(0, 5, n)).round()
+    sex = rng.choice(["f", "m"], n)
+    hours[rng.random(n) < np.where(sex == "f", 0.25, 0.05)] = np.nan
+    frame = pd.DataFrame({"age": age, "gain": gain, "hours": hours, "sex": sex})
+    vae = VAETransformer(max_iter=30, random_state=0).fit(frame)
+    assert int(vae.module_.numeric_chained.sum()) == 4  # age and gain
+    rate = vae.sample(20_000, random_state=0)["hours"].isna().mean()
+    assert abs(rate - np.isnan(hours).mean()) < 0.02, rate
+
+
 def test_gibbs_with_holes_in_columns_complete_in_training():
     """Numeric columns without missing values in training join the
     autoregressive order, so a later column reads an earlier one. A held-out
