@@ -557,7 +557,7 @@ class TableCodec:
             if not where.any():
                 continue
             target = out[relation.base]
-            values = target.to_numpy(dtype=object)
+            values = target.to_numpy(dtype=object, copy=True)
             values[where] = implied[where]
             values = pd.Series(values, index=target.index)
             try:
