@@ -455,9 +455,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
             )
         z = torch.tensor(Z, dtype=self._torch_dtype())
         pick = "mode" if self.likelihood_ == "per_column" else "mean"
-        device = self.device_
+        device, snap = self.device_, self._snapper()
         return self._decode(
-            lambda module, s: module.generate(z[s].to(device), pick), len(z)
+            lambda module, s: module.generate(z[s].to(device), pick, None, snap),
+            len(z),
         )
 
     def __sklearn_tags__(self):
