@@ -316,6 +316,8 @@ class VAEImputer(TransformerMixin, _BaseVAE):
                 filled = self._codec.implied(part, into=filled)
         if frame:
             out = _fill_frame(X, missing, rows, filled)
+            if getattr(self._codec, "derived", {}):
+                out = self._codec.keep_relations(out, missing)
         else:
             out = _fill_array(validated, missing, rows, filled, self._np_dtype)
         if not self.add_indicator:

@@ -415,7 +415,9 @@ class QuantileColumn:
             if self.discrete:
                 z_lo, z_hi, _ = self._encode_cells(t)
             else:
-                z_lo, z_hi, _ = self._encode_points(t, np.isin(t, self.atoms))
+                # a spiked column's atoms are its companion's, not the map's
+                atom = np.isin(t, self.atoms) & (not self.spiked)
+                z_lo, z_hi, _ = self._encode_points(t, atom)
         return np.column_stack([z_lo, z_hi])
 
     def _decode_t(self, encoded, atoms=None):

@@ -153,7 +153,8 @@ def _arithmetic(series):
     if pd.api.types.is_bool_dtype(dtype):
         return None
     if pd.api.types.is_integer_dtype(dtype):
-        if series.abs().max() >= _MAX_INT:
+        largest = series.abs().max()  # NA when every value is missing
+        if pd.notna(largest) and largest >= _MAX_INT:
             return None
         return series.astype("Int64").reset_index(drop=True)
     if pd.api.types.is_float_dtype(dtype):

@@ -566,6 +566,22 @@ class TableCodec:
                 out[relation.base] = values.infer_objects()
         return out
 
+    def keep_relations(self, frame, filled):
+        """``frame`` (complete rows) with the filled cells of derived columns
+        recomputed from their bases, so that imputed rows keep the relations
+        (a mean of particles need not); ``filled`` is the boolean mask of the
+        filled cells, shape ``(n, n_columns)``."""
+        for name, relation in self.derived.items():
+            rows = filled[:, self.columns.index(name)]
+            if not rows.any():
+                continue
+            base = frame[relation.base].iloc[np.flatnonzero(rows)]
+            residual = pd.Series([relation.constant] * int(rows.sum()))
+            values = frame[name].to_numpy(dtype=object, copy=True)
+            values[rows] = relation.restore(residual, base).to_numpy(dtype=object)
+            frame[name] = pd.Series(values, index=frame.index).astype(frame[name].dtype)
+        return frame
+
     def _relation_columns(self, frame, free):
         """``{name: Series}`` to encode in place of ``frame``'s columns: the
         residuals of derived columns; with ``free``, also bases filled, where

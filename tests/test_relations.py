@@ -118,7 +118,17 @@ def test_imputer_fills_a_base_from_its_derived_column(related):
     holes = related.copy()
     holes.loc[:39, "education"] = np.nan
     holes.loc[40:79, "price2"] = np.nan
+    holes.loc[80:119, ["price1", "years", "awake"]] = np.nan  # derived, bases seen
     filled = VAEImputer(**FAST_TABLE).fit(related).transform(holes)
     assert (filled["education"].map(LEVELS) == filled["years"]).all()
     assert (filled["price1"] == filled["price2"]).all()
+    assert np.allclose(filled["sleep"] + filled["awake"], 24.0)
     assert not filled.isna().any().any()
+
+
+def test_a_nullable_column_missing_in_the_first_rows():
+    values = pd.array([pd.NA] * 1200 + list(range(300)), dtype="Int64")
+    frame = pd.DataFrame({"late": values, "x": np.arange(1500.0)})
+    vae = VAETransformer(**FAST_TABLE).fit(frame)
+    assert vae.relations_ == {}
+    assert vae.sample(50, random_state=0)["late"].dtype == "Int64"
