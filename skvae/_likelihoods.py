@@ -165,7 +165,27 @@ def interval_sample_within(loc, scale, x, generator):
     return _pair(torch.where(hi > lo, y, lo))
 
 
-class _IntervalGaussian(_Gaussian):
+class _IntervalMethods:
+    """The interval-censored Gaussian over encoded pairs, for a class that
+    gives :meth:`loc_scale` of its decoder outputs."""
+
+    def log_prob(self, params, x):
+        return interval_log_prob(*self.loc_scale(params), x)
+
+    def sample_within(self, params, x, generator):
+        return interval_sample_within(*self.loc_scale(params), x, generator)
+
+    def mean(self, params):
+        return _pair(self.loc_scale(params)[0])
+
+    def mode(self, params):
+        return self.mean(params)
+
+    def sample(self, params, generator):
+        return _pair(_normal_sample(*self.loc_scale(params), generator))
+
+
+class _IntervalGaussian(_IntervalMethods, _Gaussian):
     """Gaussian on quantile-normalised numbers, some observed as intervals.
 
     Each column uses two encoded values ``(lo, hi)``. A continuous value is a
@@ -181,21 +201,6 @@ class _IntervalGaussian(_Gaussian):
         super().__init__(n_columns, variance, min_scale)
         self.n_features = 2 * n_columns
 
-    def log_prob(self, params, x):
-        return interval_log_prob(*self.loc_scale(params), x)
-
-    def sample_within(self, params, x, generator):
-        return interval_sample_within(*self.loc_scale(params), x, generator)
-
-    def mean(self, params):
-        return _pair(self.loc_scale(params)[0])
-
-    def mode(self, params):
-        return self.mean(params)
-
-    def sample(self, params, generator):
-        return _pair(_normal_sample(*self.loc_scale(params), generator))
-
     def column_params(self, j):
         """Indices, in this head's outputs, of column ``j``'s parameters."""
         return [j, self.n_locs + j] if self.variance == "heteroscedastic" else [j]
@@ -205,7 +210,7 @@ class _IntervalGaussian(_Gaussian):
         return _IntervalColumn(self, j)
 
 
-class _IntervalColumn:
+class _IntervalColumn(_IntervalMethods):
     """One column of an :class:`_IntervalGaussian` head, drawn on its own in an
     autoregressive order; ``params`` are the head's outputs for the column."""
 
@@ -220,21 +225,6 @@ class _IntervalColumn:
             raw = head.raw_scale[self.j if head.raw_scale.numel() > 1 else 0]
             raw = raw.reshape(1)
         return params[..., :1], head.min_scale + F.softplus(raw)
-
-    def log_prob(self, params, x):
-        return interval_log_prob(*self.loc_scale(params), x)
-
-    def sample_within(self, params, x, generator):
-        return interval_sample_within(*self.loc_scale(params), x, generator)
-
-    def mean(self, params):
-        return _pair(self.loc_scale(params)[0])
-
-    def mode(self, params):
-        return self.mean(params)
-
-    def sample(self, params, generator):
-        return _pair(_normal_sample(*self.loc_scale(params), generator))
 
 
 class _Bernoulli(nn.Module):
