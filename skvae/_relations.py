@@ -116,6 +116,12 @@ class Relation:
             return b.astype(object).map(inverse)
         return self.constant - b if self.kind == "sum" else b - self.constant
 
+    def fill_base(self, a, b):
+        """The base values ``a`` with the values that ``b`` implies where ``a``
+        is missing (see :meth:`implied_base`), as objects; rows by position."""
+        a = pd.Series(a).reset_index(drop=True).astype(object)
+        return a.where(a.notna(), self.implied_base(b))
+
     def _base_values(self, a, missing_as_fill):
         if self.kind == "level":
             a = pd.Series(a).reset_index(drop=True).astype(object).map(self.table)
@@ -278,12 +284,12 @@ def find_relations(frame, numeric, categorical):
                 candidates += [(*found, a)] if found else []
         for a, determined in by_level.items():
             if determined[j] and values[b] is not None and a not in derived:
-                if _level_table(values[b], levels[a], _MIN_ROWS):
-                    candidates.append((1, "level", a))
+                table = _level_table(values[b], levels[a], _MIN_ROWS)
+                candidates += [(1, "level", a, table)] if table else []
         if not candidates:
             continue
-        _, kind, a = min(candidates, key=lambda c: c[0])
-        relations.append(_make(b, a, kind, frame, values, levels))
+        _, kind, a, *table = min(candidates, key=lambda c: c[0])
+        relations.append(_make(b, a, kind, table, frame, values, levels))
         bases.add(a)
         derived.add(b)
     return relations
@@ -366,10 +372,12 @@ def _screen_levels(head, level):
     return (spread == 0).all(0) & varies
 
 
-def _make(b, a, kind, frame, values, levels):
+def _make(b, a, kind, table, frame, values, levels):
+    """The :class:`Relation` of ``b`` to ``a``; ``table`` holds the level table
+    of a level relation (empty otherwise)."""
     series = values[b]
     if kind == "level":
-        table = _level_table(series, levels[a], _MIN_ROWS)
+        table = table[0]
         fill = table.get(levels[a].mode(dropna=True).iloc[0])
     else:
         observed = values[a].dropna().sort_values()
@@ -384,7 +392,6 @@ def _make(b, a, kind, frame, values, levels):
         b, a, kind, frame[b].dtype, series.min(), series.max(), fill, decimals, table
     )
     relation.base_dtype = frame[a].dtype
-    relation.constant = (
-        relation.residual(series, levels.get(a, values.get(a))).dropna().iloc[0]
-    )
+    base = levels[a] if kind == "level" else values[a]
+    relation.constant = relation.residual(series, base).dropna().iloc[0]
     return relation

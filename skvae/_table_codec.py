@@ -552,18 +552,10 @@ class TableCodec:
         """
         out = frame.copy() if into is None else into
         for name, relation in self.derived.items():
-            implied = relation.implied_base(frame[name]).to_numpy(dtype=object)
-            where = frame[relation.base].isna().to_numpy() & ~pd.isna(implied)
-            if not where.any():
-                continue
-            target = out[relation.base]
-            values = target.to_numpy(dtype=object, copy=True)
-            values[where] = implied[where]
-            values = pd.Series(values, index=target.index)
-            try:
-                out[relation.base] = values.astype(target.dtype)
-            except (TypeError, ValueError):
-                out[relation.base] = values.infer_objects()
+            filled = relation.fill_base(frame[relation.base], frame[name])
+            where = frame[relation.base].isna().to_numpy() & filled.notna().to_numpy()
+            if where.any():
+                _put(out, relation.base, where, filled.to_numpy()[where])
         return out
 
     def keep_relations(self, frame, filled):
@@ -573,13 +565,11 @@ class TableCodec:
         filled cells, shape ``(n, n_columns)``."""
         for name, relation in self.derived.items():
             rows = filled[:, self.columns.index(name)]
-            if not rows.any():
-                continue
-            base = frame[relation.base].iloc[np.flatnonzero(rows)]
-            residual = pd.Series([relation.constant] * int(rows.sum()))
-            values = frame[name].to_numpy(dtype=object, copy=True)
-            values[rows] = relation.restore(residual, base).to_numpy(dtype=object)
-            frame[name] = pd.Series(values, index=frame.index).astype(frame[name].dtype)
+            if rows.any():
+                base = frame[relation.base].iloc[np.flatnonzero(rows)]
+                residual = pd.Series([relation.constant] * int(rows.sum()))
+                values = relation.restore(residual, base).to_numpy(dtype=object)
+                _put(frame, name, rows, values)
         return frame
 
     def _relation_columns(self, frame, free):
@@ -591,10 +581,8 @@ class TableCodec:
         for name, relation in self.derived.items():
             base = columns.get(relation.base, frame[relation.base])
             if free:
-                base = pd.Series(base).reset_index(drop=True)
-                implied = relation.implied_base(frame[name])
-                base = base.astype(object).where(base.notna(), implied)
-                columns[relation.base] = base.infer_objects()
+                base = relation.fill_base(base, frame[name]).infer_objects()
+                columns[relation.base] = base
             columns[name] = relation.residual(frame[name], base)
         return columns
 
@@ -741,6 +729,19 @@ class BatchedFrame:
         for name in list(self.store):
             out[name] = _restore(self.store.pop(name), self.dtypes[name])
         return pd.DataFrame({c: out[c] for c in columns}, copy=False)
+
+
+def _put(frame, name, rows, values):
+    """Set ``frame[name]`` at the positions ``rows`` (a boolean mask) to
+    ``values``, in the column's dtype where it holds them."""
+    column = frame[name]
+    out = column.to_numpy(dtype=object, copy=True)
+    out[rows] = values
+    out = pd.Series(out, index=column.index)
+    try:
+        frame[name] = out.astype(column.dtype)
+    except (TypeError, ValueError):
+        frame[name] = out.infer_objects()
 
 
 def _storage_dtype(dtype):
