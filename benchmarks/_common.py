@@ -130,7 +130,7 @@ def fit_tvae(data, epochs, **params):
 # ------------------------------------------------------------------- memory
 
 
-def _proc_status_kb(field):
+def proc_status_kb(field):
     """A ``kB`` field of ``/proc/self/status`` (Linux), e.g. VmRSS or VmHWM."""
     with open("/proc/self/status") as f:
         for line in f:
@@ -155,17 +155,17 @@ def _release_free_memory():
 def rss_bytes():
     """The resident set size now (after releasing free memory), in bytes."""
     _release_free_memory()
-    return _proc_status_kb("VmRSS") * 1024
+    return proc_status_kb("VmRSS") * 1024
 
 
-def _reset_peak_rss():
+def reset_peak_rss():
     """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS (Linux)."""
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
     except OSError:
         return False
-    return _proc_status_kb("VmHWM") <= _proc_status_kb("VmRSS") + 1024
+    return proc_status_kb("VmHWM") <= proc_status_kb("VmRSS") + 1024
 
 
 def peak_rise(fn, *args, **kwargs):
@@ -180,14 +180,43 @@ def peak_rise(fn, *args, **kwargs):
     import resource
 
     before = rss_bytes()
-    reset = _reset_peak_rss()
+    reset = reset_peak_rss()
     result, seconds = timed(fn, *args, **kwargs)
     if reset:
-        peak, method = _proc_status_kb("VmHWM") * 1024, "VmHWM reset before the call"
+        peak, method = proc_status_kb("VmHWM") * 1024, "VmHWM reset before the call"
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         method = "ru_maxrss (lifetime peak: an upper bound)"
     return result, seconds, peak - before, method
+
+
+def run_child(script, flags, threads, tag, env=None, what=None):
+    """Run ``script`` with ``flags`` in a fresh interpreter whose BLAS and
+    OpenMP pools hold ``threads`` threads (and with the variables ``env``);
+    print its output and return the JSON result it printed after ``tag``.
+    Exits with a one-line error naming ``what`` (default: the flags) if the
+    child fails."""
+    import json
+    import subprocess
+
+    environment = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        environment[var] = str(threads)
+    environment.update(env or {})
+    cmd = [sys.executable, str(Path(script).resolve()), *flags]
+    proc = subprocess.run(
+        cmd, env=environment, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
+    )
+    result = None
+    for line in proc.stdout.splitlines():
+        if line.startswith(tag):
+            result = json.loads(line[len(tag) :])
+        else:
+            print(line)
+    if proc.returncode != 0 or result is None:
+        what = what or " ".join(flags)
+        sys.exit(f"error: {what} failed (status {proc.returncode})")
+    return result
 
 
 # ------------------------------------------------------------------ reports

@@ -31,19 +31,18 @@ if a check fails.
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 from _common import (
-    REPO_ROOT,
     SEED,
     Verdicts,
     add_common_args,
     describe_machine,
     load_average,
+    proc_status_kb,
     ratio,
+    reset_peak_rss,
+    run_child,
     set_up,
     table,
     timed,
@@ -96,24 +95,6 @@ def make_lowrank(n_rows, seed=SEED, chunk=2**14):
     return X
 
 
-def _proc_status_kb(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
-def _reset_peak_rss():
-    """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS (Linux)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        return False
-    return _proc_status_kb("VmHWM") <= _proc_status_kb("VmRSS") + 1024
-
-
 def worker(rows, threads):
     import gc
     import resource
@@ -137,10 +118,10 @@ def worker(rows, threads):
     gc.collect()
     X = make_lowrank(rows)
     gc.collect()
-    rss_data_kb = _proc_status_kb("VmRSS")
-    reset = _reset_peak_rss()
+    rss_data_kb = proc_status_kb("VmRSS")
+    reset = reset_peak_rss()
     vae, seconds = timed(model().fit, X)
-    hwm_kb = _proc_status_kb("VmHWM")
+    hwm_kb = proc_status_kb("VmHWM")
     maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = {
         "rows": rows,
@@ -159,29 +140,9 @@ def worker(rows, threads):
 
 def run_worker(rows, threads):
     """Fit on ``rows`` rows in a fresh interpreter; return its parsed result."""
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--worker",
-        str(rows),
-        "--threads",
-        str(threads),
-    ]
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        env[var] = str(threads)
-    proc = subprocess.run(
-        cmd, env=env, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
-    )
-    result = None
-    for line in proc.stdout.splitlines():
-        if line.startswith(RESULT_TAG):
-            result = json.loads(line[len(RESULT_TAG) :])
-        else:
-            print(line)
-    if proc.returncode != 0 or result is None:
-        sys.exit(f"error: the worker for {rows} rows failed (status {proc.returncode})")
-    return result
+    flags = ["--worker", str(rows), "--threads", str(threads)]
+    what = f"the worker for {rows} rows"
+    return run_child(__file__, flags, threads, RESULT_TAG, what=what)
 
 
 def main(argv=None):

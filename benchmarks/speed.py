@@ -62,8 +62,6 @@ The full run took 27 minutes on a shared 2-core x86 machine (load average
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -71,7 +69,6 @@ from pathlib import Path
 from _common import (
     ADULT,
     FIT_SPEEDUP_TARGET,
-    REPO_ROOT,
     SEED,
     Verdicts,
     describe_machine,
@@ -82,6 +79,7 @@ from _common import (
     peak_rise,
     ratio,
     rss_bytes,
+    run_child,
     set_up,
     table,
     timed,
@@ -235,7 +233,7 @@ def child_sample(path):
 
 
 def part_sample(data, verdicts):
-    r = run_child(["--child-sample", str(data)], threads=1)
+    r = child(["--child-sample", str(data)], threads=1)
     result_mb = r["result_bytes"] / MB
     table(
         ["call", "seconds", "rows / s", "peak rise MB", "result MB"]
@@ -354,7 +352,7 @@ def part_large(max_rows, wait_policy, verdicts):
     sizes = [n for n in LARGE_SIZES if n <= max_rows]
     results = []
     for n in sizes:
-        r = run_child(["--child-large", str(n)], LARGE_THREADS, wait_policy)
+        r = child(["--child-large", str(n)], LARGE_THREADS, wait_policy)
         print(
             f"  {n} rows: {r['seconds']:.1f} s ({r['n_iter']} epochs), peak rise "
             f"{r['peak_rise'] / r['df_bytes']:.2f}x the DataFrame; load average "
@@ -443,28 +441,12 @@ def emit(result):
     print(RESULT_TAG + json.dumps(result), flush=True)
 
 
-def run_child(flags, threads, wait_policy="inherit"):
-    """Run this script with ``flags`` in a fresh interpreter limited to
-    ``threads`` (and with OMP_WAIT_POLICY ``wait_policy`` unless "inherit");
-    return the JSON result it prints."""
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        env[var] = str(threads)
-    if wait_policy != "inherit":
-        env["OMP_WAIT_POLICY"] = wait_policy
-    cmd = [sys.executable, str(Path(__file__).resolve()), *flags]
-    proc = subprocess.run(
-        cmd, env=env, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
-    )
-    result = None
-    for line in proc.stdout.splitlines():
-        if line.startswith(RESULT_TAG):
-            result = json.loads(line[len(RESULT_TAG) :])
-        else:
-            print(line)
-    if proc.returncode != 0 or result is None:
-        sys.exit(f"error: {' '.join(flags)} failed (status {proc.returncode})")
-    return result
+def child(flags, threads, wait_policy="inherit"):
+    """This script with ``flags`` in a fresh interpreter limited to
+    ``threads`` (and with OMP_WAIT_POLICY ``wait_policy`` unless "inherit"):
+    the JSON result it prints."""
+    env = {} if wait_policy == "inherit" else {"OMP_WAIT_POLICY": wait_policy}
+    return run_child(__file__, flags, threads, RESULT_TAG, env)
 
 
 def heading(text):
