@@ -477,12 +477,13 @@ class RowLikelihood(nn.Module):
                     columns.append((head.column(j), slice(start, start + 2), outputs))
         return columns
 
-    def discrete_features(self, columns):
-        """Boolean ``(n_features,)``: which encoded inputs belong to ``columns``."""
-        discrete = torch.zeros(self.n_features, dtype=torch.bool)
+    def features_of(self, columns):
+        """Boolean ``(n_features,)``: which encoded inputs belong to ``columns``
+        (from :meth:`discrete_columns` or :meth:`numeric_columns`)."""
+        features = torch.zeros(self.n_features, dtype=torch.bool)
         for _, ds, _ in columns:
-            discrete[ds] = True
-        return discrete
+            features[ds] = True
+        return features
 
     def discrete_params(self, features):
         """Boolean ``(n_params,)``: the logits of the Bernoulli, missingness and

@@ -99,11 +99,11 @@ class VAE(nn.Module):
         self.numeric_slices = [(column.j, ds, ps) for column, ds, ps in numeric]
         self.register_buffer(
             "chained",
-            likelihood.discrete_features(columns + numeric),
+            likelihood.features_of(columns + numeric),
             persistent=False,
         )
         self.register_buffer(
-            "numeric_chained", likelihood.discrete_features(numeric), persistent=False
+            "numeric_chained", likelihood.features_of(numeric), persistent=False
         )
         # set by the training loop: the networks' matmuls run in this dtype
         self.compute_dtype = None
