@@ -532,17 +532,17 @@ class TableCodec:
         missing value is unobserved, indicator and level included: the entry
         is to be drawn, missing or not.
         """
-        parts, logjac = [], np.zeros(len(frame))
+        width = sum(block.column.width for block in self._layout)
+        out, logjac = np.empty((len(frame), width), dtype), np.zeros(len(frame))
         columns = self._relation_columns(frame, free)
-        for block in self._layout:
+        # each block is written into ``out`` as it is encoded, so that memory
+        # peaks at the encoding plus one block's
+        for block, features in self._slices():
             series = columns.get(block.name)
             series = frame[block.name] if series is None else series
-            values, lj = block.column.encode(series, free)
-            parts.append(values)
+            out[:, features], lj = block.column.encode(series, free)
             logjac += lj
-        if not parts:  # identifiers only
-            return Encoded(np.zeros((len(frame), 0), dtype), logjac.astype(dtype))
-        return Encoded(np.hstack(parts).astype(dtype), logjac.astype(dtype))
+        return Encoded(out, logjac.astype(dtype))
 
     def implied(self, frame, into=None):
         """``into`` (a copy of ``frame`` by default) with the base values that
