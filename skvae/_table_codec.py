@@ -153,7 +153,7 @@ class _CategoricalColumn:
                 f"Found unknown categories {examples} in column {series.name!r}, "
                 f"not seen in fit; {advice}."
             )
-        onehot = np.zeros((values.size, self.width))
+        onehot = np.zeros((values.size, self.width), np.float32)  # 0, 1, NaN: exact
         rows = np.nonzero(codes >= 0)[0]
         onehot[rows, codes[rows]] = 1.0
         # unobserved: never missing in training, or free to be drawn
@@ -205,7 +205,7 @@ class _SpikeColumn:
         codes = np.where(hit, codes, self.atoms.size)
         if self.missing:
             codes[missing] = self.atoms.size + 1
-        onehot = np.zeros((values.size, self.width))
+        onehot = np.zeros((values.size, self.width), np.float32)  # 0, 1, NaN: exact
         onehot[np.arange(values.size), codes] = 1.0
         if free or not self.missing:  # unobserved: free, or never missing in fit
             onehot[missing] = np.nan
