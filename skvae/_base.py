@@ -31,6 +31,7 @@ from ._settings import (
     resolve_batch_size,
     resolve_kl_warmup_iter,
     resolve_likelihood,
+    resolve_max_iter,
     resolve_mixed_precision,
     resolve_structure,
     structural_params,
@@ -48,7 +49,6 @@ from ._training import (
 from ._warnings import warn
 
 _MAX_SEED = np.iinfo(np.int32).max
-_DEFAULT_MAX_ITER = 80  # max_iter="auto": a budget, ended without a warning
 _MIN_DECODER_SCALE = 0.03  # ~ sqrt(1e-3): decoder variance >= 1e-3 x feature variance
 
 
@@ -297,12 +297,12 @@ class _BaseVAE(BaseEstimator):
             validation = self._validation(held_out, device)
             self._state.best_validation_score = -np.inf
         n_train = n_samples if index is None else index.shape[0]
-        self.max_iter_ = _DEFAULT_MAX_ITER if self.max_iter == "auto" else self.max_iter
+        self.max_iter_ = resolve_max_iter(self.max_iter, n_train)
         self.batch_size_ = resolve_batch_size(
             self.batch_size, n_train, linear=not self.hidden_layer_sizes_
         )
         self.kl_warmup_iter_ = resolve_kl_warmup_iter(
-            self.kl_warmup_iter, self.hidden_layer_sizes_
+            self.kl_warmup_iter, self.hidden_layer_sizes_, n_train
         )
         self.mixed_precision_ = resolve_mixed_precision(
             self.mixed_precision, self._np_dtype, device

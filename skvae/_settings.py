@@ -168,10 +168,28 @@ def resolve_batch_size(batch_size, n_train, linear):
     return int(min(batch_size, n_train))
 
 
-def resolve_kl_warmup_iter(kl_warmup_iter, hidden_layer_sizes):
-    """``"auto"``: 50 epochs with hidden layers, none for a linear model."""
+AUTO_EPOCHS = 80  # max_iter="auto" on up to ROW_VISITS / AUTO_EPOCHS rows
+ROW_VISITS = 8 * 10**6  # rows read by the budget of a larger fit
+MIN_AUTO_EPOCHS = 5
+
+
+def auto_epochs(n_train):
+    """The epoch budget of ``max_iter="auto"``: 80 epochs, or on more than
+    10**5 training rows as many as read ``8 * 10**6`` rows (at least 5), so
+    that the cost of a fit stops growing with the rows."""
+    return int(np.clip(ROW_VISITS // max(n_train, 1), MIN_AUTO_EPOCHS, AUTO_EPOCHS))
+
+
+def resolve_max_iter(max_iter, n_train):
+    """``"auto"``: :func:`auto_epochs`; an int is kept."""
+    return auto_epochs(n_train) if max_iter == "auto" else int(max_iter)
+
+
+def resolve_kl_warmup_iter(kl_warmup_iter, hidden_layer_sizes, n_train):
+    """``"auto"``: with hidden layers, the first 5/8 of :func:`auto_epochs`
+    (50 of 80 epochs); none for a linear model."""
     if kl_warmup_iter == "auto":
-        return 50 if hidden_layer_sizes else 0
+        return round(auto_epochs(n_train) * 5 / 8) if hidden_layer_sizes else 0
     return int(kl_warmup_iter)
 
 

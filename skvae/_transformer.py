@@ -84,8 +84,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Epochs over which the KL weight rises linearly from 0 to ``kl_weight``
         (KL annealing, Bowman et al. 2016); training does not stop early before
         it ends. The warm-up keeps latent units of a nonlinear model from
-        collapsing to the prior early in training. ``"auto"`` is 50 with
-        hidden layers and 0 without: a linear VAE has no such spurious optima
+        collapsing to the prior early in training. ``"auto"`` is, with
+        hidden layers, the first 5/8 of the epochs of ``max_iter="auto"``
+        (50 of 80, whatever ``max_iter`` is) and 0 without: a linear VAE has
+        no such spurious optima
         (Lucas et al. 2019), and there the warm-up only delays convergence.
         Resolved in ``fit`` into ``kl_warmup_iter_``.
 
@@ -110,8 +112,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Initial Adam step size.
 
     max_iter : int or "auto", default="auto"
-        Maximum number of epochs. ``"auto"`` is a budget of 80 epochs: a fit
-        that spends it ends without a warning (with ``early_stopping`` it keeps
+        Maximum number of epochs. ``"auto"`` is a budget of 80 epochs, or,
+        on more than 10**5 training rows, of as many epochs as read
+        ``8 * 10**6`` rows (at least 5: 8 epochs on 10**6 rows), so that the
+        time of a fit stops growing with the rows. A fit that spends it ends
+        without a warning (with ``early_stopping`` it keeps
         the weights of its best held-out epoch; ``validation_scores_`` shows
         whether they were still rising). An int that is reached before the
         stopping rule fires raises a ConvergenceWarning, as in

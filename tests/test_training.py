@@ -6,7 +6,7 @@ import torch
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
-from skvae import VAETransformer, _device, _training
+from skvae import VAETransformer, _device, _settings, _training
 from skvae._training import iter_batches
 
 from .conftest import FAST
@@ -44,6 +44,20 @@ def test_early_stopping_keeps_the_best_weights():
     assert vae.n_iter_ < 200
     assert vae.best_validation_score_ == max(vae.validation_scores_)
     assert vae.best_loss_ is None
+
+
+def test_auto_budget_stops_growing_with_the_rows():
+    # 80 epochs (50 of KL warm-up) up to 10**5 training rows; beyond, the
+    # epochs that read 8 * 10**6 rows, so fit time is flat in n, not linear
+    assert _settings.resolve_max_iter("auto", 26_048) == 80
+    assert _settings.resolve_max_iter("auto", 100_000) == 80
+    assert _settings.resolve_max_iter("auto", 900_000) == 8
+    assert _settings.resolve_max_iter("auto", 10**8) == 5
+    assert _settings.resolve_max_iter(300, 10**8) == 300
+    assert _settings.resolve_kl_warmup_iter("auto", (64,), 26_048) == 50
+    assert _settings.resolve_kl_warmup_iter("auto", (64,), 900_000) == 5
+    assert _settings.resolve_kl_warmup_iter("auto", (), 900_000) == 0
+    assert _settings.resolve_kl_warmup_iter(7, (64,), 900_000) == 7
 
 
 def test_max_iter_warns_like_mlp():
