@@ -36,6 +36,7 @@ _MISSING = "__skvae_missing__"
 _QUANTILE_KINDS = ("numeric", "datetime", "timedelta")
 _MAX_LEVELS = 200  # a categorical column models its 199 commonest levels + a pool
 _QUADRATURE = 16  # Gauss-Hermite nodes for a particle's conditional mean
+_ENCODE_ROWS = 2**16  # rows per chunk when encoding a column
 
 
 class _BooleanColumn:
@@ -532,16 +533,18 @@ class TableCodec:
         missing value is unobserved, indicator and level included: the entry
         is to be drawn, missing or not.
         """
-        width = sum(block.column.width for block in self._layout)
-        out, logjac = np.empty((len(frame), width), dtype), np.zeros(len(frame))
+        n, width = len(frame), sum(block.column.width for block in self._layout)
+        out, logjac = np.empty((n, width), dtype), np.zeros(n)
         columns = self._relation_columns(frame, free)
-        # each block is written into ``out`` as it is encoded, so that memory
-        # peaks at the encoding plus one block's
+        # each block is encoded in chunks of rows, written into ``out`` as they
+        # come, so that memory peaks at the encoding plus one chunk's work
         for block, features in self._slices():
             series = columns.get(block.name)
             series = frame[block.name] if series is None else series
-            out[:, features], lj = block.column.encode(series, free)
-            logjac += lj
+            for start in range(0, n, _ENCODE_ROWS):
+                rows = slice(start, start + _ENCODE_ROWS)
+                out[rows, features], lj = block.column.encode(series.iloc[rows], free)
+                logjac[rows] += lj
         return Encoded(out, logjac.astype(dtype))
 
     def implied(self, frame, into=None):

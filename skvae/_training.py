@@ -145,10 +145,11 @@ def evaluate(module, validation):
     """Mean ELBO (``kl_weight=1``) of the held-out rows, in the user's units."""
     module.eval()
     rows = validation.rows
+    step = inference_rows(rows.values.device)
     total = 0.0
-    for start in range(0, len(rows), INFERENCE_ROWS):
-        x, log_jacobian = rows.slice(slice(start, start + INFERENCE_ROWS))
-        eps = validation.eps[start : start + INFERENCE_ROWS]
+    for start in range(0, len(rows), step):
+        x, log_jacobian = rows.slice(slice(start, start + step))
+        eps = validation.eps[start : start + step]
         total += float((module.elbo(x, eps) + log_jacobian).sum())
     return total / len(rows)
 

@@ -175,6 +175,19 @@ def test_interval_gaussian_against_scipy():
     assert head.log_prob(loc, far).item() == pytest.approx(expected, rel=1e-8)
 
 
+def test_encoding_in_chunks_of_rows_equals_one_pass(mixed_df, monkeypatch):
+    holes = mixed_df.copy()
+    holes.loc[::7, "amount"] = np.nan
+    holes.loc[::5, "city"] = None
+    codec = TableCodec().fit(holes)
+    whole = [codec.encode(holes, np.float64, free=free) for free in (False, True)]
+    monkeypatch.setattr("skvae._table_codec._ENCODE_ROWS", 7)
+    for free, reference in zip((False, True), whole, strict=True):
+        chunked = codec.encode(holes, np.float64, free=free)
+        np.testing.assert_array_equal(chunked.values, reference.values)
+        np.testing.assert_array_equal(chunked.log_jacobian, reference.log_jacobian)
+
+
 def test_codec_round_trip_is_exact_for_observed_values(mixed_df):
     codec = TableCodec().fit(mixed_df)
     encoded = codec.encode(mixed_df, np.float64).values
