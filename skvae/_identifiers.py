@@ -24,6 +24,7 @@ _ID_NAMES = ("id", "key", "uuid")
 _ID_SUFFIXES = ("_id", " id", "-id", "_key", "_uuid")
 _CAMEL_ID = re.compile(r"[a-z](?:Id|ID)")  # the last three characters
 _CHUNK = 1 << 16  # rows of text drawn at a time, to bound the working memory
+_MAX_WIDTH = 64  # characters: a text form is never widened beyond this
 
 _DIGITS = "0123456789"
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -113,6 +114,11 @@ class IdentifierColumn:
     The form of integers is the range of integers with as many decimal digits
     as the median training value (training values 100000 to 100999 give 100000
     to 999999; negative when the median is), cut to the limits of the dtype.
+
+    A sample that needs more new values than the form holds widens it until
+    it fits: integers gain a decimal digit, text repeats its last position
+    that varies (``"p[1-9][0-9]"`` becomes ``"p[1-9][0-9]{2}"``). Only the
+    limits of an integer dtype (or 64 characters) make a sample fail.
     Float columns whose values are all integers (an integer column with
     missing values, read from a file) are treated as integers, within the
     range of integers the float dtype holds exactly.
@@ -140,7 +146,8 @@ class IdentifierColumn:
         from (one character: a constant position); None for integers.
     pattern_ : str or None
         For text, a regular expression that every sampled value fully matches
-        (``"ORD-[0-9]{6}"``); None for integers.
+        (``"ORD-[0-9]{6}"``) while the form holds enough new values; None for
+        integers.
     range_ : tuple of (int, int) or None
         For integers, the lowest and highest value of the form; None for text.
     space_size_ : int
@@ -211,8 +218,6 @@ class IdentifierColumn:
             self.alphabets_ = _learn_alphabets(distinct)
             self.pattern_ = _pattern(self.alphabets_)
             self.space_size_ = math.prod(len(a) for a in self.alphabets_)
-            sizes = [len(a) for a in self.alphabets_]
-            self._sizes = np.asarray(sizes, dtype=np.int64)
         else:
             self._work_dtype = _work_dtype(self.dtype_)
             numbers = _integers(series[~missing], self._work_dtype)
@@ -242,8 +247,8 @@ class IdentifierColumn:
         Raises
         ------
         ValueError
-            When the form holds fewer than the requested number of values not
-            seen in training.
+            When even the widest form the dtype allows holds fewer than the
+            requested number of values not seen in training.
         """
         if not hasattr(self, "dtype_"):
             raise AttributeError("This IdentifierColumn is not fitted; call fit.")
@@ -260,47 +265,91 @@ class IdentifierColumn:
             return self._text_series(new, missing)
         return self._integer_series(new, missing)
 
-    def _draw_new(self, k, generator):
-        """``k`` distinct values of the form, none of them a training value."""
+    def _draw_new(self, k, generator, exclude=None):
+        """``k`` distinct values of the form, none of them a training value (nor
+        in ``exclude``); a form too small for them is widened first."""
         excluded = self.training_values_
-        if self.space_size_ <= 2 * (k + len(excluded)) + 1024:
+        if exclude is not None and len(exclude):
+            excluded = excluded.append(pd.Index(exclude, dtype=excluded.dtype))
+            excluded = excluded.unique()
+        form = self.alphabets_ if self.kind_ == "text" else self.range_
+        while True:
+            space = self._space(form)
+            if space > 2 * (k + len(excluded)) + 1024:
+                break
             # small space: list it whole and pick without replacement
-            pool = self._enumerate()
+            pool = self._enumerate(form)
             pool = pool[excluded.get_indexer(pool) < 0]
-            if pool.size < k:
+            if pool.size >= k:
+                return generator.choice(pool, size=k, replace=False)
+            wider = self._widen(form)
+            if wider is None:
                 if self.kind_ == "text":
-                    form = f"(strings matching {self.pattern_!r})"
+                    shape = f"(strings matching {_pattern(form)!r})"
                 else:
-                    form = "(integers from {} to {})".format(*self.range_)
+                    shape = "(integers from {} to {}, the limits of its dtype)"
+                    shape = shape.format(*form)
                 raise ValueError(
-                    f"Identifier column {self.name_!r}: its form {form} holds only "
-                    f"{pool.size} values not seen in training, but {k} new unique "
-                    "values were requested."
+                    f"Identifier column {self.name_!r}: its form {shape} holds "
+                    f"only {pool.size} values not seen in training, but {k} new "
+                    "unique values were requested. Sample fewer rows, or model "
+                    "the column as a category with identifier_features=None."
                 )
-            return generator.choice(pool, size=k, replace=False)
+            form = wider
         # at least half of the space is free, so each round keeps most draws
-        new = self._draw(0, generator)
+        new = self._draw(form, 0, generator)
         while new.size < k:
             shortfall = k - new.size
-            drawn = self._draw(shortfall + shortfall // 8 + 16, generator)
+            drawn = self._draw(form, shortfall + shortfall // 8 + 16, generator)
             drawn = drawn[excluded.get_indexer(drawn) < 0]
             new = pd.unique(np.concatenate([new, drawn]))
         return new[:k]
 
-    def _draw(self, m, generator):
-        """``m`` values of the form, drawn uniformly and independently."""
+    def _space(self, form):
+        """The number of values of ``form``."""
         if self.kind_ == "integer":
-            low, high = self.range_
+            return form[1] - form[0] + 1
+        return math.prod(len(a) for a in form)
+
+    def _widen(self, form):
+        """``form`` with room for more values, or None at the dtype's limits.
+
+        Integers get one more decimal digit; text repeats its last position
+        that varies (a digit where that is a leading digit), or gains a digit
+        at its end when no position varies.
+        """
+        if self.kind_ == "integer":
+            low, high = form
+            limits = _integer_limits(self.dtype_)
+            if high > 0:
+                wider = (low, min(high * 10 + 9, limits[1]))
+            else:
+                wider = (max(low * 10 - 9, limits[0]), high)
+            return None if wider == form else wider
+        if len(form) >= _MAX_WIDTH:
+            return None
+        variable = [j for j, alphabet in enumerate(form) if len(alphabet) > 1]
+        if not variable:
+            return (*form, _DIGITS)
+        last = variable[-1]
+        repeat = _DIGITS if form[last] == _DIGITS[1:] else form[last]
+        return (*form[: last + 1], repeat, *form[last + 1 :])
+
+    def _draw(self, form, m, generator):
+        """``m`` values of ``form``, drawn uniformly and independently."""
+        if self.kind_ == "integer":
+            low, high = form
             return generator.integers(
                 low, high, size=m, dtype=self._work_dtype, endpoint=True
             )
-        variable = np.flatnonzero(self._sizes > 1)
-        highs = self._sizes[variable] - 1
+        sizes = np.asarray([len(a) for a in form], dtype=np.int64)
+        variable = np.flatnonzero(sizes > 1)
+        highs = sizes[variable] - 1
         code_dtype = np.uint8 if highs.max(initial=0) < 256 else np.int64
         new = np.empty(m, dtype=object)
         for start in range(0, m, _CHUNK):
             rows = min(m - start, _CHUNK)
-            codes = np.zeros((rows, self._sizes.size), dtype=np.int64)
+            codes = np.zeros((rows, sizes.size), dtype=np.int64)
             codes[:, variable] = generator.integers(
                 0,
                 highs.astype(code_dtype),
@@ -308,20 +357,21 @@ class IdentifierColumn:
                 dtype=code_dtype,
                 endpoint=True,
             )
-            new[start : start + rows] = _strings(self.alphabets_, codes)
+            new[start : start + rows] = _strings(form, codes)
         return new
 
-    def _enumerate(self):
-        """All values of the form (only called when there are few)."""
+    def _enumerate(self, form):
+        """All values of ``form`` (only called when there are few)."""
         if self.kind_ == "integer":
-            low, high = self.range_
+            low, high = form
             start = np.asarray(low, dtype=self._work_dtype)
             return start + np.arange(high - low + 1, dtype=self._work_dtype)
-        if not self.alphabets_:
+        if not form:
             return np.array([""], dtype=object)
-        index = np.arange(self.space_size_)
-        codes = np.stack(np.unravel_index(index, tuple(self._sizes)), axis=1)
-        return _strings(self.alphabets_, codes)
+        sizes = tuple(len(a) for a in form)
+        index = np.arange(math.prod(sizes))
+        codes = np.stack(np.unravel_index(index, sizes), axis=1)
+        return _strings(form, codes)
 
     def _text_series(self, new, missing):
         n = missing.size
@@ -416,14 +466,18 @@ def _integer_range(values, dtype):
     low, high = (10 ** (digits - 1) if digits > 1 else 0), 10**digits - 1
     if negative:
         low, high = -high, -max(low, 1)
+    limits = _integer_limits(dtype)
+    return max(low, limits[0]), min(high, limits[1])
+
+
+def _integer_limits(dtype):
+    """The lowest and highest integer ``dtype`` holds exactly."""
     numpy_dtype = _numpy_dtype(dtype)
     if numpy_dtype.kind == "f":
         exact = 2 ** (np.finfo(numpy_dtype).nmant + 1)
-        limits = (max(-exact, -(2**63)), min(exact, 2**63 - 1))
-    else:
-        info = np.iinfo(numpy_dtype)
-        limits = (int(info.min), int(info.max))
-    return max(low, limits[0]), min(high, limits[1])
+        return max(-exact, -(2**63)), min(exact, 2**63 - 1)
+    info = np.iinfo(numpy_dtype)
+    return int(info.min), int(info.max)
 
 
 def _learn_alphabets(values):

