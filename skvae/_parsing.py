@@ -762,6 +762,38 @@ def _read_datetimes(series, kind, *, tz, fitting):
     return index
 
 
+_TEXT_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m",
+)
+
+
+def date_text_format(series):
+    """The ``strftime`` format that writes back the ISO-8601 strings of a text
+    column read as datetime, so that samples are strings like the training
+    ones (``"%Y-%m-%d"`` for ``"2016-01-31"``); None for a datetime column.
+
+    The first format of a fixed list that reproduces every distinct training
+    string (at most 1000 of them checked) is taken; ``"%Y-%m-%dT%H:%M:%S"``
+    when none does (time zones, uncommon layouts).
+    """
+    if pdt.is_datetime64_any_dtype(series.dtype):
+        return None
+    values = pd.unique(series.dropna().astype(str).to_numpy(dtype=object))[:1000]
+    parsed = _parse_datetimes(values)
+    for fmt in _TEXT_FORMATS:
+        if (parsed.strftime(fmt) == values).all():
+            return fmt
+    return "%Y-%m-%dT%H:%M:%S"
+
+
 def _parse_datetimes(values):
     """A DatetimeIndex of an object array; mixed UTC offsets are read as UTC."""
     with warnings.catch_warnings():

@@ -33,7 +33,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from ._parsing import as_float, as_int64, datetime_dtype, datetime_unit
+from ._parsing import (
+    as_float,
+    as_int64,
+    date_text_format,
+    datetime_dtype,
+    datetime_unit,
+)
 
 _Z_LIMIT = 8.0  # a spiked atom in the slab encodes as [-8, 8], the whole line
 _MAX_KNOTS = 1000
@@ -172,6 +178,7 @@ class QuantileColumn:
         self.discrete = self.exact
         if kind != "numeric":
             self.time_dtype = datetime_dtype(series, kind)
+        self.text_format = date_text_format(series) if kind == "datetime" else None
         if self.exact:
             unsigned = pd.api.types.is_unsigned_integer_dtype(dtype)
             self.int_dtype = np.dtype(np.uint64 if unsigned else np.int64)
@@ -493,6 +500,9 @@ class QuantileColumn:
                     ambiguous=np.zeros(len(out), dtype=bool),
                     nonexistent="shift_forward",
                 )
+            text_format = getattr(self, "text_format", None)  # older pickles
+            if text_format is not None:  # text in training: text back
+                out = out.dt.strftime(text_format)
         return out.astype(self.dtype)
 
 

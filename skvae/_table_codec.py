@@ -310,7 +310,9 @@ class TableCodec:
             found = {
                 name
                 for name in frame.columns
-                if name not in explicit and is_identifier(frame[name])
+                if name not in explicit
+                and is_identifier(frame[name])
+                and not _read_as_values(frame[name])
             }
             for name in found:
                 self.notes.append(
@@ -800,6 +802,15 @@ def _named(spec, columns, parameter):
         else:
             raise ValueError(f"{parameter} names {s!r}, not a column of X.")
     return names
+
+
+def _read_as_values(series):
+    """Whether a text column holds numbers or dates (``"2016-01-31"``), which
+    are modelled as such even when each row has its own."""
+    text = pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(
+        series.dtype
+    )
+    return text and column_kind(series)[0] != "categorical"
 
 
 def _as_dtype(values, dtype):

@@ -79,6 +79,38 @@ def test_datetimes_given_as_text_or_objects(events):
         vae.score_samples(events[["x", "when"]].head(2).assign(when="soon"))
 
 
+@pytest.mark.parametrize(
+    ("dates", "form", "pattern"),
+    [
+        # one date per row (monthly data): dates, not an identifier
+        (
+            pd.date_range("1967-06-30", periods=300, freq="ME"),
+            "%Y-%m-%d",
+            r"\d{4}-\d{2}-\d{2}",
+        ),
+        # repeated date-times (match days)
+        (
+            pd.Timestamp("1990-08-04 15:30")
+            + pd.to_timedelta(np.arange(300) // 9, "D"),
+            "%Y-%m-%d %H:%M:%S",
+            r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+        ),
+    ],
+)
+def test_date_strings_come_back_as_strings_of_their_form(rng, dates, form, pattern):
+    text = pd.Series(pd.DatetimeIndex(dates).strftime(form), dtype=object)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "date": text})
+    with pytest.warns(UserWarning, match="'date' holds ISO-8601 date strings"):
+        vae = _fit(frame)
+    sampled = vae.sample(200, random_state=0)["date"]
+    assert sampled.dtype == object
+    assert all(isinstance(value, str) for value in sampled)
+    assert sampled.str.fullmatch(pattern).all()
+    parsed = pd.to_datetime(sampled, format=form)
+    margin = pd.Timedelta("400D")
+    assert parsed.between(dates.min() - margin, dates.max() + margin).all()
+
+
 @pytest.fixture
 def referenced(rng):
     n = 1000
