@@ -621,29 +621,33 @@ class _BaseVAE(BaseEstimator):
             out, weights = particles(module, s)[:2]
             return torch.einsum("nk,nkd->nd", weights, out)
 
+        # identifiers are outside the model: kept where given, new elsewhere
+        ids = self._codec.fill_identifiers(X, n, rng, impute) if tabular else None
         if not mean:
-            return self._decode(resample, n, rng, n_importance)
+            return self._decode(resample, n, rng, n_importance, ids)
         if not tabular:
             return self._decode(average, n, rng, n_importance)
         batched = BatchedFrame(n)
         for out, weights, loc, scale in self._batches(particles, n, n_importance):
             weights = weights.astype(np.float64)
             batched.add(self._codec.decode_mean(out, weights, loc, scale))
-        frame = batched.frame(self._codec.columns)
+        frame = batched.frame(self._codec.columns, ids)
         if isinstance(self._output_schema, pd.Series):
             return frame
         return frame.to_numpy(dtype=self._output_schema)
 
-    def _decode(self, fn, n, rng=None, samples_per_row=1):
+    def _decode(self, fn, n, rng=None, samples_per_row=1, identifiers=None):
         """Decoder outputs ``fn(module, rows)`` decoded batch by batch into the
         container ``fit`` saw: a DataFrame with the training columns and dtypes,
-        or an array in the training dtype. Memory: the result plus a batch."""
+        or an array in the training dtype. Memory: the result plus a batch.
+        Identifier columns come from ``identifiers``, or are drawn new."""
         schema = self._output_schema
         if isinstance(self._codec, TableCodec):
             batched = BatchedFrame(n)
             for part in self._batches(fn, n, samples_per_row):
                 batched.add(self._codec.decode(part, rng, identifiers=False))
-            identifiers = self._codec.sample_identifiers(n, rng)
+            if identifiers is None:
+                identifiers = self._codec.sample_identifiers(n, rng)
             frame = batched.frame(self._codec.columns, identifiers)
             if isinstance(schema, pd.Series):
                 return frame

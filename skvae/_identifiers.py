@@ -265,6 +265,47 @@ class IdentifierColumn:
             return self._text_series(new, missing)
         return self._integer_series(new, missing)
 
+    def fill(self, given, generator, *, complete=True):
+        """``given`` values kept, new values where they are missing.
+
+        Parameters
+        ----------
+        given : pandas.Series of shape (n,)
+            Values of the column, missing where new ones are wanted.
+        generator : numpy.random.Generator
+            The source of all randomness.
+        complete : bool, default=True
+            True fills every missing value (imputation); False leaves each
+            missing with probability ``missing_rate_`` (conditional sampling).
+
+        Returns
+        -------
+        pandas.Series of shape (n,)
+            In the training dtype, with a fresh RangeIndex. The new values are
+            distinct from each other, from every training value and from the
+            given ones.
+        """
+        missing = given.isna().to_numpy(dtype=bool)
+        known = given[~missing]
+        if self.kind_ == "integer":
+            known = _integers(known, self._work_dtype)
+            exclude = np.unique(known)
+        else:
+            known = known.to_numpy(dtype=object)
+            exclude = pd.unique(known)
+        still = np.zeros(missing.size, dtype=bool)
+        if not complete:
+            still[missing] = generator.random(int(missing.sum())) < self.missing_rate_
+        new = self._draw_new(int((missing & ~still).sum()), generator, exclude)
+        values = np.empty(
+            missing.size, dtype=object if self.kind_ == "text" else new.dtype
+        )
+        values[~missing] = known
+        values[missing & ~still] = new
+        if self.kind_ == "text":
+            return self._text_series(values[~still], still)
+        return self._integer_series(values[~still], still)
+
     def _draw_new(self, k, generator, exclude=None):
         """``k`` distinct values of the form, none of them a training value (nor
         in ``exclude``); a form too small for them is widened first."""
@@ -374,13 +415,17 @@ class IdentifierColumn:
         return _strings(form, codes)
 
     def _text_series(self, new, missing):
+        """A Series of ``missing.size`` values: ``new`` where ``missing`` is
+        false. A ``category`` column gets the training categories followed by
+        the values of ``new`` that are not among them."""
         n = missing.size
         if isinstance(self.dtype_, pd.CategoricalDtype):
             old = self.dtype_.categories
-            categories = old.append(pd.Index(new, dtype=old.dtype))
+            extra = pd.Index(pd.unique(np.asarray(new, dtype=object)), dtype=old.dtype)
+            categories = old.append(extra[old.get_indexer(extra) < 0])
             dtype = pd.CategoricalDtype(categories, ordered=self.dtype_.ordered)
             codes = np.full(n, -1, dtype=np.int64)
-            codes[~missing] = len(old) + np.arange(new.size)
+            codes[~missing] = categories.get_indexer(pd.Index(new, dtype=old.dtype))
             values = pd.Categorical.from_codes(codes, dtype=dtype)
             return pd.Series(values, name=self.name_)
         values = np.empty(n, dtype=object)

@@ -381,5 +381,12 @@ def _fill_frame(X, missing, rows, filled):
             continue
         values = filled[name].reindex(X.index)
         column = out[name]
+        if isinstance(values.dtype, pd.CategoricalDtype) and isinstance(
+            column.dtype, pd.CategoricalDtype
+        ):  # new identifiers are new categories
+            old, drawn = column.cat.categories, values.cat.categories
+            union = old.append(drawn[~drawn.isin(old)])
+            column = column.cat.set_categories(union)
+            values = values.cat.set_categories(union)
         out[name] = column.mask(pd.Series(mask, index=X.index), values)
     return out

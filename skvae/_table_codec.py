@@ -659,8 +659,8 @@ class TableCodec:
         frame : DataFrame of shape (n, n_columns)
             Numbers: the weighted mean of the particles' values in the user's
             units (integer, datetime and timedelta columns rounded to their
-            grid); categories and booleans: the level of largest weight;
-            identifiers: new values.
+            grid); categories and booleans: the level of largest weight.
+            Identifier columns are left out (see :meth:`fill_identifiers`).
         """
         n, k, _ = particles.shape
         flat = particles.reshape(n * k, -1)
@@ -686,13 +686,25 @@ class TableCodec:
                 values = column.decode(averaged, None)
                 columns[block.name] = _as_dtype(values, column.dtype)
         self._restore(columns)
-        columns.update(self.sample_identifiers(n, np.random.default_rng(0)))
-        return pd.DataFrame({c: columns[c] for c in self.columns}, copy=False)
+        return pd.DataFrame({c: columns[c] for c in self.columns if c in columns})
 
     def _restore(self, columns):
         """Replace the residuals of derived columns in ``columns`` by values."""
         for name, relation in self.derived.items():
             columns[name] = relation.restore(columns[name], columns[relation.base])
+
+    def fill_identifiers(self, frame, n, rng, complete):
+        """``{column: Series}`` of the identifier columns of ``frame`` (``n``
+        rows, or one row repeated ``n`` times), with new unique values where
+        they are missing (see :meth:`IdentifierColumn.fill`)."""
+        out = {}
+        for block in self.blocks:
+            if isinstance(block.column, IdentifierColumn):
+                given = frame[block.name]
+                if len(given) != n:
+                    given = given.iloc[np.zeros(n, dtype=np.intp)]
+                out[block.name] = block.column.fill(given, rng, complete=complete)
+        return out
 
     def sample_identifiers(self, n, rng=None):
         """``{column: Series}`` of ``n`` new identifier values per identifier column."""

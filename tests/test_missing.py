@@ -750,6 +750,36 @@ def test_imputer_fills_a_table_in_its_dtypes(table_imputer):
     assert set(filled["cat"]) <= {"lo", "hi"}  # never the unseen "never"
 
 
+@pytest.mark.parametrize("as_category", [False, True])
+def test_imputer_fills_identifiers_with_new_unique_values(as_category):
+    """Missing identifiers are filled (none left missing) with values unlike
+    any training or given one and unlike each other, across inference
+    batches; given identifiers are kept. Conditional sampling from partial
+    rows keeps given identifiers too."""
+    rng = np.random.default_rng(3)
+    n = 3000  # more rows than one inference batch of 100 particles each
+    ids = [f"ID{i:05d}" for i in range(n)]
+    frame = pd.DataFrame({"id": ids, "x": rng.normal(size=n)})
+    frame.loc[rng.random(n) < 0.3, "id"] = None
+    frame.loc[rng.random(n) < 0.3, "x"] = np.nan
+    if as_category:
+        frame["id"] = frame["id"].astype("category")
+    imputer = VAEImputer(**FAST_TABLE, identifier_features=["id"]).fit(frame)
+    filled = imputer.transform(frame)
+    assert not filled.isna().any().any()
+    given = frame["id"].notna()
+    kept = filled["id"][given].astype(object) == frame["id"][given].astype(object)
+    assert kept.all()
+    new = filled["id"][~given].astype(object)
+    assert not new.duplicated().any()
+    assert not new.isin(frame["id"].dropna().astype(object)).any()
+    partial = frame.head(20)
+    vae = VAETransformer(**FAST_TABLE, identifier_features=["id"]).fit(frame)
+    drawn = vae.sample(20, given=partial)
+    kept = partial["id"].notna().to_numpy()
+    assert (drawn["id"][kept].to_numpy() == partial["id"][kept].to_numpy()).all()
+
+
 def test_imputer_fills_an_all_float_frame_in_its_dtypes():
     """An all-float DataFrame (the Gaussian model) comes back as a DataFrame
     with its columns, float32 / float64 dtypes and index, nothing missing and
