@@ -3,9 +3,14 @@
 import sys
 import warnings
 
-# scikit-learn's decorators that stand between a user's call and our method:
-# ``_fit_context`` (``fit``, ``partial_fit``) and ``set_output`` (``transform``)
-_WRAPPERS = {("sklearn.base", "wrapper"), ("sklearn.utils._set_output", "wrapped")}
+# scikit-learn's code that stands between a user's call and our method:
+# ``_fit_context`` (``fit``, ``partial_fit``), ``set_output`` (``transform``)
+# and ``TransformerMixin.fit_transform``
+_WRAPPERS = {
+    ("sklearn.base", "wrapper"),
+    ("sklearn.base", "fit_transform"),
+    ("sklearn.utils._set_output", "wrapped"),
+}
 
 
 def _user_stacklevel():

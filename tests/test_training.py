@@ -6,7 +6,7 @@ import torch
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
-from skvae import VAETransformer, _device, _settings, _training
+from skvae import VAEImputer, VAETransformer, _device, _settings, _training
 from skvae._training import iter_batches
 
 from .conftest import FAST
@@ -185,5 +185,9 @@ def test_warnings_point_at_the_users_line():
         warnings.simplefilter("always")
         line = inspect.currentframe().f_lineno + 1
         VAETransformer(**{**FAST, "max_iter": 2}).fit(X)
-    (warning,) = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert (warning.filename, warning.lineno) == (__file__, line)
+        VAETransformer(**{**FAST, "max_iter": 2}).fit_transform(X)
+        VAEImputer(**{**FAST, "max_iter": 2}).fit_transform(X)
+    warned = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(warned) == 3
+    for offset, warning in enumerate(warned):
+        assert (warning.filename, warning.lineno) == (__file__, line + offset)
