@@ -628,9 +628,10 @@ class _BaseVAE(BaseEstimator):
         if not tabular:
             return self._decode(average, n, rng, n_importance)
         batched = BatchedFrame(n)
+        needed = X.columns[X.isna().any().to_numpy()]
         for out, weights, loc, scale in self._batches(particles, n, n_importance):
             weights = weights.astype(np.float64)
-            batched.add(self._codec.decode_mean(out, weights, loc, scale))
+            batched.add(self._codec.decode_mean(out, weights, loc, scale, needed))
         frame = batched.frame(self._codec.columns, ids)
         if isinstance(self._output_schema, pd.Series):
             return frame
