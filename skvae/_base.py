@@ -301,9 +301,10 @@ class _BaseVAE(BaseEstimator):
         self.batch_size_ = resolve_batch_size(
             self.batch_size, n_train, linear=not self.hidden_layer_sizes_
         )
-        self.kl_warmup_iter_ = resolve_kl_warmup_iter(
-            self.kl_warmup_iter, self.hidden_layer_sizes_, n_train
-        )
+        if not (incremental and reuse):  # partial_fit: set by the first call
+            self.kl_warmup_iter_ = resolve_kl_warmup_iter(
+                self.kl_warmup_iter, self.hidden_layer_sizes_, n_train
+            )
         self.mixed_precision_ = resolve_mixed_precision(
             self.mixed_precision, self._np_dtype, device
         )

@@ -116,9 +116,11 @@ class IdentifierColumn:
     to 999999; negative when the median is), cut to the limits of the dtype.
 
     A sample that needs more new values than the form holds widens it until
-    it fits: integers gain a decimal digit, text repeats its last position
-    that varies (``"p[1-9][0-9]"`` becomes ``"p[1-9][0-9]{2}"``). Only the
-    limits of an integer dtype (or 64 characters) make a sample fail.
+    it fits: integers gain a decimal digit (at the dtype's limit, the range
+    reaches toward zero and past it), text repeats its last position that
+    varies (``"p[1-9][0-9]"`` becomes ``"p[1-9][0-9]{2}"``). Only a dtype
+    without enough unused integers (or text of 64 characters) makes a sample
+    fail.
     Float columns whose values are all integers (an integer column with
     missing values, read from a file) are treated as integers, within the
     range of integers the float dtype holds exactly.
@@ -328,7 +330,7 @@ class IdentifierColumn:
                 if self.kind_ == "text":
                     shape = f"(strings matching {_pattern(form)!r})"
                 else:
-                    shape = "(integers from {} to {}, the limits of its dtype)"
+                    shape = "(integers from {} to {}, all its dtype allows)"
                     shape = shape.format(*form)
                 raise ValueError(
                     f"Identifier column {self.name_!r}: its form {shape} holds "
@@ -355,18 +357,13 @@ class IdentifierColumn:
     def _widen(self, form):
         """``form`` with room for more values, or None at the dtype's limits.
 
-        Integers get one more decimal digit; text repeats its last position
-        that varies (a digit where that is a leading digit), or gains a digit
-        at its end when no position varies.
+        Integers get one more decimal digit, and at the dtype's limit reach
+        toward (and past) zero instead; text repeats its last position that
+        varies (a digit where that is a leading digit), or gains a digit at
+        its end when no position varies.
         """
         if self.kind_ == "integer":
-            low, high = form
-            limits = _integer_limits(self.dtype_)
-            if high > 0:
-                wider = (low, min(high * 10 + 9, limits[1]))
-            else:
-                wider = (max(low * 10 - 9, limits[0]), high)
-            return None if wider == form else wider
+            return _widen_range(*form, *_integer_limits(self.dtype_))
         if len(form) >= _MAX_WIDTH:
             return None
         variable = [j for j, alphabet in enumerate(form) if len(alphabet) > 1]
@@ -513,6 +510,23 @@ def _integer_range(values, dtype):
         low, high = -high, -max(low, 1)
     limits = _integer_limits(dtype)
     return max(low, limits[0]), min(high, limits[1])
+
+
+def _widen_range(low, high, lowest, highest):
+    """A wider range of integers than ``[low, high]`` within ``[lowest,
+    highest]``: a digit more away from zero, or, at the limit, a digit less
+    toward zero and then past it; None when it spans the limits."""
+    if high > 0 and high < highest:
+        return low, min(high * 10 + 9, highest)
+    if high <= 0 and low > lowest:
+        return max(low * 10 - 9, lowest), high
+    if high > 0 and low > lowest:
+        return (
+            low // 10 if low >= 10 else (0 if low > 0 else max(low * 10 - 9, lowest))
+        ), high
+    if high <= 0 and high < highest:
+        return low, (-(-high // 10) if high <= -10 else (0 if high < 0 else 9))
+    return None
 
 
 def _integer_limits(dtype):

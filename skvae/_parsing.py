@@ -782,11 +782,12 @@ def date_text_format(series):
 
     The first format of a fixed list that reproduces every distinct training
     string (at most 1000 of them checked) is taken; ``"%Y-%m-%dT%H:%M:%S"``
-    when none does (time zones, uncommon layouts).
+    when none does (time zones, whose offsets are then not written; other
+    layouts). Columns of datetime objects (not text) give None too.
     """
-    if pdt.is_datetime64_any_dtype(series.dtype):
+    if pdt.infer_dtype(series, skipna=True) != "string":  # datetime values
         return None
-    values = pd.unique(series.dropna().astype(str).to_numpy(dtype=object))[:1000]
+    values = pd.unique(series.dropna().to_numpy(dtype=object))[:1000]
     parsed = _parse_datetimes(values)
     for fmt in _TEXT_FORMATS:
         if (parsed.strftime(fmt) == values).all():

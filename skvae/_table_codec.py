@@ -312,7 +312,7 @@ class TableCodec:
                 for name in frame.columns
                 if name not in explicit
                 and is_identifier(frame[name])
-                and not _read_as_values(frame[name])
+                and not _read_as_dates(frame[name])
             }
             for name in found:
                 self.notes.append(
@@ -833,13 +833,14 @@ def _named(spec, columns, parameter):
     return names
 
 
-def _read_as_values(series):
-    """Whether a text column holds numbers or dates (``"2016-01-31"``), which
-    are modelled as such even when each row has its own."""
+def _read_as_dates(series):
+    """Whether a text column holds ISO-8601 dates (``"2016-01-31"``), which
+    are modelled as dates even when each row has its own. (Unique number
+    text stays an identifier: ``"100017"``, an order number read as text.)"""
     text = pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(
         series.dtype
     )
-    return text and column_kind(series)[0] != "categorical"
+    return text and column_kind(series)[0] == "datetime"
 
 
 def _as_dtype(values, dtype):

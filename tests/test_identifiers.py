@@ -200,8 +200,13 @@ def test_range_is_cut_to_the_dtype():
     assert column.range_ == (100, 255)
     sampled = column.sample(6, np.random.default_rng(0))
     assert sorted(sampled) == [250, 251, 252, 253, 254, 255]
-    with pytest.raises(ValueError, match="small_id"):
-        column.sample(7, np.random.default_rng(0))
+    # more: the form reaches toward zero, within the dtype
+    sampled = column.sample(100, np.random.default_rng(0))
+    assert not sampled.isin(small).any() and not sampled.duplicated().any()
+    assert sampled.dtype == np.uint8
+    full = pd.Series(np.arange(0, 250, dtype=np.uint8), name="small_id")
+    with pytest.raises(ValueError, match="'small_id'.*all its dtype allows"):
+        IdentifierColumn().fit(full).sample(7, np.random.default_rng(0))
 
 
 def test_missing_rate_is_kept():

@@ -111,6 +111,31 @@ def test_date_strings_come_back_as_strings_of_their_form(rng, dates, form, patte
     assert parsed.between(dates.min() - margin, dates.max() + margin).all()
 
 
+def test_date_objects_and_number_text_ids_keep_their_kind(rng):
+    import datetime
+
+    days = rng.integers(0, 400, 60)
+    dates = [datetime.date(2020, 1, 1) + datetime.timedelta(days=int(d)) for d in days]
+    frame = pd.DataFrame(
+        {
+            "day": pd.Series(dates, dtype=object),
+            "order_id": [str(100_000 + 17 * i) for i in range(60)],
+            "x": rng.normal(size=60),
+        }
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        vae = _fit(frame)
+    notes = " ".join(str(w.message) for w in caught)
+    assert "'order_id' is unique per row" in notes
+    assert "'day' holds dates and times" in notes
+    sampled = vae.sample(20, random_state=0)
+    # date objects come back as dates, not text; number text IDs as new text
+    assert not any(isinstance(value, str) for value in sampled["day"])
+    assert all(isinstance(value, str) for value in sampled["order_id"])
+    assert not sampled["order_id"].isin(frame["order_id"]).any()
+
+
 @pytest.fixture
 def referenced(rng):
     n = 1000

@@ -81,3 +81,15 @@ def test_training_settings_may_change(small_X):
     vae.set_params(max_iter=3, learning_rate_init=1e-3, batch_size=8, alpha=0.1)
     vae.fit(small_X)
     assert vae.n_iter_ == FAST["max_iter"] + 3 and vae.batch_size_ == 8
+
+
+def test_partial_fit_keeps_the_warm_up_of_its_first_call(monkeypatch):
+    # the auto warm-up depends on the rows of a fit; under partial_fit the
+    # first call sets it, so a short last chunk does not restart the KL ramp
+    monkeypatch.setattr("skvae._settings.ROW_VISITS", 8_000)
+    rng = np.random.default_rng(0)
+    vae = VAETransformer(**{**FAST, "hidden_layer_sizes": (8,)})
+    vae.partial_fit(rng.normal(size=(1_600, 3)))
+    assert vae.kl_warmup_iter_ == 3  # 5 epochs of 1,600 rows read 8,000
+    vae.partial_fit(rng.normal(size=(50, 3)))
+    assert vae.kl_warmup_iter_ == 3
