@@ -117,6 +117,8 @@ def _keep_given(out, given, fixed):
         keep = ~np.isnan(values)
         out[keep] = values[keep]
         return out
+    if not isinstance(given, pd.DataFrame):  # an all-float frame read as an array
+        given = pd.DataFrame(given, columns=out.columns)
     for j, name in enumerate(out.columns):
         if fixed is not None and j not in fixed:
             continue

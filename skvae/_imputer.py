@@ -359,6 +359,8 @@ class VAEImputer(TransformerMixin, _BaseVAE):
 
 
 def _fill_array(X, missing, rows, filled, dtype):
+    if isinstance(X, pd.DataFrame):  # an array read by per-column models
+        X = X.to_numpy(dtype=np.float64)
     out = np.array(X, dtype=X.dtype if X.dtype.kind == "f" else dtype)
     if filled is not None:
         part = out[rows]
@@ -374,19 +376,19 @@ def _fill_frame(X, missing, rows, filled):
         return out
     if not isinstance(filled, pd.DataFrame):  # an all-float frame's Gaussian model
         filled = pd.DataFrame(filled, columns=X.columns)
-    filled.index = X.index[rows]
+    # by position: an index may repeat labels
+    filled.index = rows
     for j, name in enumerate(X.columns):
         mask = missing[:, j]
         if not mask.any():
             continue
-        values = filled[name].reindex(X.index)
-        column = out[name]
+        values = filled[name].reindex(range(len(X)))
+        column = out[name].reset_index(drop=True)
         if isinstance(values.dtype, pd.CategoricalDtype) and isinstance(
             column.dtype, pd.CategoricalDtype
-        ):  # new identifiers are new categories
+        ):  # new identifiers are new categories; X's order and flag are kept
             old, drawn = column.cat.categories, values.cat.categories
-            union = old.append(drawn[~drawn.isin(old)])
-            column = column.cat.set_categories(union)
-            values = values.cat.set_categories(union)
-        out[name] = column.mask(pd.Series(mask, index=X.index), values)
+            column = column.cat.set_categories(old.append(drawn[~drawn.isin(old)]))
+            values = values.astype(column.dtype)
+        out[name] = column.mask(pd.Series(mask), values).array
     return out

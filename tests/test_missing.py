@@ -780,6 +780,41 @@ def test_imputer_fills_identifiers_with_new_unique_values(as_category):
     assert (drawn["id"][kept].to_numpy() == partial["id"][kept].to_numpy()).all()
 
 
+def test_imputer_and_given_rows_take_any_container():
+    """A repeated index, an ordered category, an array with a categorical
+    feature, and partial rows of an all-float frame (found in review)."""
+    rng = np.random.default_rng(4)
+    n = 80
+    frame = pd.DataFrame(
+        {
+            "c": pd.Categorical(rng.choice(list("abc"), n), categories=list("abc")),
+            "x": rng.normal(size=n),
+        }
+    )
+    frame.loc[::4, "c"] = np.nan
+    frame.loc[::5, "x"] = np.nan
+    imputer = VAEImputer(**FAST_TABLE).fit(frame)
+    for X in (
+        frame.set_axis([7] * n),
+        frame.assign(c=frame["c"].cat.as_ordered()),
+    ):
+        filled = imputer.transform(X)
+        assert filled.index.equals(X.index) and filled.dtypes.equals(X.dtypes)
+        assert not filled.isna().any().any()
+        seen = X["x"].notna().to_numpy()
+        np.testing.assert_array_equal(filled["x"][seen], X["x"][seen])
+    array = np.column_stack([rng.normal(size=n), rng.integers(0, 3, n)]).astype(float)
+    array[::5, 0] = array[::7, 1] = np.nan
+    filled = VAEImputer(**FAST_TABLE, categorical_features=[1]).fit_transform(array)
+    assert not np.isnan(filled).any() and set(filled[:, 1]) <= {0.0, 1.0, 2.0}
+    floats = frame[["x"]].assign(y=rng.normal(size=n))
+    drawn = VAETransformer(**FAST).fit(floats).sample(5, given=floats.head(5))
+    kept = floats.head(5).notna().to_numpy()
+    np.testing.assert_array_equal(
+        drawn.to_numpy()[kept], floats.head(5).to_numpy()[kept]
+    )
+
+
 def test_imputer_fills_an_all_float_frame_in_its_dtypes():
     """An all-float DataFrame (the Gaussian model) comes back as a DataFrame
     with its columns, float32 / float64 dtypes and index, nothing missing and
