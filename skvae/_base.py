@@ -270,7 +270,7 @@ class _BaseVAE(BaseEstimator):
             likelihood = self.likelihood_
         else:
             likelihood = resolve_likelihood(
-                self.likelihood, self.categorical_features, X
+                self.likelihood, self.categorical_features, X, self.identifier_features
             )
         X = self._validate(X, likelihood, reset=not reuse)
         n_samples = X.shape[0]

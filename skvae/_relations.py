@@ -156,8 +156,8 @@ def _arithmetic_series(values, dtype):
 def _arithmetic(series):
     """The column as a Series with exact arithmetic (from 0), or None."""
     dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return None
+    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.ArrowDtype):
+        return None  # pyarrow-backed columns are left out of relations
     if pd.api.types.is_integer_dtype(dtype):
         largest = series.abs().max()  # NA when every value is missing
         if pd.notna(largest) and largest >= _MAX_INT:

@@ -37,28 +37,34 @@ def _explicit_categories(categorical_features):
     return any(s is not False and s is not np.False_ for s in spec)
 
 
-def resolve_likelihood(likelihood, categorical_features, X):
+def resolve_likelihood(likelihood, categorical_features, X, identifier_features=None):
     """``"gaussian"``, ``"bernoulli"`` or ``"per_column"``: the model ``X`` gets.
 
     ``"auto"`` gives one column model per column (``"per_column"``) to a
     DataFrame with a column that is not float (int, bool, category, object,
-    string, datetime, ...) and to any input with ``categorical_features``
-    naming columns; every other input is an all-float table and gets the
-    Gaussian model.
+    string, datetime, ...) and to any input with ``categorical_features`` or
+    ``identifier_features`` naming columns; every other input is an all-float
+    table and gets the Gaussian model.
 
     Raises
     ------
     ValueError
-        If ``categorical_features`` names columns under ``likelihood`` set to
-        ``"gaussian"`` or ``"bernoulli"``.
+        If ``categorical_features`` or ``identifier_features`` names columns
+        under ``likelihood`` set to ``"gaussian"`` or ``"bernoulli"``.
     """
-    explicit = _explicit_categories(categorical_features)
+    named = {
+        "categorical_features": categorical_features,
+        "identifier_features": identifier_features,
+    }
+    named = {k: v for k, v in named.items() if _explicit_categories(v)}
+    explicit = bool(named)
     if likelihood != "auto":
         if explicit and likelihood != "per_column":
+            name, value = next(iter(named.items()))
             raise ValueError(
-                f"categorical_features={categorical_features!r} asks for "
-                f"categorical columns, but likelihood={likelihood!r} models every "
-                "column alike; use likelihood='auto' or 'per_column'."
+                f"{name}={value!r} asks for per-column models, but "
+                f"likelihood={likelihood!r} models every column alike; use "
+                "likelihood='auto' or 'per_column'."
             )
         return likelihood
     if explicit:

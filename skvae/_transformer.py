@@ -63,8 +63,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         ``"per_column"`` gives each column a model of its own kind (see
         ``categorical_features``), for any input. ``"auto"`` is
         ``"per_column"`` for a DataFrame with a column that is not float, or
-        when ``categorical_features`` names columns, and ``"gaussian"``
-        otherwise. Resolved in ``fit`` into ``likelihood_``.
+        when ``categorical_features`` or ``identifier_features`` names
+        columns, and ``"gaussian"`` otherwise. Resolved in ``fit`` into
+        ``likelihood_``.
 
     decoder_variance : {"auto", "per_feature", "shared", "heteroscedastic"}, \
             default="auto"

@@ -815,6 +815,18 @@ def test_imputer_and_given_rows_take_any_container():
     )
 
 
+def test_identifiers_named_in_an_all_float_frame_are_identifiers():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"id": np.arange(1000.0, 1060.0), "x": rng.normal(size=60)})
+    frame.loc[::3, "id"] = np.nan
+    imputer = VAEImputer(**FAST_TABLE, identifier_features=["id"]).fit(frame)
+    assert imputer.likelihood_ == "per_column"
+    new = imputer.transform(frame)["id"][frame["id"].isna()]
+    assert new.notna().all() and not new.isin(frame["id"]).any()
+    with pytest.raises(ValueError, match="identifier_features=\\['id'\\]"):
+        VAEImputer(likelihood="gaussian", identifier_features=["id"]).fit(frame)
+
+
 def test_imputer_fills_an_all_float_frame_in_its_dtypes():
     """An all-float DataFrame (the Gaussian model) comes back as a DataFrame
     with its columns, float32 / float64 dtypes and index, nothing missing and

@@ -136,6 +136,23 @@ def test_date_objects_and_number_text_ids_keep_their_kind(rng):
     assert not sampled["order_id"].isin(frame["order_id"]).any()
 
 
+def test_pyarrow_dates_fit_and_keep_their_dtype(rng):
+    pa = pytest.importorskip("pyarrow")
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 400, 60), "D")
+    frame = pd.DataFrame({"x": rng.normal(size=60)})
+    frame["at"] = pd.Series(days).astype(pd.ArrowDtype(pa.timestamp("s")))
+    frame["on"] = frame["at"].astype(pd.ArrowDtype(pa.date32()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "read as datetime"
+        sampled = _fit(frame).sample(10, random_state=0)
+    assert sampled.dtypes.equals(frame.dtypes)
+    assert (
+        sampled["at"]
+        .between(days.min() - pd.Timedelta("30D"), days.max() + pd.Timedelta("30D"))
+        .all()
+    )
+
+
 @pytest.fixture
 def referenced(rng):
     n = 1000
