@@ -390,5 +390,6 @@ def _fill_frame(X, missing, rows, filled):
             old, drawn = column.cat.categories, values.cat.categories
             column = column.cat.set_categories(old.append(drawn[~drawn.isin(old)]))
             values = values.astype(column.dtype)
-        out[name] = column.mask(pd.Series(mask), values).array
+        # a Series on the same index is set as it is, without alignment
+        out[name] = column.mask(pd.Series(mask), values).set_axis(out.index)
     return out
