@@ -219,13 +219,13 @@ class IdentifierColumn:
             self.training_values_ = pd.Index(excluded, dtype=object)
             self.alphabets_ = _learn_alphabets(distinct)
             self.pattern_ = _pattern(self.alphabets_)
-            self.space_size_ = math.prod(len(a) for a in self.alphabets_)
+            self.space_size_ = self._space(self.alphabets_)
         else:
             self._work_dtype = _work_dtype(self.dtype_)
             numbers = _integers(series[~missing], self._work_dtype)
             self.training_values_ = pd.Index(np.unique(numbers))
             self.range_ = _integer_range(numbers, self.dtype_)
-            self.space_size_ = self.range_[1] - self.range_[0] + 1
+            self.space_size_ = self._space(self.range_)
         return self
 
     def sample(self, n, generator):
@@ -516,16 +516,15 @@ def _widen_range(low, high, lowest, highest):
     """A wider range of integers than ``[low, high]`` within ``[lowest,
     highest]``: a digit more away from zero, or, at the limit, a digit less
     toward zero and then past it; None when it spans the limits."""
-    if high > 0 and high < highest:
+    if 0 < high < highest:
         return low, min(high * 10 + 9, highest)
     if high <= 0 and low > lowest:
         return max(low * 10 - 9, lowest), high
-    if high > 0 and low > lowest:
-        return (
-            low // 10 if low >= 10 else (0 if low > 0 else max(low * 10 - 9, lowest))
-        ), high
-    if high <= 0 and high < highest:
-        return low, (-(-high // 10) if high <= -10 else (0 if high < 0 else 9))
+    # the end away from zero is at the limit: move the other end
+    if low > lowest:
+        return (low // 10 if low > 0 else max(low * 10 - 9, lowest)), high
+    if high < highest:
+        return low, (-(-high // 10) if high < 0 else min(high * 10 + 9, highest))
     return None
 
 
