@@ -681,24 +681,19 @@ class TableCodec:
             if block.companion:
                 continue
             if isinstance(column, QuantileColumn):
-                at = atoms.get(block.name)
-                if needed is not None and block.name not in needed:
-                    z = loc[:, :1, numeric].reshape(-1, 1).astype(np.float64)
-                    at = None if at is None else at.reshape(n, k)[:, 0]
-                    values = column.decode(np.hstack([z, z]), at)
-                    values = values.astype(np.float64).reshape(n, 1)
-                    columns[block.name] = column.to_dtype(
-                        column.mean(values, np.ones((n, 1)))
-                    )
-                    numeric += 1
-                    continue
-                z = loc[..., numeric, None] + scale[..., numeric, None] * nodes
+                # a column not needed: its first particle's mean score only
+                wanted = needed is None or block.name in needed
+                x, w = (nodes, node_weights) if wanted else (np.zeros(1), np.ones(1))
+                share = weights if wanted else np.ones((n, 1))
+                m = share.shape[1]
+                z = loc[:, :m, numeric, None] + scale[:, :m, numeric, None] * x
                 numeric += 1
                 z = z.reshape(-1, 1).astype(np.float64)
-                at = None if at is None else np.repeat(at, _QUADRATURE)
+                at = atoms.get(block.name)
+                at = None if at is None else np.repeat(at.reshape(n, k)[:, :m], x.size)
                 values = column.decode(np.hstack([z, z]), at).astype(np.float64)
-                values = values.reshape(n, k, _QUADRATURE) @ node_weights
-                columns[block.name] = column.to_dtype(column.mean(values, weights))
+                values = values.reshape(n, m, x.size) @ w
+                columns[block.name] = column.to_dtype(column.mean(values, share))
             else:
                 values = column.decode(averaged, None)
                 columns[block.name] = _as_dtype(values, column.dtype)
