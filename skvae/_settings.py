@@ -29,8 +29,9 @@ STRUCTURAL = (
 _RESOLVED = ("hidden_layer_sizes", "decoder_variance", "autoregressive")
 
 
-def _explicit_categories(categorical_features):
-    spec = categorical_features
+def _names_columns(spec):
+    """Whether a ``categorical_features``/``identifier_features`` value names
+    columns (not None, "auto" or "from_dtype", nor an all-False mask)."""
     if spec is None or isinstance(spec, str):
         return False
     # names, indices, or a boolean mask with a True
@@ -53,10 +54,13 @@ def resolve_likelihood(likelihood, categorical_features, X, identifier_features=
         under ``likelihood`` set to ``"gaussian"`` or ``"bernoulli"``.
     """
     named = {
-        "categorical_features": categorical_features,
-        "identifier_features": identifier_features,
+        name: spec
+        for name, spec in [
+            ("categorical_features", categorical_features),
+            ("identifier_features", identifier_features),
+        ]
+        if _names_columns(spec)
     }
-    named = {k: v for k, v in named.items() if _explicit_categories(v)}
     explicit = bool(named)
     if likelihood != "auto":
         if explicit and likelihood != "per_column":
