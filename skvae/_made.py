@@ -92,7 +92,8 @@ class MADE(nn.Module):
         if self.n_hidden:
             units = torch.arange(self.n_hidden)
             if self.n_hidden >= n_orders:
-                hidden = units % n_orders + 1
+                # sorted, so that the units a column reads or feeds are a slice
+                hidden = torch.sort(units % n_orders + 1).values
             else:  # fewer units than orders: spread them over the orders
                 hidden = units * n_orders // self.n_hidden + 1
             self.register_buffer(
@@ -131,17 +132,22 @@ class MADE(nn.Module):
         return self.hidden.bias + self.latent(z)
 
     def add_inputs(self, inner, x, columns):
-        """``inner`` plus the contribution of the encoded inputs ``columns`` of ``x``.
+        """Add to ``inner``, in place, the contribution of the encoded inputs
+        ``columns`` (a slice) of ``x``, and return it.
 
         Sampling fills the columns one at a time and adds each as it is drawn,
-        instead of recomputing the hidden layer from all inputs.
+        instead of recomputing the hidden layer from all inputs; only the units
+        that read these inputs change.
         """
         if not self.n_hidden:
             return None
-        weight = self.hidden.weight[:, columns] * self.mask_in[:, columns]
+        units = _span(self.mask_in[:, columns].any(1))
+        weight = self.hidden.weight[units, columns] * self.mask_in[units, columns]
         if inner.dim() == 2:
-            return torch.addmm(inner, x[:, columns], weight.T)
-        return inner + x[..., columns] @ weight.T
+            inner[:, units].addmm_(x[:, columns], weight.T)
+        else:
+            inner[..., units] += x[..., columns] @ weight.T
+        return inner
 
     def outputs(self, x, inner, rows):
         """Contributions to the decoder outputs ``rows`` (a slice or indices)."""
@@ -149,13 +155,20 @@ class MADE(nn.Module):
         if self.direct:
             # only the inputs below these outputs' order can reach them
             mask = self.mask[rows]
-            reached = torch.nonzero(mask.any(0))
-            if len(reached):
-                span = slice(int(reached[0]), int(reached[-1]) + 1)
-            else:  # no input reaches these outputs: an empty product, zeros
-                span = slice(0, 0)
+            span = _span(mask.any(0))
             out = x[..., span] @ (self.weight[rows, span] * mask[:, span]).T
         if self.n_hidden:
-            weight = self.out_weight[rows] * self.mask_out[rows]
-            out = out + self.activation(inner) @ weight.T
+            mask = self.mask_out[rows]
+            units = _span(mask.any(0))
+            weight = self.out_weight[rows, units] * mask[:, units]
+            out = out + self.activation(inner[..., units]) @ weight.T
         return out
+
+
+def _span(flags):
+    """The slice from the first to the last True of a 1-d boolean tensor
+    (empty if none)."""
+    found = torch.nonzero(flags)
+    if not len(found):
+        return slice(0, 0)
+    return slice(int(found[0]), int(found[-1]) + 1)

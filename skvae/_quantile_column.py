@@ -417,7 +417,8 @@ class QuantileColumn:
     def snap(self, encoded):
         """The encoding ``(n, 2)`` of the values encoded rows decode to: an
         atom's or a grid cell's whole interval, a value rounded to the step."""
-        t = self._decode_t(encoded)
+        # rows share few values (grid cells, atoms, rounded numbers): encode each once
+        t, rows = np.unique(self._decode_t(encoded), return_inverse=True)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             if self.discrete:
                 z_lo, z_hi, _ = self._encode_cells(t)
@@ -425,7 +426,7 @@ class QuantileColumn:
                 # a spiked column's atoms are its companion's, not the map's
                 atom = np.isin(t, self.atoms) & (not self.spiked)
                 z_lo, z_hi, _ = self._encode_points(t, atom)
-        return np.column_stack([z_lo, z_hi])
+        return np.column_stack([z_lo, z_hi])[rows]
 
     def _decode_t(self, encoded, atoms=None):
         """Decoded values in the encoding's units (grid indices if discrete)."""
