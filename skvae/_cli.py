@@ -7,6 +7,7 @@ torch, scikit-learn or pandas, which the commands import when they run.
 import argparse
 import sys
 import time
+import warnings
 
 # What a user's file or options can cause. pandas' parser errors and
 # UnicodeDecodeError are ValueErrors; a missing or unreadable file is an OSError.
@@ -448,15 +449,27 @@ def _one_line(error):
     return " ".join(text.split()) or type(error).__name__
 
 
+def _warning_line(command):
+    """A ``warnings.showwarning`` that prints one line, as errors are."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"skvae {command}: warning: {_one_line(message)}", file=sys.stderr)
+
+    return show
+
+
 def main(argv=None):
     """Run the ``skvae`` command.
 
     A bad input ends in one line on stderr and exit status 2, like argparse's
-    own usage errors; an interruption in exit status 130.
+    own usage errors; an interruption in exit status 130. A warning is one
+    line on stderr, without Python's source line.
     """
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line(args.command)
+            return args.func(args)
     except (_UsageError, *_USER_ERRORS) as error:
         print(f"skvae {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2

@@ -57,6 +57,23 @@ def test_errors_are_one_line(tmp_path, capsys):
     assert "'zz'" in _one_error_line(capsys, "fit")
 
 
+@pytest.mark.filterwarnings("always")  # as outside pytest, where they are shown
+def test_warnings_are_one_line_each(tmp_path, capsys):
+    # three epochs do not converge, and a unique text column is an identifier
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        {"x": rng.normal(size=200), "ref": [f"r{i:04d}" for i in range(200)]}
+    )
+    data = tmp_path / "data.csv"
+    table.to_csv(data, index=False)
+    out = tmp_path / "syn.csv"
+    assert main(["synth", str(data), "-o", str(out), "--max-iter", "3", "--quiet"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert any("converged" in line for line in lines), lines
+    assert any("'ref'" in line for line in lines), lines
+    assert all(line.startswith("skvae synth: warning: ") for line in lines), lines
+
+
 @pytest.mark.parametrize("command", ["synth", "fit", "impute"])
 @pytest.mark.parametrize(
     "content",
