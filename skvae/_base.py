@@ -164,6 +164,7 @@ class _BaseVAE(BaseEstimator):
         ],
         "learning_rate": [StrOptions({"constant", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "ema_momentum": [Interval(Real, 0, 1, closed="left")],
         "max_iter": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -330,6 +331,7 @@ class _BaseVAE(BaseEstimator):
             generator=make_generator(self._fit_rng.randint(_MAX_SEED), device),
             adaptive=self.learning_rate == "adaptive",
             compute_dtype=torch.bfloat16 if self.mixed_precision_ else None,
+            ema_momentum=self.ema_momentum,
             verbose=self.verbose,
         )
         self.module_.to("cpu")

@@ -90,6 +90,16 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         As in :class:`VAETransformer`.
     learning_rate_init : float, default=3e-3
         As in :class:`VAETransformer`.
+    ema_momentum : float, default=0.99
+        The fitted weights are the exponential moving average of the weights
+        over the optimisation steps, with this momentum per step (Polyak
+        averaging; Keras calls it ``ema_momentum``): Adam at a constant step
+        size leaves the weights jittering around an optimum, and their
+        average over the last ``1 / (1 - ema_momentum)`` steps is nearer to
+        it. The held-out rows of ``early_stopping`` score the average; Adam
+        keeps training the weights themselves, and ``warm_start`` and
+        ``partial_fit`` continue them. 0 keeps the last weights.
+
     max_iter : int or "auto", default="auto"
         As in :class:`VAETransformer`.
     tol : float, default=1e-4
@@ -194,6 +204,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         batch_size="auto",
         learning_rate="adaptive",
         learning_rate_init=3e-3,
+        ema_momentum=0.99,
         max_iter="auto",
         tol=1e-4,
         early_stopping=True,
@@ -226,6 +237,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.ema_momentum = ema_momentum
         self.max_iter = max_iter
         self.tol = tol
         self.early_stopping = early_stopping

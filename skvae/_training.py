@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from torch.optim.swa_utils import get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from ._device import flush_denormals
@@ -85,6 +86,11 @@ class TrainState:
     n_iter: int = 0
     t: int = 0
     lr_reductions: int = 0
+    # with weight averaging: the weights Adam trains (the module shows their
+    # average between calls) and that average, both CPU-side
+    weights: list = None
+    average: list = None
+    n_averaged: int = 0
 
 
 @dataclass
@@ -107,13 +113,80 @@ def make_optimizer(module, learning_rate, weight_decay):
     return torch.optim.Adam(groups, lr=learning_rate, fused=True)
 
 
+class _Averaging:
+    """The exponential moving average of a module's weights (Polyak averaging).
+
+    Adam at a constant step size leaves the weights jittering around an
+    optimum; their average over the last ``1 / (1 - momentum)`` steps is
+    nearer to it. The average starts at the weights it is given and is
+    updated after every step with :func:`torch.optim.swa_utils.get_ema_multi_avg_fn`;
+    the momentum of update ``t`` (counted over the life of the state) is
+    ``min(momentum, (1 + t) / (10 + t))``, as in TensorFlow's
+    ``ExponentialMovingAverage`` with ``num_updates``, so that the average
+    of a short fit does not keep its random start.
+    """
+
+    def __init__(self, module, momentum, state):
+        self.params = list(module.parameters())
+        self.momentum = momentum
+        self.state = state
+        with torch.no_grad():
+            if state.weights is not None:  # continue the trained weights
+                for param, weight in zip(self.params, state.weights, strict=True):
+                    param.copy_(weight)
+                self.average = [
+                    a.to(p.device)
+                    for a, p in zip(state.average, self.params, strict=True)
+                ]
+            else:
+                self.average = [p.detach().clone() for p in self.params]
+
+    def restart(self):
+        """Start the average again at the module's weights."""
+        self.average = [p.detach().clone() for p in self.params]
+
+    def update(self):
+        t = self.state.n_averaged
+        momentum = min(self.momentum, (1 + t) / (10 + t))
+        update = get_ema_multi_avg_fn(momentum)
+        update(self.average, [p.detach() for p in self.params], None)
+        self.state.n_averaged = t + 1
+
+    def swap(self):
+        """Exchange the module's weights and the average."""
+        with torch.no_grad():
+            for param, average in zip(self.params, self.average, strict=True):
+                kept = param.detach().clone()
+                param.copy_(average)
+                average.copy_(kept)
+
+    def publish(self, state):
+        """Keep the trained weights and the average in ``state``, CPU-side, and
+        give the module the average."""
+        state.weights = [p.detach().to("cpu", copy=True) for p in self.params]
+        state.average = [a.to("cpu", copy=True) for a in self.average]
+        with torch.no_grad():
+            for param, average in zip(self.params, self.average, strict=True):
+                param.copy_(average)
+
+
 def _epoch(
-    module, rows, index, state, *, batch_size, kl_weight, generator, compute_dtype
+    module,
+    rows,
+    index,
+    state,
+    *,
+    batch_size,
+    kl_weight,
+    generator,
+    compute_dtype,
+    averaging=None,
 ):
     """One pass over ``rows`` (those in ``index``, or all).
 
     With a ``compute_dtype`` the networks run under autocast to it (mixed
     precision); weights, Adam's moments and the loss stay in full precision.
+    ``averaging`` (an :class:`_Averaging`) is updated after every step.
     Returns the mean loss as a 0-d tensor (no host sync).
     """
     module.train()
@@ -133,6 +206,8 @@ def _epoch(
             state.optimizer.zero_grad(set_to_none=True)
             loss_rows.mean().backward()
             state.optimizer.step()
+            if averaging is not None:
+                averaging.update()
             total = total + loss_rows.detach().sum()
     finally:
         module.compute_dtype = None
@@ -170,6 +245,7 @@ def train(
     kl_warmup_iter=0,
     adaptive=False,
     compute_dtype=None,
+    ema_momentum=0.0,
     verbose=0,
 ):
     """Run up to ``max_iter`` epochs of Adam on the negative ELBO.
@@ -202,6 +278,11 @@ def train(
     compute_dtype : torch.dtype, optional
         Train the networks in mixed precision with this dtype; validation
         scores are always computed in full precision.
+    ema_momentum : float, default=0.0
+        With a positive value, the module ends with the exponential moving
+        average of the weights over the steps (this momentum per step), and
+        the held-out rows score that average; ``state`` keeps the trained
+        weights, which the next call continues. 0 keeps the last weights.
     verbose : int, default=0
         Show a progress bar over epochs when positive.
 
@@ -217,6 +298,11 @@ def train(
         If the loss is not finite after the first epoch.
     """
     best_state = None
+    averaging = None
+    if ema_momentum:
+        averaging = _Averaging(module, ema_momentum, state)
+    else:  # the module's weights are the ones trained from here on
+        state.weights = state.average = None
     last_good = copy.deepcopy(module.state_dict())
     no_improvement = 0
     converged = False
@@ -235,22 +321,29 @@ def train(
                         kl_weight=kl_weight * ramp,
                         generator=generator,
                         compute_dtype=compute_dtype,
+                        averaging=averaging,
                     )
                 )
                 if not torch.isfinite(torch.tensor(loss)):
                     module.load_state_dict(last_good)
+                    if averaging is not None:  # it took the bad steps in
+                        averaging.restart()
                     _diverged(state.n_iter)
                     break
                 last_good = copy.deepcopy(module.state_dict())
                 state.n_iter += 1
                 state.loss_curve.append(loss)
                 if validation is not None:
+                    if averaging is not None:
+                        averaging.swap()  # score the average
                     score = evaluate(module, validation)
                     state.validation_scores.append(score)
                     improved = score > state.best_validation_score + tol
                     if score > state.best_validation_score:
                         state.best_validation_score = score
                         best_state = copy.deepcopy(module.state_dict())
+                    if averaging is not None:
+                        averaging.swap()
                     bar.set_postfix(
                         loss=f"{loss:.4g}", val_elbo=f"{score:.4g}", refresh=False
                     )
@@ -276,6 +369,8 @@ def train(
         converged = True
     finally:
         bar.close()
+        if averaging is not None:
+            averaging.publish(state)
         if best_state is not None:
             module.load_state_dict(best_state)
         module.eval()

@@ -112,6 +112,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
     learning_rate_init : float, default=3e-3
         Initial Adam step size.
 
+    ema_momentum : float, default=0.99
+        The fitted weights are the exponential moving average of the weights
+        over the optimisation steps, with this momentum per step (Polyak
+        averaging; Keras calls it ``ema_momentum``): Adam at a constant step
+        size leaves the weights jittering around an optimum, and their
+        average over the last ``1 / (1 - ema_momentum)`` steps is nearer to
+        it. The held-out rows of ``early_stopping`` score the average; Adam
+        keeps training the weights themselves, and ``warm_start`` and
+        ``partial_fit`` continue them. 0 keeps the last weights.
+
     max_iter : int or "auto", default="auto"
         Maximum number of epochs. ``"auto"`` is a budget of 80 epochs, or,
         on more than 10**5 training rows, of as many epochs as read
@@ -345,6 +355,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         batch_size="auto",
         learning_rate="adaptive",
         learning_rate_init=3e-3,
+        ema_momentum=0.99,
         max_iter="auto",
         tol=1e-4,
         early_stopping=True,
@@ -373,6 +384,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.ema_momentum = ema_momentum
         self.max_iter = max_iter
         self.tol = tol
         self.early_stopping = early_stopping

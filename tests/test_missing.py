@@ -1037,10 +1037,15 @@ def test_a_row_with_every_entry_missing_scores_its_pattern(kind):
     the data's units (here 1e-3).
 
     The ELBO and IWAE(1000) scores are finite, below 0 and below the exact
-    value (+0.05 for Monte-Carlo error); ``transform`` of the row is finite.
-    Measured on the table: ELBO -10.1, IWAE -8.6, exact -8.0; on the array:
-    -8.5, -7.1, -7.0 (the encoder has seen few rows with so many holes, so
-    the bound can be loose). With the log-Jacobian of the five unobserved
+    value, up to the Monte-Carlo error of one IWAE(1000) estimate: its
+    importance weights are heavy-tailed (the encoder has seen few rows with
+    so many holes), so a single estimate can land above the exact value
+    although its expectation is below it. The allowance is 3 standard
+    deviations of the estimate, measured from 20 fresh draws of it; their
+    mean must be below the exact value within 3 standard errors. Measured on
+    the array (model seeds 0-4): exact -6.0 to -6.4, ELBO 0.7 to 1.3 below,
+    one IWAE(1000) estimate from 0.44 below to 0.12 above, with a standard
+    deviation of about 0.2. With the log-Jacobian of the five unobserved
     entries counted (the bug), the array's ELBO was +24.7, above 0.
     """
     values, missing, _, _ = _one_factor(600, 0.2, seed=9)
@@ -1055,10 +1060,28 @@ def test_a_row_with_every_entry_missing_scores_its_pattern(kind):
         empty.iloc[0] = None
     vae = VAETransformer(**dict(FAST, max_iter=20, batch_size=32)).fit(holey)
     exact, _, _ = _given_all_missing(vae)
-    for n_importance in (None, 1000):
+    rows, _ = vae._rows(empty)
+    x, log_jacobian = rows.slice(slice(0, 1))
+    assert float(log_jacobian[0]) == 0.0  # nothing observed, no change of units
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        draws = torch.stack(
+            [
+                vae.module_.iwae(
+                    x,
+                    torch.randn(
+                        (1, 1000, vae.n_components), generator=generator, dtype=x.dtype
+                    ),
+                )[0]
+                for _ in range(20)
+            ]
+        ).double()
+    spread = float(draws.std())
+    assert float(draws.mean()) <= exact + 3 * spread / math.sqrt(len(draws))
+    for n_importance, allowance in ((None, 0.0), (1000, 3 * spread)):
         score = vae.score_samples(empty, n_importance=n_importance)[0]
         assert np.isfinite(score) and score < 0, score
-        assert score <= exact + 0.05, (n_importance, score, exact)
+        assert score <= exact + allowance, (n_importance, score, exact, spread)
     assert np.isfinite(vae.transform(empty)).all()
 
 

@@ -162,6 +162,36 @@ def test_warm_start_and_partial_fit_continue_training(small_X):
     assert cold.t_ == 5 * int(0.9 * len(small_X)) and len(cold.loss_curve_) == 5
 
 
+def test_fitted_weights_are_the_moving_average_of_the_trained_ones(small_X):
+    """The documented average, replayed here from the weights Adam produced
+    at each step of two more ``partial_fit`` calls: update ``t`` moves the
+    average towards them by ``1 - min(ema_momentum, (1 + t) / (10 + t))``.
+    The state keeps the trained weights, which the calls continue."""
+    momentum = 0.6
+    vae = VAETransformer(**FAST, ema_momentum=momentum).partial_fit(small_X)
+    params = list(vae.module_.parameters())
+    average = [p.detach().clone().double() for p in params]
+    t = vae._state.n_averaged
+    trained = []
+    vae._state.optimizer.register_step_post_hook(
+        lambda *args: trained.append([p.detach().clone().double() for p in params])
+    )
+    vae.partial_fit(small_X).partial_fit(small_X)
+    assert len(trained) == 2 * int(np.ceil(len(small_X) / FAST["batch_size"]))
+    for weights in trained:
+        rate = 1 - min(momentum, (1 + t) / (10 + t))
+        average = [a + rate * (w - a) for a, w in zip(average, weights, strict=True)]
+        t += 1
+    assert vae._state.n_averaged == t
+    for fitted, expected in zip(vae.module_.parameters(), average, strict=True):
+        np.testing.assert_allclose(fitted.detach(), expected, rtol=1e-5, atol=1e-6)
+    for kept, last in zip(vae._state.weights, trained[-1], strict=True):
+        np.testing.assert_allclose(kept, last, rtol=1e-6, atol=1e-7)
+    # 0 keeps the last trained weights
+    vae = VAETransformer(**FAST, ema_momentum=0).partial_fit(small_X)
+    assert vae._state.weights is None
+
+
 @pytest.mark.slow
 def test_loss_curve_is_the_negative_training_elbo(ppca_data):
     X_train = ppca_data[0]
