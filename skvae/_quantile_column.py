@@ -483,7 +483,8 @@ class QuantileColumn:
             pd.api.types.is_integer_dtype(out.dtype)
         ):  # exact integers, whatever float64 holds
             array = pd.arrays.IntegerArray(out.to_numpy(out.dtype.numpy_dtype), missing)
-            return pd.Series(array, copy=False)
+            # back from the numpy-nullable array to the training dtype (pyarrow)
+            return pd.Series(array, copy=False).astype(out.dtype)
         return out.mask(missing)
 
     def _to_dtype(self, values):

@@ -153,6 +153,30 @@ def test_pyarrow_dates_fit_and_keep_their_dtype(rng):
     )
 
 
+def test_pyarrow_columns_with_missing_values_keep_their_dtype(rng):
+    # int64[pyarrow] with NA came back as the numpy-nullable Int64
+    pytest.importorskip("pyarrow")
+    n = 300
+    holes = rng.random(n) < 0.3
+    frame = pd.DataFrame(
+        {
+            "count": pd.array(np.where(holes, None, rng.integers(0, 9, n))),
+            "x": np.where(rng.random(n) < 0.3, np.nan, rng.normal(size=n)),
+            "flag": pd.array(np.where(rng.random(n) < 0.3, None, rng.random(n) < 0.5)),
+            "k": np.where(rng.random(n) < 0.3, None, rng.choice(["a", "b"], n)),
+        }
+    ).convert_dtypes(dtype_backend="pyarrow")
+    assert "int64[pyarrow]" in set(frame.dtypes.astype(str))
+    vae = _fit(frame)
+    for rows in (
+        vae.sample(200, random_state=0),
+        vae.sample(200, random_state=0, given={"k": "a"}),
+        vae.inverse_transform(vae.transform(frame)),
+    ):
+        assert rows.dtypes.equals(frame.dtypes), rows.dtypes
+    assert vae.sample(200, random_state=0).isna().any().all()
+
+
 @pytest.fixture
 def referenced(rng):
     n = 1000
