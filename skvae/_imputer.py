@@ -91,15 +91,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
     learning_rate_init : float, default=3e-3
         As in :class:`VAETransformer`.
     ema_momentum : float, default=0.99
-        The fitted weights are the exponential moving average of the weights
-        over the optimisation steps, with this momentum per step (Polyak
-        averaging; Keras calls it ``ema_momentum``): Adam at a constant step
-        size leaves the weights jittering around an optimum, and their
-        average over the last ``1 / (1 - ema_momentum)`` steps is nearer to
-        it. The held-out rows of ``early_stopping`` score the average; Adam
-        keeps training the weights themselves, and ``warm_start`` and
-        ``partial_fit`` continue them. 0 keeps the last weights.
-
+        As in :class:`VAETransformer`.
     max_iter : int or "auto", default="auto"
         As in :class:`VAETransformer`.
     tol : float, default=1e-4
