@@ -160,9 +160,10 @@ class _Averaging:
                 param.copy_(average)
                 average.copy_(kept)
 
-    def publish(self, state):
-        """Keep the trained weights and the average in ``state``, CPU-side, and
+    def publish(self):
+        """Keep the trained weights and the average in the state, CPU-side, and
         give the module the average."""
+        state = self.state
         state.weights = [p.detach().to("cpu", copy=True) for p in self.params]
         state.average = [a.to("cpu", copy=True) for a in self.average]
         with torch.no_grad():
@@ -370,7 +371,7 @@ def train(
     finally:
         bar.close()
         if averaging is not None:
-            averaging.publish(state)
+            averaging.publish()
         if best_state is not None:
             module.load_state_dict(best_state)
         module.eval()
