@@ -681,10 +681,13 @@ class _BaseVAE(BaseEstimator):
         With ``given``, rows are drawn from the model's conditional
         distribution of the other columns given the fixed values, never by
         rejection: each row gets ``n_importance`` particles, codes
-        ``z_k ~ q(z | fixed values)`` that complete the row column by column
+        ``z_k ~ r(z | fixed values)`` that complete the row column by column
         (the fixed values kept), and one particle is picked by its importance
-        weight ``p(z_k) p(fixed values | z_k, ...) / q(z_k | fixed values)``
-        (sampling-importance-resampling). The draws are exact as
+        weight ``p(z_k) p(fixed values | z_k, ...) / r(z_k | fixed values)``
+        (sampling-importance-resampling). The proposal ``r`` is the encoder's,
+        widened and mixed with the prior, for half the particles, and a
+        Gaussian matched to their weighted codes for the other half (see the
+        User Guide). The draws are exact as
         ``n_importance`` grows; with few particles they lean towards the
         encoder's guess. A free column that had missing values in training
         may come back missing.

@@ -25,6 +25,14 @@ from ._likelihoods import (
 from ._made import MADE, made_orders
 
 _MIN_LATENT_SCALE = 1e-5
+# the importance proposals' standard deviations are this many times the
+# variational posterior's (or the first stage's weighted spread)
+PROPOSAL_WIDENING = 1.5
+
+
+def _standard_log_prob(z):
+    """Log-density of codes ``z`` (..., q) under the prior N(0, I)."""
+    return normal_log_prob(z, 0.0, torch.ones_like(z)).sum(-1)
 
 
 class VAE(nn.Module):
@@ -191,16 +199,32 @@ class VAE(nn.Module):
     def complete(self, x, eps, pick, generator=None, blocked=None, snap=None):
         """Particles for the free entries of rows, and their importance weights.
 
-        For each row, ``K = eps.shape[1]`` codes are drawn, half (rounded up)
-        from ``q(z | x)`` (which reads the row's free entries as 0) and half from
-        the prior (a defensive mixture proposal ``r``), and each completes the row
-        as :meth:`generate` does, column by column, keeping the fixed entries:
-        a free entry is drawn from its head given ``z_k`` and the entries
-        before it in the autoregressive order. The log-weight of a particle,
-        ``log p(z_k) + log p(fixed entries | z_k, drawn entries) - log
-        r(z_k)``, makes the particles a self-normalised importance sample
-        of ``p(free entries | fixed entries)``: exact as ``K`` grows, with the
-        encoder as the proposal (sequential importance sampling).
+        For each row, ``K = eps.shape[1]`` codes are drawn in two stages of
+        adaptive importance sampling, and each completes the row as
+        :meth:`generate` does, column by column, keeping the fixed entries: a
+        free entry is drawn from its head given ``z_k`` and the entries before
+        it in the autoregressive order.
+
+        1. The first half of the codes (``2 ceil(K / 4)``, at most ``K``, so
+           that the stages share no antithetic pair of the noise table): a
+           tenth of them (rounded up, none when there is one) from the prior,
+           the rest from the encoder ``q(z | x)`` (which reads the row's free
+           entries as 0) with its scale widened by
+           :data:`PROPOSAL_WIDENING`, since a variational posterior is
+           narrower than the true one. Their proposal is the mixture of the
+           two, a defensive mixture that covers every code whatever the
+           encoder makes of a partial row.
+        2. The rest from a diagonal Gaussian matched to the weighted
+           first-stage codes: their weighted mean, and their weighted
+           standard deviation (at least half the first stage's widened
+           scale) times :data:`PROPOSAL_WIDENING`.
+
+        The log-weight of a particle, ``log p(z_k) + log p(fixed entries |
+        z_k, drawn entries) - log r(z_k)``, with ``r`` the proposal of its own
+        stage, makes the particles a self-normalised importance sample of
+        ``p(free entries | fixed entries)``, exact as ``K`` grows, and their
+        mean weight an unbiased estimate of ``p(fixed entries)`` (each stage's
+        is, given the stages before it).
 
         Parameters
         ----------
@@ -233,30 +257,57 @@ class VAE(nn.Module):
         params : Tensor of shape (n, K, n_params)
             The decoder outputs each particle's non-discrete entries were
             drawn from (for conditional means, see :meth:`interval_moments`).
+
+        References
+        ----------
+        Hesterberg (1995), "Weighted average importance sampling and defensive
+        mixture distributions"; Cappe, Guillin, Marin & Robert (2004),
+        "Population Monte Carlo".
         """
         n, k = eps.shape[:2]
+        first = min(k, 2 * -(-k // 4))
         loc, scale = self.encode(x)
-        loc, scale = loc.unsqueeze(1), scale.unsqueeze(1)
-        # defensive importance sampling (Hesterberg 1995): the second half of
-        # the codes come from the prior, so the proposal covers every code
-        # whatever the encoder makes of a partial row
-        from_prior = torch.arange(k, device=eps.device) >= k - k // 2
-        z = torch.where(from_prior[:, None], eps, loc + scale * eps)
-        log_prior = normal_log_prob(z, 0.0, torch.ones_like(z)).sum(-1)
-        log_q = normal_log_prob(z, loc, scale).sum(-1)
-        share = (k // 2) / k
-        log_proposal = (
-            torch.logaddexp(log_q + math.log1p(-share), log_prior + math.log(share))
-            if k > 1
-            else log_q
-        )
-        log_w = log_prior - log_proposal
-        x = x.repeat_interleave(k, 0)
+        loc = loc.unsqueeze(1)
+        scale = scale.unsqueeze(1) * PROPOSAL_WIDENING
+        n_prior = -(-first // 10) if first > 1 else 0
+        from_prior = torch.arange(first, device=eps.device) >= first - n_prior
+        e1 = eps[:, :first]
+        z = torch.where(from_prior[:, None], e1, loc + scale * e1)
+        log_proposal = normal_log_prob(z, loc, scale).sum(-1)
+        if n_prior:
+            share = n_prior / first
+            log_proposal = torch.logaddexp(
+                log_proposal + math.log1p(-share),
+                _standard_log_prob(z) + math.log(share),
+            )
+        stages = [self._particles(x, z, log_proposal, pick, generator, blocked, snap)]
+        if k > first:
+            weights = torch.softmax(stages[0][1], 1).unsqueeze(-1)
+            loc = (weights * z).sum(1, keepdim=True)
+            spread = (weights * (z - loc) ** 2).sum(1, keepdim=True).sqrt()
+            scale = torch.maximum(spread, scale / 2) * PROPOSAL_WIDENING
+            z = loc + scale * eps[:, first:]
+            log_proposal = normal_log_prob(z, loc, scale).sum(-1)
+            stages.append(
+                self._particles(x, z, log_proposal, pick, generator, blocked, snap)
+            )
+        return tuple(torch.cat(parts, 1) for parts in zip(*stages, strict=True))
+
+    def _particles(self, x, z, log_proposal, pick, generator, blocked, snap):
+        """The rows ``x`` completed from codes ``z`` of shape (n, m, q), drawn
+        from a proposal of log-density ``log_proposal``: (particles,
+        log-weights, decoder outputs), each with ``m`` per row."""
+        n, m = z.shape[:2]
         out, log_likelihood, params = self._complete(
-            x, z.reshape(n * k, -1), pick, generator, blocked, snap
+            x.repeat_interleave(m, 0),
+            z.reshape(n * m, -1),
+            pick,
+            generator,
+            blocked,
+            snap,
         )
-        log_w = log_w + log_likelihood.reshape(n, k)
-        return out.reshape(n, k, -1), log_w, params.reshape(n, k, -1)
+        log_w = _standard_log_prob(z) - log_proposal + log_likelihood.reshape(n, m)
+        return out.reshape(n, m, -1), log_w, params.reshape(n, m, -1)
 
     def interval_moments(self, params):
         """``(loc, scale)`` of the interval-Gaussian heads' normal scores in
@@ -382,9 +433,8 @@ class VAE(nn.Module):
         """
         loc, scale = self.encode(x)
         reconstruction, z = self._reconstruction(x, loc, scale, eps)
-        log_prior = normal_log_prob(z, 0.0, torch.ones_like(z)).sum(-1)
         q_z = normal_log_prob(z, loc.unsqueeze(1), scale.unsqueeze(1))
-        log_w = reconstruction + log_prior - q_z.sum(-1)
+        log_w = reconstruction + _standard_log_prob(z) - q_z.sum(-1)
         return torch.logsumexp(log_w, dim=1) - math.log(eps.shape[1])
 
 

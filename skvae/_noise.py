@@ -71,8 +71,8 @@ def noise_table(n_samples, n_components, seed, dtype):
     table = torch.randn(
         (size, n_samples, n_components), generator=generator, dtype=torch.float64
     )
-    half = n_samples // 2
-    table[:, half : 2 * half] = -table[:, :half]
+    pairs = n_samples // 2
+    table[:, 1 : 2 * pairs : 2] = -table[:, 0 : 2 * pairs : 2]
     return table.to(dtype)
 
 

@@ -32,7 +32,10 @@ def test_linear_vae_reaches_the_ppca_likelihood(ppca_data):
     iwae = vae.score_samples(X_test, n_importance=200).mean()
     assert elbo > reference - 0.05
     assert elbo < exact + 0.02  # a lower bound, up to sampling noise
-    assert elbo - 0.005 < iwae < exact + 0.02  # up to Monte-Carlo noise
+    # the mean ELBO from 16 draws a row varies by about 0.01 nats with the
+    # draws (12 noise seeds); from 256 draws by a quarter of that
+    precise = vae.set_params(n_eval_samples=256).score(X_test)
+    assert precise - 0.005 < iwae < exact + 0.02  # up to Monte-Carlo noise
 
 
 @pytest.mark.slow
