@@ -685,9 +685,9 @@ class _BaseVAE(BaseEstimator):
         (the fixed values kept), and one particle is picked by its importance
         weight ``p(z_k) p(fixed values | z_k, ...) / r(z_k | fixed values)``
         (sampling-importance-resampling). The proposal ``r`` is the encoder's,
-        widened and mixed with the prior, for half the particles, and a
-        Gaussian matched to their weighted codes for the other half (see the
-        User Guide). The draws are exact as
+        widened and mixed with the prior; from 32 particles on it draws half
+        of them, and a Gaussian matched to their weighted codes the others
+        (see the User Guide). The draws are exact as
         ``n_importance`` grows; with few particles they lean towards the
         encoder's guess. A free column that had missing values in training
         may come back missing.
@@ -978,7 +978,7 @@ class _BaseVAE(BaseEstimator):
             gap = torch.isnan(x[:, module.numeric_chained]).any(1)
             if bool(gap.any()):
                 _, log_w, _ = module.complete(
-                    x[gap], eps[gap], "sample", generator, None, snap
+                    x[gap], eps[gap], "sample", generator, None, snap, adaptive=False
                 )
                 out[gap] = torch.logsumexp(log_w, 1) - math.log(n_draws)
             return out + log_jacobian

@@ -24,10 +24,11 @@ class VAEImputer(TransformerMixin, _BaseVAE):
     estimated by self-normalised importance sampling (Mattei & Frellsen
     2019): each row gets ``n_importance`` particles, codes ``z_k`` that
     complete the row column by column, weighted by ``p(z_k) p(x_obs, nothing
-    missing | z_k, ...) / r(z_k)``. Half the codes come from a widened
-    encoder mixed with the prior, half from a Gaussian matched to the first
-    half's weighted codes (two stages of adaptive importance sampling; see
-    the User Guide). The estimate is exact as ``n_importance`` grows.
+    missing | z_k, ...) / r(z_k)``. The codes come from the encoder, widened
+    and mixed with the prior; from 32 particles on, half of them, and the
+    others from a Gaussian matched to their weighted codes (two stages of
+    adaptive importance sampling; see the User Guide). The estimate is exact
+    as ``n_importance`` grows.
 
     * ``sample_posterior=False``: a number is filled with the weighted mean of
       the particles' values (the conditional mean, which minimises the squared

@@ -25,14 +25,42 @@ from ._likelihoods import (
 from ._made import MADE, made_orders
 
 _MIN_LATENT_SCALE = 1e-5
-# the importance proposals' standard deviations are this many times the
+# the imputation proposals' standard deviations are this many times the
 # variational posterior's (or the first stage's weighted spread)
 PROPOSAL_WIDENING = 1.5
+ADAPTIVE_MIN_PARTICLES = 32  # particles from which imputation adapts in 2 stages
 
 
 def _standard_log_prob(z):
     """Log-density of codes ``z`` (..., q) under the prior N(0, I)."""
     return normal_log_prob(z, 0.0, torch.ones_like(z)).sum(-1)
+
+
+def _prior_share(k):
+    """Codes from the prior among ``k`` of an imputation proposal: a tenth,
+    rounded up, none when there is one."""
+    return -(-k // 10) if k > 1 else 0
+
+
+def _defensive_draws(eps, loc, scale, n_prior):
+    """Codes from ``N(loc, scale)``, the last ``n_prior`` of each row's from the
+    prior instead, and the log-density of that mixture at each.
+
+    ``eps`` is ``(n, m, q)`` standard-normal noise; ``loc`` and ``scale``
+    broadcast against it. Returns ``z`` of the shape of ``eps`` and the
+    log-density ``(n, m)`` of the proposal ``(1 - s) N(loc, scale) + s N(0, I)``
+    with ``s = n_prior / m`` (a stratified sample of it).
+    """
+    m = eps.shape[1]
+    from_prior = torch.arange(m, device=eps.device) >= m - n_prior
+    z = torch.where(from_prior[:, None], eps, loc + scale * eps)
+    log_r = normal_log_prob(z, loc, scale).sum(-1)
+    if n_prior:
+        share = n_prior / m
+        log_r = torch.logaddexp(
+            log_r + math.log1p(-share), _standard_log_prob(z) + math.log(share)
+        )
+    return z, log_r
 
 
 class VAE(nn.Module):
@@ -196,35 +224,41 @@ class VAE(nn.Module):
         return [(heads[0].column(j), ds, ps) for j, ds, ps in self.numeric_slices]
 
     @torch.no_grad()
-    def complete(self, x, eps, pick, generator=None, blocked=None, snap=None):
+    def complete(
+        self, x, eps, pick, generator=None, blocked=None, snap=None, adaptive=True
+    ):
         """Particles for the free entries of rows, and their importance weights.
 
-        For each row, ``K = eps.shape[1]`` codes are drawn in two stages of
-        adaptive importance sampling, and each completes the row as
-        :meth:`generate` does, column by column, keeping the fixed entries: a
-        free entry is drawn from its head given ``z_k`` and the entries before
-        it in the autoregressive order.
+        For each row, ``K = eps.shape[1]`` codes ``z_k`` are drawn from a
+        proposal ``r`` and each completes the row as :meth:`generate` does,
+        column by column, keeping the fixed entries: a free entry is drawn
+        from its head given ``z_k`` and the entries before it in the
+        autoregressive order. The log-weight of a particle, ``log p(z_k) +
+        log p(fixed entries | z_k, drawn entries) - log r(z_k)``, makes the
+        particles a self-normalised importance sample of ``p(free entries |
+        fixed entries)``, exact as ``K`` grows, and their mean weight an
+        unbiased estimate of ``p(fixed entries)``. Every proposal is a
+        defensive mixture (Hesterberg 1995) with a fixed share of the codes
+        from the prior, which covers every code whatever the encoder makes
+        of a partial row and keeps each weight below the particle's
+        likelihood divided by that share.
 
-        1. The first half of the codes (``2 ceil(K / 4)``, at most ``K``, so
-           that the stages share no antithetic pair of the noise table): a
-           tenth of them (rounded up, none when there is one) from the prior,
-           the rest from the encoder ``q(z | x)`` (which reads the row's free
-           entries as 0) with its scale widened by
-           :data:`PROPOSAL_WIDENING`, since a variational posterior is
-           narrower than the true one. Their proposal is the mixture of the
-           two, a defensive mixture that covers every code whatever the
-           encoder makes of a partial row.
-        2. The rest from a diagonal Gaussian matched to the weighted
-           first-stage codes: their weighted mean, and their weighted
-           standard deviation (at least half the first stage's widened
-           scale) times :data:`PROPOSAL_WIDENING`.
-
-        The log-weight of a particle, ``log p(z_k) + log p(fixed entries |
-        z_k, drawn entries) - log r(z_k)``, with ``r`` the proposal of its own
-        stage, makes the particles a self-normalised importance sample of
-        ``p(free entries | fixed entries)``, exact as ``K`` grows, and their
-        mean weight an unbiased estimate of ``p(fixed entries)`` (each stage's
-        is, given the stages before it).
+        * ``adaptive=False`` (for scores): half the codes (rounded down) from
+          the prior, the others from the encoder ``q(z | x)`` (which reads the
+          row's free entries as 0).
+        * ``adaptive=True`` (for imputation and conditional sampling): the
+          encoder's scale is widened by :data:`PROPOSAL_WIDENING`, since a
+          variational posterior is narrower than the true one, and a tenth
+          of the codes (rounded up) come from the prior. From
+          :data:`ADAPTIVE_MIN_PARTICLES` particles on, this is the first of
+          two stages of adaptive importance sampling (population Monte
+          Carlo, Cappe et al. 2004): it draws ``2 ceil(K / 4)`` codes (so
+          that the stages share no antithetic pair of the noise table), and
+          the rest come from a diagonal Gaussian matched to its weighted
+          codes (their weighted mean, and their weighted standard deviation,
+          at least half the first stage's, widened alike), again a tenth from
+          the prior. A particle is weighted by the proposal of its own stage,
+          so each stage's mean weight is unbiased given the stages before.
 
         Parameters
         ----------
@@ -247,6 +281,8 @@ class VAE(nn.Module):
             while the rows' other heads keep reading it as missing.
         snap : callable, optional
             As in :meth:`generate`, for the drawn numeric entries.
+        adaptive : bool, default=True
+            The proposal, as above.
 
         Returns
         -------
@@ -257,40 +293,30 @@ class VAE(nn.Module):
         params : Tensor of shape (n, K, n_params)
             The decoder outputs each particle's non-discrete entries were
             drawn from (for conditional means, see :meth:`interval_moments`).
-
-        References
-        ----------
-        Hesterberg (1995), "Weighted average importance sampling and defensive
-        mixture distributions"; Cappe, Guillin, Marin & Robert (2004),
-        "Population Monte Carlo".
         """
-        n, k = eps.shape[:2]
-        first = min(k, 2 * -(-k // 4))
+        k = eps.shape[1]
         loc, scale = self.encode(x)
-        loc = loc.unsqueeze(1)
-        scale = scale.unsqueeze(1) * PROPOSAL_WIDENING
-        n_prior = -(-first // 10) if first > 1 else 0
-        from_prior = torch.arange(first, device=eps.device) >= first - n_prior
-        e1 = eps[:, :first]
-        z = torch.where(from_prior[:, None], e1, loc + scale * e1)
-        log_proposal = normal_log_prob(z, loc, scale).sum(-1)
-        if n_prior:
-            share = n_prior / first
-            log_proposal = torch.logaddexp(
-                log_proposal + math.log1p(-share),
-                _standard_log_prob(z) + math.log(share),
-            )
-        stages = [self._particles(x, z, log_proposal, pick, generator, blocked, snap)]
+        loc, scale = loc.unsqueeze(1), scale.unsqueeze(1)
+        if not adaptive:
+            z, log_r = _defensive_draws(eps, loc, scale, k // 2)
+            return self._particles(x, z, log_r, pick, generator, blocked, snap)
+        scale = scale * PROPOSAL_WIDENING
+        first = min(k, 2 * -(-k // 4)) if k >= ADAPTIVE_MIN_PARTICLES else k
+        z, log_r = _defensive_draws(eps[:, :first], loc, scale, _prior_share(first))
+        stages = [self._particles(x, z, log_r, pick, generator, blocked, snap)]
         if k > first:
-            weights = torch.softmax(stages[0][1], 1).unsqueeze(-1)
-            loc = (weights * z).sum(1, keepdim=True)
-            spread = (weights * (z - loc) ** 2).sum(1, keepdim=True).sqrt()
-            scale = torch.maximum(spread, scale / 2) * PROPOSAL_WIDENING
-            z = loc + scale * eps[:, first:]
-            log_proposal = normal_log_prob(z, loc, scale).sum(-1)
-            stages.append(
-                self._particles(x, z, log_proposal, pick, generator, blocked, snap)
+            log_w = stages[0][1]
+            # a row whose particles all have weight 0 keeps them all alike
+            log_w = torch.where(torch.isfinite(log_w).any(1, keepdim=True), log_w, 0)
+            weights = torch.softmax(log_w, 1).unsqueeze(-1)
+            center = (weights * z).sum(1, keepdim=True)
+            spread = (weights * (z - center) ** 2).sum(1, keepdim=True).sqrt()
+            spread = torch.maximum(spread, scale / 2) * PROPOSAL_WIDENING
+            second = eps[:, first:]
+            z, log_r = _defensive_draws(
+                second, center, spread, _prior_share(second.shape[1])
             )
+            stages.append(self._particles(x, z, log_r, pick, generator, blocked, snap))
         return tuple(torch.cat(parts, 1) for parts in zip(*stages, strict=True))
 
     def _particles(self, x, z, log_proposal, pick, generator, blocked, snap):

@@ -75,3 +75,37 @@ def test_encode_is_deterministic_and_linear_model_is_affine():
     with torch.no_grad():
         at_zero = vae.decode(torch.zeros(1, 3, dtype=torch.float64))
         assert math.isclose(float(at_zero.sum()), float(vae.decoder[0].bias.sum()))
+
+
+def _log_mean_weight(vae, x, eps, adaptive):
+    _, log_w, _ = vae.complete(x, eps, "mean", adaptive=adaptive)
+    return torch.logsumexp(log_w, 1) - math.log(eps.shape[1])
+
+
+def test_importance_weights_of_completions_estimate_the_observed_marginal():
+    # unbiased: each proposal's mean weight estimates p(x_obs), for the
+    # proposals of scores and of imputation, one stage (K < 32) or two
+    vae = make_vae(q=2)
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(3, 5, dtype=torch.float64, generator=g)
+    x[:, [1, 3]] = torch.nan
+    with torch.no_grad():
+        eps = torch.randn(3, 200_000, 2, dtype=torch.float64, generator=g)
+        reference = _log_mean_weight(vae, x, eps, adaptive=False)
+        for k, adaptive in [(8, True), (64, True), (16, False)]:
+            ratios = torch.stack(
+                [
+                    torch.exp(
+                        _log_mean_weight(
+                            vae,
+                            x,
+                            torch.randn(3, k, 2, dtype=torch.float64, generator=g),
+                            adaptive,
+                        )
+                        - reference
+                    )
+                    for _ in range(400)
+                ]
+            )
+            error = ratios.std(0) / math.sqrt(len(ratios))
+            assert ((ratios.mean(0) - 1).abs() < 4 * error + 0.01).all(), k

@@ -62,3 +62,11 @@ def test_scores_do_not_depend_on_the_batch(rng):
     np.testing.assert_allclose(vae.score_samples(X[:1]), rows[:1], **close)
     # a duplicated row gets the same score as its twin
     np.testing.assert_allclose(vae.score_samples(X[[3, 3]]), rows[[3, 3]], **close)
+
+
+def test_noise_table_pairs_are_adjacent_so_even_splits_are_independent():
+    table = noise_table(7, 3, seed=0, dtype=torch.float64)
+    torch.testing.assert_close(table[:, 1:6:2], -table[:, 0:6:2])
+    # the unpaired last draw, and the pairs among themselves, are not negations
+    assert not torch.allclose(table[:, 6], -table[:, 5])
+    assert not torch.allclose(table[:, 2], -table[:, 0])

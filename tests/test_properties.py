@@ -1,4 +1,5 @@
-"""Property-based tests: any input gives a clear error or finite, well-shaped output."""
+"""Property-based tests: any input gives a clear error or finite, well-shaped output
+(missing, NaN, only where a column had missing values in training)."""
 
 import numpy as np
 import pandas as pd
