@@ -7,7 +7,7 @@ Three checks, each printed as a table with PASS/FAIL verdicts:
    its held-out ELBO should match the best linear-Gaussian fit (``PCA.score``,
    ``FactorAnalysis.score``) and sit just below the exact mean log-likelihood
    under the generating parameters; the IWAE bound with 1000 draws should lie
-   between the ELBO and the exact value.
+   between the ELBO (estimated with 256 draws per row) and the exact value.
 2. **Model selection.** ``GridSearchCV`` over ``n_components`` with the default
    scoring (the held-out ELBO) should pick at least the true dimension 4, with
    a curve that rises steeply up to 4 and is flat after. PCA's cross-validated
@@ -58,7 +58,9 @@ def exact_limit(seeds, n_rows, verdicts):
         X_train, X_test, mean, cov = make_ppca(n_rows, n_rows, seed=seed)
         vae = VAETransformer(n_components=Q, hidden_layer_sizes=(), random_state=0)
         vae.fit(X_train)
-        elbo = vae.score(X_test)
+        # 256 draws a row: the mean ELBO from the default 16 varies by about
+        # 0.01 nats with the draws, more than the margin checked against IWAE
+        elbo = vae.set_params(n_eval_samples=256).score(X_test)
         iwae = vae.score_samples(X_test, n_importance=1000).mean()
         pca = PCA(Q).fit(X_train).score(X_test)
         fa = FactorAnalysis(Q, random_state=0).fit(X_train).score(X_test)
