@@ -126,14 +126,16 @@ class MADE(nn.Module):
         return self.outputs(x, inner, slice(None))
 
     def start(self, z):
-        """The hidden layer's pre-activation before any input is read (or None)."""
+        """The hidden layer before any input is read (a :class:`Hidden`, or
+        None without one)."""
         if not self.n_hidden:
             return None
-        return self.hidden.bias + self.latent(z)
+        return Hidden(self.hidden.bias + self.latent(z))
 
     def add_inputs(self, inner, x, columns):
-        """Add to ``inner``, in place, the contribution of the encoded inputs
-        ``columns`` (a slice) of ``x``, and return it.
+        """Add to the hidden layer ``inner`` (a :class:`Hidden`), in place, the
+        contribution of the encoded inputs ``columns`` (a slice) of ``x``, and
+        return it.
 
         Sampling fills the columns one at a time and adds each as it is drawn,
         instead of recomputing the hidden layer from all inputs; only the units
@@ -143,14 +145,19 @@ class MADE(nn.Module):
             return None
         units = _span(self.mask_in[:, columns].any(1))
         weight = self.hidden.weight[units, columns] * self.mask_in[units, columns]
-        if inner.dim() == 2:
-            inner[:, units].addmm_(x[:, columns], weight.T)
+        pre = inner.pre
+        if pre.dim() == 2:
+            pre[:, units].addmm_(x[:, columns], weight.T)
         else:
-            inner[..., units] += x[..., columns] @ weight.T
+            pre[..., units] += x[..., columns] @ weight.T
+        if units.stop > units.start:  # activations from here on are stale
+            inner.done = min(inner.done, units.start)
         return inner
 
     def outputs(self, x, inner, rows):
-        """Contributions to the decoder outputs ``rows`` (a slice or indices)."""
+        """Contributions to the decoder outputs ``rows`` (a slice or indices),
+        from the inputs ``x`` and the hidden layer ``inner`` (its
+        pre-activation, or a :class:`Hidden` while a row is filled in)."""
         out = 0.0
         if self.direct:
             # only the inputs below these outputs' order can reach them
@@ -161,8 +168,36 @@ class MADE(nn.Module):
             mask = self.mask_out[rows]
             units = _span(mask.any(0))
             weight = self.out_weight[rows, units] * mask[:, units]
-            out = out + self.activation(inner[..., units]) @ weight.T
+            if isinstance(inner, Hidden):
+                hidden = inner.activated(units.stop, self.activation)[..., units]
+            else:
+                hidden = self.activation(inner[..., units])
+            out = out + hidden @ weight.T
         return out
+
+
+class Hidden:
+    """The hidden layer while rows are filled in column by column.
+
+    ``pre`` is the pre-activation, updated in place by
+    :meth:`MADE.add_inputs`. The units are sorted by order and a column reads
+    only the units below its order, which no later input changes, so their
+    activations are computed once, as the first columns that read them ask
+    (``done`` units so far), instead of once per column.
+    """
+
+    def __init__(self, pre):
+        self.pre = pre
+        self.activations = torch.empty_like(pre)
+        self.done = 0
+
+    def activated(self, stop, activation):
+        """The activations, valid for the units before ``stop``."""
+        if stop > self.done:
+            units = slice(self.done, stop)
+            self.activations[..., units] = activation(self.pre[..., units])
+            self.done = stop
+        return self.activations
 
 
 def _span(flags):
