@@ -139,7 +139,7 @@ class _Averaging:
                     for a, p in zip(state.average, self.params, strict=True)
                 ]
             else:
-                self.average = [p.detach().clone() for p in self.params]
+                self.restart()
 
     def restart(self):
         """Start the average again at the module's weights."""
