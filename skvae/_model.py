@@ -44,23 +44,24 @@ def _prior_share(k):
 
 def _defensive_draws(eps, loc, scale, n_prior):
     """Codes from ``N(loc, scale)``, the last ``n_prior`` of each row's from the
-    prior instead, and the log-density of that mixture at each.
+    prior instead, and the log importance ratio of the prior to that mixture
+    at each.
 
     ``eps`` is ``(n, m, q)`` standard-normal noise; ``loc`` and ``scale``
-    broadcast against it. Returns ``z`` of the shape of ``eps`` and the
-    log-density ``(n, m)`` of the proposal ``(1 - s) N(loc, scale) + s N(0, I)``
-    with ``s = n_prior / m`` (a stratified sample of it).
+    broadcast against it. Returns ``z`` of the shape of ``eps`` and ``log
+    p(z) - log r(z)`` of shape ``(n, m)``, for the proposal ``r = (1 - s)
+    N(loc, scale) + s N(0, I)`` with ``s = n_prior / m`` (a stratified sample
+    of it).
     """
     m = eps.shape[1]
     from_prior = torch.arange(m, device=eps.device) >= m - n_prior
     z = torch.where(from_prior[:, None], eps, loc + scale * eps)
+    log_prior = _standard_log_prob(z)
     log_r = normal_log_prob(z, loc, scale).sum(-1)
     if n_prior:
         share = n_prior / m
-        log_r = torch.logaddexp(
-            log_r + math.log1p(-share), _standard_log_prob(z) + math.log(share)
-        )
-    return z, log_r
+        log_r = torch.logaddexp(log_r + math.log1p(-share), log_prior + math.log(share))
+    return z, log_prior - log_r
 
 
 class VAE(nn.Module):
@@ -298,12 +299,12 @@ class VAE(nn.Module):
         loc, scale = self.encode(x)
         loc, scale = loc.unsqueeze(1), scale.unsqueeze(1)
         if not adaptive:
-            z, log_r = _defensive_draws(eps, loc, scale, k // 2)
-            return self._particles(x, z, log_r, pick, generator, blocked, snap)
+            z, log_ratio = _defensive_draws(eps, loc, scale, k // 2)
+            return self._particles(x, z, log_ratio, pick, generator, blocked, snap)
         scale = scale * PROPOSAL_WIDENING
         first = min(k, 2 * -(-k // 4)) if k >= ADAPTIVE_MIN_PARTICLES else k
-        z, log_r = _defensive_draws(eps[:, :first], loc, scale, _prior_share(first))
-        stages = [self._particles(x, z, log_r, pick, generator, blocked, snap)]
+        z, log_ratio = _defensive_draws(eps[:, :first], loc, scale, _prior_share(first))
+        stages = [self._particles(x, z, log_ratio, pick, generator, blocked, snap)]
         if k > first:
             log_w = stages[0][1]
             # a row whose particles all have weight 0 keeps them all alike
@@ -313,16 +314,18 @@ class VAE(nn.Module):
             spread = (weights * (z - center) ** 2).sum(1, keepdim=True).sqrt()
             spread = torch.maximum(spread, scale / 2) * PROPOSAL_WIDENING
             second = eps[:, first:]
-            z, log_r = _defensive_draws(
+            z, log_ratio = _defensive_draws(
                 second, center, spread, _prior_share(second.shape[1])
             )
-            stages.append(self._particles(x, z, log_r, pick, generator, blocked, snap))
+            stages.append(
+                self._particles(x, z, log_ratio, pick, generator, blocked, snap)
+            )
         return tuple(torch.cat(parts, 1) for parts in zip(*stages, strict=True))
 
-    def _particles(self, x, z, log_proposal, pick, generator, blocked, snap):
+    def _particles(self, x, z, log_ratio, pick, generator, blocked, snap):
         """The rows ``x`` completed from codes ``z`` of shape (n, m, q), drawn
-        from a proposal of log-density ``log_proposal``: (particles,
-        log-weights, decoder outputs), each with ``m`` per row."""
+        from a proposal ``r`` with ``log_ratio = log p(z) - log r(z)``:
+        (particles, log-weights, decoder outputs), each with ``m`` per row."""
         n, m = z.shape[:2]
         out, log_likelihood, params = self._complete(
             x.repeat_interleave(m, 0),
@@ -332,7 +335,7 @@ class VAE(nn.Module):
             blocked,
             snap,
         )
-        log_w = _standard_log_prob(z) - log_proposal + log_likelihood.reshape(n, m)
+        log_w = log_ratio + log_likelihood.reshape(n, m)
         return out.reshape(n, m, -1), log_w, params.reshape(n, m, -1)
 
     def interval_moments(self, params):
