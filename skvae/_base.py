@@ -50,6 +50,7 @@ from ._warnings import warn
 
 _MAX_SEED = np.iinfo(np.int32).max
 _MIN_DECODER_SCALE = 0.03  # ~ sqrt(1e-3): decoder variance >= 1e-3 x feature variance
+_MAX_FULL = 256  # features of decoder_variance="full": d x d per incomplete row
 
 
 def _skvae_version():
@@ -150,7 +151,7 @@ class _BaseVAE(BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions({"auto", "gaussian", "bernoulli", "per_column"})],
         "decoder_variance": [
-            StrOptions({"auto", "per_feature", "shared", "heteroscedastic"})
+            StrOptions({"auto", "per_feature", "shared", "heteroscedastic", "full"})
         ],
         "kl_weight": [Interval(Real, 0, None, closed="left")],
         "kl_warmup_iter": [
@@ -366,7 +367,7 @@ class _BaseVAE(BaseEstimator):
         self._eval_seed = int(eval_seed)
         self._sample_rng = np.random.RandomState(sample_seed)
         self._fit_rng = np.random.RandomState(fit_seed)
-        structure = resolve_structure(self, likelihood)
+        structure = resolve_structure(self, likelihood, X.shape)
         self.likelihood_ = likelihood
         self.hidden_layer_sizes_ = structure.hidden_layer_sizes
         self.decoder_variance_ = structure.decoder_variance
@@ -384,6 +385,12 @@ class _BaseVAE(BaseEstimator):
             self._np_dtype = np.float32
         else:
             self._codec = ArrayCodec(likelihood).fit(X)
+            if structure.decoder_variance == "full" and X.shape[1] > _MAX_FULL:
+                raise ValueError(
+                    f"decoder_variance='full' learns a covariance of X's "
+                    f"{X.shape[1]} features, and works on at most {_MAX_FULL}; "
+                    "use decoder_variance='per_feature'."
+                )
             float64 = X.dtype == np.float64 and device == "cpu"
             self._np_dtype = np.float64 if float64 else np.float32
         self.column_models_ = np.asarray(self._codec.column_models(), dtype=object)
@@ -508,7 +515,8 @@ class _BaseVAE(BaseEstimator):
         Runs in eval and inference mode on ``device_``, in batches whose memory
         is bounded whatever ``n``.
         """
-        step = max(1, inference_rows(self.device_) // samples_per_row)
+        cost = samples_per_row * self.module_.likelihood.row_cost
+        step = max(1, inference_rows(self.device_) // cost)
         with on_device(self.module_, self.device_) as module, torch.inference_mode():
             module.eval()
             for start in range(0, n, step):
@@ -539,6 +547,11 @@ class _BaseVAE(BaseEstimator):
             return torch.as_tensor(out, dtype=values.dtype, device=values.device)
 
         return snap
+
+    def _auto_gaussian_variance(self, shape):
+        """``decoder_variance="auto"`` of the Gaussian model for training data
+        of ``shape`` (None: the fitted model's)."""
+        return "per_feature"
 
     def _torch_dtype(self):
         return torch.float64 if self._np_dtype == np.float64 else torch.float32

@@ -115,6 +115,113 @@ class _Gaussian(nn.Module):
         return _normal_sample(*self.loc_scale(params), generator)
 
 
+class _FullGaussian(_Gaussian):
+    """Gaussian over ``n_features`` continuous columns with a full covariance.
+
+    ``x | z ~ N(mu(z), Sigma)``: the decoder gives the mean and ``Sigma = L
+    L^T`` is learned, ``L`` lower-triangular with its diagonal floored at
+    ``min_scale``. With a linear decoder the model is a Gaussian with
+    covariance ``W W^T + Sigma``; with hidden layers, ``z`` carries what a
+    Gaussian cannot (the structured-noise decoder of Dorta et al. 2018, with
+    a covariance shared by all rows). A row with missing entries is scored
+    by the marginal density of its observed entries, which factorises
+    Sigma's observed block (one Cholesky factorisation per such row), and
+    its missing entries are completed from their conditional distribution
+    given the observed ones (:meth:`conditional`).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of columns.
+    variance : {"full"}
+        Kept for the signature shared with :class:`_Gaussian`.
+    min_scale : float
+        Floor on the diagonal of the Cholesky factor, in standardised units.
+    """
+
+    def __init__(self, n_features, variance="full", min_scale=1e-2):
+        nn.Module.__init__(self)
+        self.n_features = self.n_locs = self.n_params = n_features
+        self.variance = "full"
+        self.min_scale = min_scale
+        self.raw_scale = nn.Parameter(torch.empty(n_features))
+        n_lower = n_features * (n_features - 1) // 2
+        self.off_diagonal = nn.Parameter(torch.empty(n_lower))
+        self.register_buffer(
+            "lower", torch.tril_indices(n_features, n_features, -1), persistent=False
+        )
+        self.reset_parameters()
+
+    @property
+    def row_cost(self):
+        """How many times a row's usual working memory a row with missing
+        entries takes (its ``d x d`` covariance block)."""
+        return max(1, self.n_features // 8)
+
+    def reset_parameters(self, generator=None):
+        super().reset_parameters(generator)
+        with torch.no_grad():
+            self.off_diagonal.zero_()
+
+    def cholesky(self):
+        """The lower-triangular factor ``L`` of ``Sigma``, ``(d, d)``."""
+        scale = self.min_scale + F.softplus(self.raw_scale)
+        factor = torch.diag(scale)
+        return factor.index_put((self.lower[0], self.lower[1]), self.off_diagonal)
+
+    def _observed_cholesky(self, mask):
+        """Cholesky factors of Sigma's block of the observed entries of each
+        row, padded with the identity on the missing ones, ``mask.shape + (d,)``."""
+        factor = self.cholesky()
+        sigma = factor @ factor.T
+        m = mask.to(sigma.dtype)
+        padded = sigma * m.unsqueeze(-1) * m.unsqueeze(-2) + torch.diag_embed(1 - m)
+        return torch.linalg.cholesky(padded), sigma
+
+    def log_prob(self, params, x):
+        mask, x = observed(x)
+        residual = torch.where(mask, x - params, 0.0)
+        if bool(mask.all()):
+            factor = self.cholesky()
+            white = torch.linalg.solve_triangular(
+                factor, residual.reshape(-1, self.n_features).T, upper=False
+            ).T.reshape(residual.shape)
+            log_det = torch.log(torch.diagonal(factor)).sum()
+        else:
+            factor, _ = self._observed_cholesky(mask)
+            white = torch.linalg.solve_triangular(
+                factor, residual.unsqueeze(-1), upper=False
+            ).squeeze(-1)
+            log_det = torch.log(torch.diagonal(factor, dim1=-2, dim2=-1)).sum(-1)
+        n_observed = mask.sum(-1)
+        return -(0.5 * white.square().sum(-1) + log_det + 0.5 * _LOG_2PI * n_observed)
+
+    def mean(self, params):
+        return params
+
+    def sample(self, params, generator):
+        noise = torch.randn(
+            params.shape, generator=generator, dtype=params.dtype, device=params.device
+        )
+        return params + noise @ self.cholesky().T
+
+    def conditional(self, params, x, how, generator):
+        """The missing (NaN) entries of ``x`` drawn (``how="sample"``) or set to
+        their mean (``"mean"``, ``"mode"``) under ``N(params, Sigma)`` given
+        the row's observed entries; observed entries come back as the
+        unconditional draw or mean. A draw from the joint distribution is
+        moved by the regression on the observed residual (Matheron's rule),
+        so no conditional covariance is factorised."""
+        mask, filled = observed(x)
+        base = self.sample(params, generator) if how == "sample" else params
+        if bool(mask.all()) or not bool(mask.any()):
+            return base
+        factor, sigma = self._observed_cholesky(mask)
+        residual = torch.where(mask, filled - base, 0.0).unsqueeze(-1)
+        solved = torch.cholesky_solve(residual, factor)
+        return base + (sigma @ solved).squeeze(-1)
+
+
 def _log_normal_mass(lo, hi):
     """``log(Phi(hi) - Phi(lo))`` for standardised bounds ``lo < hi``, stably."""
     flip = lo > 0  # use the symmetry Phi(b) - Phi(a) = Phi(-a) - Phi(-b)
@@ -383,14 +490,17 @@ def make_row_likelihood(heads, variance, min_scale):
     heads : list of (str, object)
         ``(kind, argument)`` pairs, a key of :data:`LIKELIHOODS` and its first
         argument (a column count, or the categorical columns' level counts).
-    variance : {"per_feature", "shared", "heteroscedastic"}
-        Variance model of the Gaussian heads.
+    variance : {"per_feature", "shared", "heteroscedastic", "full"}
+        Variance model of the Gaussian heads (``"full"``: a
+        :class:`_FullGaussian`, for the ``"gaussian"`` head only).
     min_scale : float
         Floor on the Gaussian heads' scale, in encoded units.
     """
     return RowLikelihood(
         [
-            LIKELIHOODS[kind](arg, variance, min_scale)
+            _FullGaussian(arg, variance, min_scale)
+            if kind == "gaussian" and variance == "full"
+            else LIKELIHOODS[kind](arg, variance, min_scale)
             if kind in _GAUSSIANS
             else LIKELIHOODS[kind](arg)
             for kind, arg in heads
@@ -423,6 +533,13 @@ class RowLikelihood(nn.Module):
     def reset_parameters(self, generator=None):
         for head in self.heads:
             head.reset_parameters(generator)
+
+    @property
+    def row_cost(self):
+        """Working memory of a row relative to the usual (see
+        :attr:`_FullGaussian.row_cost`): inference batches are this many
+        times smaller."""
+        return max((getattr(head, "row_cost", 1) for head in self.heads), default=1)
 
     def _parts(self):
         return zip(self.heads, self.data_slices, self.param_slices, strict=True)

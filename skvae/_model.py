@@ -17,6 +17,7 @@ from torch import nn
 
 from ._layers import mlp, reset_linear
 from ._likelihoods import (
+    _FullGaussian,
     _IntervalGaussian,
     kl_normal_standard_normal,
     normal_log_prob,
@@ -404,7 +405,10 @@ class VAE(nn.Module):
                 not_missing = -F.softplus(head_params)
                 total = total + torch.where(free[:, ds], not_missing, 0.0).sum(-1)
             masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
-            draw = _choose(head, masked, pick, generator)
+            if isinstance(head, _FullGaussian):  # given the row's observed entries
+                draw = head.conditional(head_params, given, pick, generator)
+            else:
+                draw = _choose(head, masked, pick, generator)
             replace = (free[:, ds] | blocked[ds]) & ~chained
             out[:, ds] = torch.where(replace, draw, out[:, ds])
             if isinstance(head, _IntervalGaussian):

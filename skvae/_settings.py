@@ -89,14 +89,16 @@ class Structure:
     autoregressive: bool
 
 
-def resolve_structure(estimator, likelihood):
-    """The :class:`Structure` of ``estimator``'s parameters for ``likelihood``.
+def resolve_structure(estimator, likelihood, shape=None):
+    """The :class:`Structure` of ``estimator``'s parameters for ``likelihood``
+    and training data of ``shape`` (None: the data the model was fitted to).
 
     ``"auto"`` means, per column model: ``(128,)`` hidden units for per-column
     models, whose autoregressive network brings a hidden layer of its own, and
     ``(256, 128)`` otherwise; heteroscedastic decoder variance and the
-    autoregressive network for per-column models, per-feature variance and no
-    autoregressive network otherwise.
+    autoregressive network for per-column models, no autoregressive network
+    and the estimator's choice of Gaussian variance otherwise
+    (``_auto_gaussian_variance(shape)``).
 
     Raises
     ------
@@ -117,7 +119,14 @@ def resolve_structure(estimator, likelihood):
         )
     variance = estimator.decoder_variance
     if variance == "auto":
-        variance = "heteroscedastic" if per_column else "per_feature"
+        gaussian = estimator._auto_gaussian_variance(shape)
+        variance = "heteroscedastic" if per_column else gaussian
+    if variance == "full" and likelihood != "gaussian":
+        raise ValueError(
+            "decoder_variance='full' is the covariance of the Gaussian model "
+            "(float arrays and all-float DataFrames), but this model is "
+            f"likelihood={likelihood!r}; use decoder_variance='auto'."
+        )
     autoregressive = estimator.autoregressive
     if autoregressive == "auto":
         autoregressive = per_column

@@ -221,7 +221,7 @@ def evaluate(module, validation):
     """Mean ELBO (``kl_weight=1``) of the held-out rows, in the user's units."""
     module.eval()
     rows = validation.rows
-    step = inference_rows(rows.values.device)
+    step = max(1, inference_rows(rows.values.device) // module.likelihood.row_cost)
     total = 0.0
     for start in range(0, len(rows), step):
         x, log_jacobian = rows.slice(slice(start, start + step))

@@ -67,15 +67,20 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         columns, and ``"gaussian"`` otherwise. Resolved in ``fit`` into
         ``likelihood_``.
 
-    decoder_variance : {"auto", "per_feature", "shared", "heteroscedastic"}, \
-            default="auto"
+    decoder_variance : {"auto", "per_feature", "shared", "heteroscedastic", \
+            "full"}, default="auto"
         Gaussian decoder variance: one learned value per feature (the factor
         analysis noise model), one shared value (probabilistic PCA, sigma-VAE),
-        or a function of ``z`` (and, with ``autoregressive``, of the discrete
-        columns) output by the decoder. ``"auto"`` is ``"heteroscedastic"`` for
-        per-column models, whose numbers spread differently from row to row, and
-        ``"per_feature"`` otherwise. Every choice is floored at 1e-3 times the
-        feature's variance.
+        a function of ``z`` (and, with ``autoregressive``, of the discrete
+        columns) output by the decoder, or a full covariance matrix shared by
+        all rows (``"full"``, Gaussian model only, at most 256 features: a row
+        with missing entries costs a Cholesky factorisation of its observed
+        block, and the covariance explains the linear structure that the
+        latent code would otherwise carry). ``"auto"`` is
+        ``"heteroscedastic"`` for per-column models, whose numbers spread
+        differently from row to row, and ``"per_feature"`` otherwise. Every
+        choice is floored at 1e-3 times the feature's variance (for
+        ``"full"``, each feature's variance given the ones before it).
 
     kl_weight : float, default=1.0
         Weight of the KL term in the training loss (``beta``). Scores always use

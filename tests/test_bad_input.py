@@ -81,7 +81,7 @@ PARAM_ERRORS = [
     ("learning_rate_init", -1.0),
     ("activation", "swish"),
     ("likelihood", "poisson"),
-    ("decoder_variance", "full"),
+    ("decoder_variance", "diagonal"),
     ("validation_fraction", 1.5),
     ("handle_unknown", "skip"),
 ]
@@ -260,3 +260,15 @@ def test_high_cardinality_categorical(rng):
 def test_empty_frame():
     with pytest.raises(ValueError, match="0 sample"):
         VAETransformer(**FAST).fit(pd.DataFrame({"a": [], "b": []}))
+
+
+def test_full_decoder_variance_names_what_it_needs():
+    """``decoder_variance="full"`` is the Gaussian model's covariance: a table
+    with other column types, or more than 256 features, get an error that
+    names the parameter and the way out."""
+    table = pd.DataFrame({"x": [0.5, 1.5, 2.0, 3.0], "c": list("abab")})
+    with pytest.raises(ValueError, match="decoder_variance='full'.*per_column"):
+        VAETransformer(decoder_variance="full", max_iter=1).fit(table)
+    wide = np.random.default_rng(0).normal(size=(300, 257))
+    with pytest.raises(ValueError, match="257 features.*'per_feature'"):
+        VAETransformer(decoder_variance="full", max_iter=1).fit(wide)

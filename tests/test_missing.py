@@ -621,17 +621,21 @@ def test_imputer_beats_mean_imputation_and_nears_the_oracle(one_factor_imputer):
     and close to the Bayes-optimal RMSE of the true conditional mean.
 
     Every missing entry has observed, 0.9-correlated neighbours in most rows,
-    so the true conditional mean halves the error or better: measured RMSE
-    0.360 (VAEImputer), 0.351 (oracle), 1.356 (mean). Asserted: below 0.8 x
-    the mean imputer's and below 1.15 x the oracle's.
+    so the true conditional mean halves the error or better. ``"auto"``
+    gives the model a full covariance here (1000 rows, 5 features), which
+    holds the Gaussian's conditional means exactly: measured RMSE 0.353
+    (VAEImputer), 0.351 (oracle), 1.356 (mean); 0.385 with
+    ``decoder_variance="per_feature"``. Asserted: below 0.8 x the mean
+    imputer's and below 1.05 x the oracle's.
     """
     imputer, holey, values, missing, oracle = one_factor_imputer
+    assert imputer.decoder_variance_ == "full"
     filled = imputer.transform(holey)
     mean_rmse = _rmse(SimpleImputer().fit_transform(holey), values, missing)
     oracle_rmse = _rmse(oracle, values, missing)
     rmse = _rmse(filled, values, missing)
     assert rmse < 0.8 * mean_rmse, (rmse, mean_rmse)
-    assert rmse < 1.15 * oracle_rmse, (rmse, oracle_rmse)
+    assert rmse < 1.05 * oracle_rmse, (rmse, oracle_rmse)
 
 
 def test_posterior_draws_spread_like_the_conditional(one_factor_imputer):
@@ -642,8 +646,7 @@ def test_posterior_draws_spread_like_the_conditional(one_factor_imputer):
     For a draw ``m + e1`` and a true value ``m + e2`` with ``e1``, ``e2``
     independent with the conditional variance, E[(draw - truth)^2] is twice
     E[(m - truth)^2]; a point estimate gives a ratio of 1, draws from the
-    marginal a ratio of 31 here. Measured 2.26 and 2.24 for two calls
-    (the model's conditional spreads a little wider than the truth's);
+    marginal a ratio of 31 here. Measured 2.08 and 2.14 for two calls;
     asserted between 1.5 and 3.
     """
     imputer, holey, values, missing, _ = one_factor_imputer
@@ -1202,3 +1205,21 @@ def test_condition_on_pattern_uses_missingness_as_evidence():
         bias[flag] = float((filled[mask] - X[mask]).mean())
     assert bias[False] < 0 and bias[True] < 0  # both under-fill the large values
     assert abs(bias[True]) < abs(bias[False]) - 0.1, bias
+
+
+def test_gibbs_on_incomplete_rows_with_a_full_covariance():
+    """``decoder_variance="full"``: held-out incomplete rows of a correlated
+    Gaussian score at most their true log p(observed sub-vector, pattern), to
+    3 standard errors, and the model is close to the truth (the marginal of a
+    row's observed entries is exact under a full covariance; no latent code
+    is needed).
+
+    Measured: ELBO -0.048 (SE 0.007), IWAE(50) -0.034 (0.007) from the
+    truth (the per-feature model of the test above: -0.123 and -0.092).
+    """
+    values, true, _ = _mcar_gaussian_array(1.0)
+    vae = VAETransformer(**{**FIT, "decoder_variance": "full"}).fit(values[:N_TRAIN])
+    assert vae.decoder_variance_ == "full"
+    for mean, se in _gibbs_margins(vae, values[N_TRAIN:], true[N_TRAIN:]):
+        assert mean <= 3 * se, (mean, se)
+        assert mean > -0.1, (mean, se)
