@@ -66,7 +66,9 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         False imputes under missingness at random, given the observed values
         only. True helps where values go missing because of what they are
         (on diabetes with larger values missing more often, the bias of the
-        imputed mean was -0.69 sd with it and -0.94 without) and hurts
+        imputed mean was -0.69 sd with it and -0.94 without, measured under
+        the per-feature variance; -0.78 without it under the full covariance
+        that ``"auto"`` now picks there) and hurts
         where they do not (on adult with 10 % missing completely at random,
         categorical accuracy 0.69 with it and 0.76 without): the pattern
         moves the latent code to where the model saw few observed values.
@@ -87,8 +89,10 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         entry be imputed by its regression on the row's observed entries as
         well as through the latent code; on scikit-learn's breast_cancer,
         wine and diabetes at 20 % missing completely at random it lowered the
-        imputation RMSE from 0.480 / 0.778 / 0.752 to the values in the User
-        Guide.
+        imputation RMSE (standardised units, 3 seeds) from 0.480 / 0.778 /
+        0.752 to 0.383 / 0.755 / 0.682. On digits (1797 rows, 61 varying
+        columns) ``"auto"`` keeps ``"per_feature"``: forcing ``"full"``
+        there raised the RMSE from 0.666 to 0.697 (one seed).
     kl_weight : float, default=1.0
         As in :class:`VAETransformer`.
     kl_warmup_iter : int or "auto", default="auto"
