@@ -50,7 +50,6 @@ from ._warnings import warn
 
 _MAX_SEED = np.iinfo(np.int32).max
 _MIN_DECODER_SCALE = 0.03  # ~ sqrt(1e-3): decoder variance >= 1e-3 x feature variance
-_MAX_FULL = 256  # features of decoder_variance="full": d x d per incomplete row
 
 
 def _skvae_version():
@@ -368,6 +367,7 @@ class _BaseVAE(BaseEstimator):
         self._sample_rng = np.random.RandomState(sample_seed)
         self._fit_rng = np.random.RandomState(fit_seed)
         structure = resolve_structure(self, likelihood, X.shape)
+        self._init_shape = tuple(X.shape[:2])
         self.likelihood_ = likelihood
         self.hidden_layer_sizes_ = structure.hidden_layer_sizes
         self.decoder_variance_ = structure.decoder_variance
@@ -385,12 +385,6 @@ class _BaseVAE(BaseEstimator):
             self._np_dtype = np.float32
         else:
             self._codec = ArrayCodec(likelihood).fit(X)
-            if structure.decoder_variance == "full" and X.shape[1] > _MAX_FULL:
-                raise ValueError(
-                    f"decoder_variance='full' learns a covariance of X's "
-                    f"{X.shape[1]} features, and works on at most {_MAX_FULL}; "
-                    "use decoder_variance='per_feature'."
-                )
             float64 = X.dtype == np.float64 and device == "cpu"
             self._np_dtype = np.float64 if float64 else np.float32
         self.column_models_ = np.asarray(self._codec.column_models(), dtype=object)

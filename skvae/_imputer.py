@@ -8,7 +8,8 @@ from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import _MAX_FULL, _MAX_SEED, _BaseVAE
+from ._base import _MAX_SEED, _BaseVAE
+from ._settings import MAX_FULL_FEATURES
 
 
 class VAEImputer(TransformerMixin, _BaseVAE):
@@ -264,11 +265,10 @@ class VAEImputer(TransformerMixin, _BaseVAE):
 
     def _auto_gaussian_variance(self, shape):
         """``"full"`` where the rows outnumber the covariance's entries
-        ``d (d + 1) / 2`` (and ``d <= 256``), ``"per_feature"`` otherwise."""
-        if shape is None:
-            return self.decoder_variance_
-        n, d = shape[0], shape[1]
-        enough = d <= _MAX_FULL and n >= d * (d + 1) // 2
+        ``d (d + 1) / 2`` (and ``d <= 256``), ``"per_feature"`` otherwise;
+        ``shape`` None stands for the data of the first fit."""
+        n, d = self._init_shape if shape is None else shape[:2]
+        enough = d <= MAX_FULL_FEATURES and n >= d * (d + 1) // 2
         return "full" if enough else "per_feature"
 
     def _fit(self, X, *, reuse, incremental):

@@ -163,6 +163,13 @@ class _FullGaussian(_Gaussian):
         with torch.no_grad():
             self.off_diagonal.zero_()
 
+    def loc_scale(self, params):
+        """``(loc, scale)`` of each feature's marginal: the mean and the square
+        root of Sigma's diagonal, each ``(..., n_features)``."""
+        factor = self.cholesky()
+        scale = factor.square().sum(-1).sqrt()
+        return params, scale.expand(params.shape)
+
     def cholesky(self):
         """The lower-triangular factor ``L`` of ``Sigma``, ``(d, d)``."""
         scale = self.min_scale + F.softplus(self.raw_scale)
@@ -171,12 +178,27 @@ class _FullGaussian(_Gaussian):
 
     def _observed_cholesky(self, mask):
         """Cholesky factors of Sigma's block of the observed entries of each
-        row, padded with the identity on the missing ones, ``mask.shape + (d,)``."""
+        row, padded with the identity on the missing ones, ``mask.shape + (d,)``.
+
+        In inference the particles of a row share its pattern, so each
+        distinct pattern is factorised once (in training, where patterns
+        seldom repeat, finding them costs more than it saves).
+        """
         factor = self.cholesky()
         sigma = factor @ factor.T
-        m = mask.to(sigma.dtype)
+        rows = mask.reshape(-1, self.n_features)
+        if torch.is_grad_enabled():
+            patterns, which = rows, slice(None)
+        else:
+            patterns, which = torch.unique(rows, dim=0, return_inverse=True)
+        m = patterns.to(sigma.dtype)
         padded = sigma * m.unsqueeze(-1) * m.unsqueeze(-2) + torch.diag_embed(1 - m)
-        return torch.linalg.cholesky(padded), sigma
+        factors, failed = torch.linalg.cholesky_ex(padded)
+        # a block that is not positive definite in floating point (weights
+        # that diverged) gives NaN, which the training loop reports
+        if bool(failed.any()):
+            factors = torch.where((failed > 0)[:, None, None], torch.nan, factors)
+        return factors[which].reshape(*mask.shape, self.n_features), sigma
 
     def log_prob(self, params, x):
         mask, x = observed(x)
@@ -208,10 +230,10 @@ class _FullGaussian(_Gaussian):
     def conditional(self, params, x, how, generator):
         """The missing (NaN) entries of ``x`` drawn (``how="sample"``) or set to
         their mean (``"mean"``, ``"mode"``) under ``N(params, Sigma)`` given
-        the row's observed entries; observed entries come back as the
-        unconditional draw or mean. A draw from the joint distribution is
-        moved by the regression on the observed residual (Matheron's rule),
-        so no conditional covariance is factorised."""
+        the row's observed entries (which come back as given, up to rounding).
+        A draw from the joint distribution is moved by the regression on the
+        observed residual (Matheron's rule), so no conditional covariance is
+        factorised."""
         mask, filled = observed(x)
         base = self.sample(params, generator) if how == "sample" else params
         if bool(mask.all()) or not bool(mask.any()):

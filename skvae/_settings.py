@@ -80,6 +80,9 @@ def resolve_likelihood(likelihood, categorical_features, X, identifier_features=
     return "gaussian"
 
 
+MAX_FULL_FEATURES = 256  # decoder_variance="full": d x d per incomplete row
+
+
 @dataclass(frozen=True)
 class Structure:
     """The resolved settings that shape the network."""
@@ -118,14 +121,25 @@ def resolve_structure(estimator, likelihood, shape=None):
             f"{estimator.hidden_layer_sizes!r}."
         )
     variance = estimator.decoder_variance
-    if variance == "auto":
-        gaussian = estimator._auto_gaussian_variance(shape)
-        variance = "heteroscedastic" if per_column else gaussian
+    if variance == "auto" and per_column:
+        variance = "heteroscedastic"
+    elif variance == "auto":
+        gaussian = likelihood == "gaussian"
+        variance = (
+            estimator._auto_gaussian_variance(shape) if gaussian else "per_feature"
+        )
     if variance == "full" and likelihood != "gaussian":
         raise ValueError(
             "decoder_variance='full' is the covariance of the Gaussian model "
             "(float arrays and all-float DataFrames), but this model is "
             f"likelihood={likelihood!r}; use decoder_variance='auto'."
+        )
+    d = None if shape is None else shape[1]
+    if variance == "full" and d is not None and d > MAX_FULL_FEATURES:
+        raise ValueError(
+            f"decoder_variance='full' learns a covariance of X's {d} features, "
+            f"and works on at most {MAX_FULL_FEATURES}; use "
+            "decoder_variance='per_feature'."
         )
     autoregressive = estimator.autoregressive
     if autoregressive == "auto":

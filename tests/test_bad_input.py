@@ -272,3 +272,33 @@ def test_full_decoder_variance_names_what_it_needs():
     wide = np.random.default_rng(0).normal(size=(300, 257))
     with pytest.raises(ValueError, match="257 features.*'per_feature'"):
         VAETransformer(decoder_variance="full", max_iter=1).fit(wide)
+
+
+def test_full_covariance_that_diverges_is_reported_like_any_divergence():
+    """Weights that diverge on rows with missing entries make Sigma's blocks
+    fail to factorise; the fit reports a non-finite loss, as with the
+    per-feature variance, instead of a linear-algebra error from torch."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(500, 4)) @ rng.normal(size=(4, 4))
+    holey = np.where(rng.random(values.shape) < 0.2, np.nan, values)
+    model = VAETransformer(
+        decoder_variance="full", learning_rate_init=1e3, max_iter=20, random_state=0
+    )
+    with pytest.raises(ValueError, match="non-finite"):
+        model.fit(holey.astype(np.float32))
+
+
+def test_imputer_auto_variance_leaves_other_models_alone():
+    """``VAEImputer``'s "auto" full covariance is the Gaussian model's: a
+    Bernoulli model with as many rows fits with its own heads."""
+    from skvae import VAEImputer
+
+    rng = np.random.default_rng(0)
+    binary = (rng.random((200, 5)) < 0.5).astype(float)
+    binary[rng.random(binary.shape) < 0.1] = np.nan
+    imputer = VAEImputer(likelihood="bernoulli", max_iter=2).fit(binary)
+    assert imputer.decoder_variance_ == "per_feature"
+    filled = imputer.transform(binary)
+    missing = np.isnan(binary)
+    np.testing.assert_array_equal(filled[~missing], binary[~missing])
+    assert np.all((filled[missing] >= 0) & (filled[missing] <= 1))  # means

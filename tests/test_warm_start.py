@@ -93,3 +93,20 @@ def test_partial_fit_keeps_the_warm_up_of_its_first_call(monkeypatch):
     assert vae.kl_warmup_iter_ == 3  # 5 epochs of 1,600 rows read 8,000
     vae.partial_fit(rng.normal(size=(50, 3)))
     assert vae.kl_warmup_iter_ == 3
+
+
+@pytest.mark.parametrize("before, after", [("shared", "auto"), ("auto", "per_feature")])
+def test_imputer_warm_start_sees_what_auto_variance_resolves_to(before, after):
+    """``VAEImputer``'s "auto" variance resolves by the data of the first fit
+    (a full covariance on 80 rows of 2 features), so a switch to or from it
+    is a change of structure, as for ``VAETransformer``."""
+    from skvae import VAEImputer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    imputer = VAEImputer(**{**FAST, "decoder_variance": before}, warm_start=True)
+    imputer.fit(X)
+    imputer.set_params(decoder_variance=after)
+    with pytest.raises(ValueError, match="decoder_variance was .* warm_start=True"):
+        imputer.fit(X)
