@@ -46,8 +46,8 @@ class ArrayCodec:
     training data gets a missingness indicator after the data's columns. A
     column that is constant in the training data gets the median scale of the
     others (1 if all are constant), so a later non-constant value is not
-    judged on an arbitrarily small scale. Bernoulli columns must hold 0 and 1
-    only.
+    judged on an arbitrarily small scale, and decodes to its constant.
+    Bernoulli columns must hold 0 and 1 only.
 
     Parameters
     ----------
@@ -70,6 +70,7 @@ class ArrayCodec:
                     f"overflows; max |X| = {np.abs(X).max():.3g}); rescale it."
                 )
             positive = std > 1e-12 * np.maximum(1.0, np.abs(self.mean_))
+            self.constant_ = ~positive
             fill = float(np.median(std[positive])) if positive.any() else 1.0
             self.scale_ = np.where(positive, std, fill)
             self.log_jacobian_ = -float(np.log(self.scale_).sum())
@@ -151,6 +152,9 @@ class ArrayCodec:
         values = encoded[:, :d]
         if self.likelihood == "gaussian":
             values = values * self.scale_ + self.mean_
+            # a column constant in training decodes to its value, not to the
+            # model's narrow density around it
+            values[:, self.constant_] = self.mean_[self.constant_]
         values = values.astype(self.dtype_, copy=False)
         if self.missing_.any():
             missing = encoded[:, d:] > 0.5

@@ -1223,3 +1223,24 @@ def test_gibbs_on_incomplete_rows_with_a_full_covariance():
     for mean, se in _gibbs_margins(vae, values[N_TRAIN:], true[N_TRAIN:]):
         assert mean <= 3 * se, (mean, se)
         assert mean > -0.1, (mean, se)
+
+
+@pytest.mark.parametrize("decoder_variance", ["per_feature", "full"])
+def test_a_column_constant_in_training_is_imputed_and_sampled_as_its_constant(
+    decoder_variance,
+):
+    """As ``IterativeImputer`` fills a constant column with its value, so do
+    ``VAEImputer`` and ``sample``: the column decodes to its constant (it
+    came back within 0.03 of it before, from the model's narrow density)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 4))
+    X[:, 2] = 3.0
+    X[rng.random(X.shape) < 0.15] = np.nan
+    X[::7, 2] = np.nan
+    imputer = VAEImputer(
+        decoder_variance=decoder_variance, max_iter=5, random_state=0
+    ).fit(X)
+    filled = imputer.transform(X)
+    np.testing.assert_array_equal(filled[:, 2], 3.0)
+    drawn = imputer.sample(50, random_state=0)[:, 2]
+    np.testing.assert_array_equal(drawn[~np.isnan(drawn)], 3.0)
