@@ -176,47 +176,81 @@ class _FullGaussian(_Gaussian):
         factor = torch.diag(scale)
         return factor.index_put((self.lower[0], self.lower[1]), self.off_diagonal)
 
-    def _observed_cholesky(self, mask):
-        """Cholesky factors of Sigma's block of the observed entries of each
-        row, padded with the identity on the missing ones, ``mask.shape + (d,)``.
+    def _missing_blocks(self, mask, factor):
+        """The precision ``P = Sigma^-1`` and, per row of ``mask``, its block
+        of the missing entries: ``(P, order, real, block)``.
 
-        In inference the particles of a row share its pattern, so each
-        distinct pattern is factorised once (in training, where patterns
-        seldom repeat, finding them costs more than it saves).
+        ``order`` (``mask.shape[:-1] + (k,)``, ``k`` the most entries a row
+        misses) lists each row's missing columns first, ``real`` marks them,
+        and ``block`` is the Cholesky factor of ``P_mm``, padded with the
+        identity. The observed block's inverse and log-determinant follow
+        from it (``Sigma_oo^-1 = P_oo - P_om P_mm^-1 P_mo``, ``log det
+        Sigma_oo = log det Sigma + log det P_mm``), at the cost of the missing
+        block, not of a ``d x d`` factorisation per row. The difference of
+        the two quadratic forms cancels digits as Sigma's condition number
+        grows, so this part runs in float64. In inference the particles of a
+        row share its pattern, and each distinct pattern is factorised once.
         """
-        factor = self.cholesky()
-        sigma = factor @ factor.T
-        rows = mask.reshape(-1, self.n_features)
-        if torch.is_grad_enabled():
-            patterns, which = rows, slice(None)
-        else:
-            patterns, which = torch.unique(rows, dim=0, return_inverse=True)
-        m = patterns.to(sigma.dtype)
-        padded = sigma * m.unsqueeze(-1) * m.unsqueeze(-2) + torch.diag_embed(1 - m)
-        factors, failed = torch.linalg.cholesky_ex(padded)
+        d = self.n_features
+        eye = torch.eye(d, dtype=torch.float64, device=factor.device)
+        inverse = torch.linalg.solve_triangular(factor.double(), eye, upper=False)
+        precision = inverse.T @ inverse
+        rows = mask.reshape(-1, d)
+        which = None
+        if not torch.is_grad_enabled():
+            rows, which = torch.unique(rows, dim=0, return_inverse=True)
+        missing = ~rows
+        k = int(missing.sum(-1).max())
+        order = torch.sort(
+            missing.to(torch.uint8), dim=-1, descending=True, stable=True
+        ).indices[:, :k]
+        real = torch.gather(missing, -1, order)
+        both = (real.unsqueeze(-1) & real.unsqueeze(-2)).double()
+        padded = precision[order.unsqueeze(-1), order.unsqueeze(-2)] * both
+        padded = padded + torch.diag_embed((~real).double())
+        block, failed = torch.linalg.cholesky_ex(padded)
         # a block that is not positive definite in floating point (weights
         # that diverged) gives NaN, which the training loop reports
         if bool(failed.any()):
-            factors = torch.where((failed > 0)[:, None, None], torch.nan, factors)
-        return factors[which].reshape(*mask.shape, self.n_features), sigma
+            block = torch.where((failed > 0)[:, None, None], torch.nan, block)
+        if which is not None:
+            order, real, block = order[which], real[which], block[which]
+        shape = mask.shape[:-1]
+        return (
+            precision,
+            order.reshape(*shape, k),
+            real.reshape(*shape, k).double(),
+            block.reshape(*shape, k, k),
+        )
+
+    def _regression(self, residual, mask, factor):
+        """``(r^T P r, P_mm^-1 P_mo r_o, blocks)`` for residuals ``r`` that are 0
+        at the missing entries of ``mask`` (float64; see :meth:`_missing_blocks`)."""
+        precision, order, real, block = self._missing_blocks(mask, factor)
+        r = residual.double()
+        pr = r @ precision
+        order = order.expand(*pr.shape[:-1], order.shape[-1])
+        u = torch.gather(pr, -1, order) * real
+        return (r * pr).sum(-1), u, order, real, block
 
     def log_prob(self, params, x):
         mask, x = observed(x)
         residual = torch.where(mask, x - params, 0.0)
+        factor = self.cholesky()
+        log_det = torch.log(torch.diagonal(factor)).sum()
         if bool(mask.all()):
-            factor = self.cholesky()
             white = torch.linalg.solve_triangular(
                 factor, residual.reshape(-1, self.n_features).T, upper=False
             ).T.reshape(residual.shape)
-            log_det = torch.log(torch.diagonal(factor)).sum()
+            quad = white.square().sum(-1)
         else:
-            factor, _ = self._observed_cholesky(mask)
-            white = torch.linalg.solve_triangular(
-                factor, residual.unsqueeze(-1), upper=False
-            ).squeeze(-1)
-            log_det = torch.log(torch.diagonal(factor, dim1=-2, dim2=-1)).sum(-1)
+            full, u, _, _, block = self._regression(residual, mask, factor)
+            w = torch.linalg.solve_triangular(block, u.unsqueeze(-1), upper=False)
+            quad = (full - w.squeeze(-1).square().sum(-1)).to(residual.dtype)
+            diagonal = torch.diagonal(block, dim1=-2, dim2=-1)
+            log_det = log_det + torch.log(diagonal).sum(-1).to(residual.dtype)
         n_observed = mask.sum(-1)
-        return -(0.5 * white.square().sum(-1) + log_det + 0.5 * _LOG_2PI * n_observed)
+        return -(0.5 * quad + log_det + 0.5 * _LOG_2PI * n_observed)
 
     def mean(self, params):
         return params
@@ -230,18 +264,20 @@ class _FullGaussian(_Gaussian):
     def conditional(self, params, x, how, generator):
         """The missing (NaN) entries of ``x`` drawn (``how="sample"``) or set to
         their mean (``"mean"``, ``"mode"``) under ``N(params, Sigma)`` given
-        the row's observed entries (which come back as given, up to rounding).
-        A draw from the joint distribution is moved by the regression on the
-        observed residual (Matheron's rule), so no conditional covariance is
-        factorised."""
+        the row's observed entries (which come back as the unconditional draw
+        or mean; callers keep the given ones). A draw from the joint
+        distribution is moved by the regression on the observed residual
+        (Matheron's rule), so no conditional covariance is factorised."""
         mask, filled = observed(x)
         base = self.sample(params, generator) if how == "sample" else params
         if bool(mask.all()) or not bool(mask.any()):
             return base
-        factor, sigma = self._observed_cholesky(mask)
-        residual = torch.where(mask, filled - base, 0.0).unsqueeze(-1)
-        solved = torch.cholesky_solve(residual, factor)
-        return base + (sigma @ solved).squeeze(-1)
+        residual = torch.where(mask, filled - base, 0.0)
+        _, u, order, real, block = self._regression(residual, mask, self.cholesky())
+        shift = torch.cholesky_solve(u.unsqueeze(-1), block).squeeze(-1) * real
+        # x_m = base_m - P_mm^-1 P_mo (x_o - base_o); padded entries add 0
+        out = base.double().scatter_add(-1, order, -shift)
+        return out.to(base.dtype)
 
 
 def _log_normal_mass(lo, hi):
