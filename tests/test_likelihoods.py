@@ -164,3 +164,35 @@ def test_full_gaussian_conditional_matches_the_gaussian_formulas(rng):
     assert np.all(np.abs(draws.mean(0) - mean) < 4 * se)
     np.testing.assert_allclose(np.cov(draws.T), cov, rtol=0.02, atol=0.02)
     np.testing.assert_allclose(np.cov(joint.numpy().T), sigma, rtol=0.03, atol=0.03)
+
+
+def test_full_gaussian_float32_keeps_its_digits_on_an_ill_conditioned_covariance(rng):
+    """A float32 head whose covariance is near-singular as a learned one on
+    collinear columns (two factors plus noise of sd 0.03: condition number
+    1.3e4) scores incomplete rows to float32 precision against scipy in
+    float64: the observed block's quadratic form is a difference of two
+    larger ones, computed in float64."""
+    d = 8
+    loadings = rng.normal(size=(d, 2))
+    sigma = loadings @ loadings.T + 0.03**2 * np.eye(d)
+    assert np.linalg.cond(sigma) > 1e3
+    factor = np.linalg.cholesky(sigma)
+    head = _FullGaussian(d, min_scale=0.01)
+    with torch.no_grad():
+        diagonal = torch.tensor(np.diag(factor) - 0.01, dtype=torch.float32)
+        head.raw_scale.copy_(diagonal + torch.log(-torch.expm1(-diagonal)))
+        head.off_diagonal.copy_(torch.tensor(factor[np.tril_indices(d, -1)]))
+    sigma = head.cholesky().detach().double().numpy()
+    sigma = sigma @ sigma.T  # the float32 parameters' own covariance
+    params = rng.normal(size=(5, d)).astype(np.float32)
+    x = (params + rng.multivariate_normal(np.zeros(d), sigma, 5)).astype(np.float32)
+    x[0, 1] = x[1, [0, 5]] = x[2, 2:6] = np.nan
+    got = head.log_prob(torch.tensor(params), torch.tensor(x)).detach().numpy()
+    for i in range(5):
+        o = ~np.isnan(x[i])
+        expected = stats.multivariate_normal.logpdf(
+            x[i, o].astype(np.float64),
+            params[i, o].astype(np.float64),
+            sigma[np.ix_(o, o)],
+        )
+        assert got[i] == pytest.approx(expected, rel=1e-4, abs=1e-3), i
