@@ -124,10 +124,10 @@ class _FullGaussian(_Gaussian):
     covariance ``W W^T + Sigma``; with hidden layers, ``z`` carries what a
     Gaussian cannot (the structured-noise decoder of Dorta et al. 2018, with
     a covariance shared by all rows). A row with missing entries is scored
-    by the marginal density of its observed entries, which factorises
-    Sigma's observed block (one Cholesky factorisation per such row), and
-    its missing entries are completed from their conditional distribution
-    given the observed ones (:meth:`conditional`).
+    by the marginal density of its observed entries, through the precision's
+    block of its missing entries (:meth:`_missing_blocks`), and its missing
+    entries are completed from their conditional distribution given the
+    observed ones (:meth:`conditional`).
 
     Parameters
     ----------
@@ -155,7 +155,7 @@ class _FullGaussian(_Gaussian):
     @property
     def row_cost(self):
         """How many times a row's usual working memory a row with missing
-        entries takes (its ``d x d`` covariance block)."""
+        entries takes (its block of the precision, up to ``d x d``)."""
         return max(1, self.n_features // 8)
 
     def reset_parameters(self, generator=None):
@@ -224,8 +224,10 @@ class _FullGaussian(_Gaussian):
         )
 
     def _regression(self, residual, mask, factor):
-        """``(r^T P r, P_mm^-1 P_mo r_o, blocks)`` for residuals ``r`` that are 0
-        at the missing entries of ``mask`` (float64; see :meth:`_missing_blocks`)."""
+        """``(r^T P r, u, order, real, block)`` for residuals ``r`` that are 0
+        at the missing entries of ``mask``: ``u = P_mo r_o`` in the order of
+        ``order`` (0 where not ``real``), and the blocks of
+        :meth:`_missing_blocks` (float64)."""
         precision, order, real, block = self._missing_blocks(mask, factor)
         r = residual.double()
         pr = r @ precision

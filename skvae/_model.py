@@ -404,10 +404,10 @@ class VAE(nn.Module):
             if bool(blocked[ds].all()):  # missingness: a free entry is observed
                 not_missing = -F.softplus(head_params)
                 total = total + torch.where(free[:, ds], not_missing, 0.0).sum(-1)
-            masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
             if isinstance(head, _FullGaussian):  # given the row's observed entries
                 draw = head.conditional(head_params, given, pick, generator)
             else:
+                masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
                 draw = _choose(head, masked, pick, generator)
             replace = (free[:, ds] | blocked[ds]) & ~chained
             out[:, ds] = torch.where(replace, draw, out[:, ds])

@@ -121,13 +121,13 @@ def resolve_structure(estimator, likelihood, shape=None):
             f"{estimator.hidden_layer_sizes!r}."
         )
     variance = estimator.decoder_variance
-    if variance == "auto" and per_column:
-        variance = "heteroscedastic"
-    elif variance == "auto":
-        gaussian = likelihood == "gaussian"
-        variance = (
-            estimator._auto_gaussian_variance(shape) if gaussian else "per_feature"
-        )
+    if variance == "auto":
+        if per_column:
+            variance = "heteroscedastic"
+        elif likelihood == "gaussian":
+            variance = estimator._auto_gaussian_variance(shape)
+        else:
+            variance = "per_feature"
     if variance == "full" and likelihood != "gaussian":
         raise ValueError(
             "decoder_variance='full' is the covariance of the Gaussian model "

@@ -76,9 +76,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         all rows (``"full"``, Gaussian model only, at most 256 features: a row
         with missing entries costs a Cholesky factorisation of the
         precision's block of its missing entries, and the covariance explains
-        the linear structure that the latent code would otherwise carry). ``"auto"`` is
-        ``"heteroscedastic"`` for per-column models, whose numbers spread
-        differently from row to row, and ``"per_feature"`` otherwise. Every
+        the linear structure that the latent code would otherwise carry).
+        ``"auto"`` is ``"heteroscedastic"`` for per-column models, whose
+        numbers spread differently from row to row, and ``"per_feature"``
+        otherwise. Every
         choice is floored at 1e-3 times the feature's variance (for
         ``"full"``, each feature's variance given the ones before it).
 
