@@ -37,11 +37,16 @@ def kl_normal_standard_normal(loc, scale):
     )
 
 
+def filled(x):
+    """``x`` with 0 for its unobserved (NaN) entries, so that no NaN reaches a
+    gradient; infinite entries (open interval ends) are kept."""
+    return torch.nan_to_num(x, nan=0.0, posinf=math.inf, neginf=-math.inf)
+
+
 def observed(x):
-    """``(mask, filled)``: which entries of ``x`` are observed (not NaN), and ``x``
-    with 0 in the others, so that no NaN reaches a gradient."""
-    mask = ~torch.isnan(x)
-    return mask, torch.where(mask, x, 0.0)
+    """``(mask, filled(x))``: which entries of ``x`` are observed (not NaN), and
+    ``x`` with 0 in the others."""
+    return ~torch.isnan(x), filled(x)
 
 
 def _masked_sum(log_probs, mask):
@@ -476,7 +481,7 @@ class _Categorical(nn.Module):
         return F.pad(values, (0, 1), value=fill)[..., self.index]
 
     def log_prob(self, params, x):
-        _, x = observed(x)  # an unobserved column is all zeros, as an unknown level
+        x = filled(x)  # an unobserved column is all zeros, as an unknown level
         known = x @ self.membership.to(x.dtype)  # 1 per known column, 0 if unknown
         return (x * params).sum(-1) - (self._logsumexp(params) * known).sum(-1)
 

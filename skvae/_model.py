@@ -19,9 +19,9 @@ from ._layers import mlp, reset_linear
 from ._likelihoods import (
     _FullGaussian,
     _IntervalGaussian,
+    filled,
     kl_normal_standard_normal,
     normal_log_prob,
-    observed,
 )
 from ._made import MADE, made_orders
 
@@ -161,7 +161,7 @@ class VAE(nn.Module):
         An unobserved entry (NaN) reads as 0; a column that has missing values
         has an indicator among the encoded features, so the encoder knows.
         """
-        loc, raw = self._network(self.encoder, observed(x)[1]).chunk(2, dim=-1)
+        loc, raw = self._network(self.encoder, filled(x)).chunk(2, dim=-1)
         # softplus is ~9x slower on a strided view than on contiguous memory
         return loc, _MIN_LATENT_SCALE + F.softplus(raw.contiguous())
 
@@ -174,7 +174,7 @@ class VAE(nn.Module):
         """
         params = self._network(self.decoder, z)
         if self.autoregressive is not None and x is not None:
-            params = params + self._network(self.autoregressive, observed(x)[1], z)
+            params = params + self._network(self.autoregressive, filled(x), z)
         return params
 
     @torch.no_grad()
@@ -351,7 +351,7 @@ class VAE(nn.Module):
         like = self.likelihood
         base = self.decode(z)
         free = torch.isnan(x)
-        _, chain = observed(x)
+        chain = filled(x)
         out = x.clone()
         total = torch.zeros(x.shape[0], dtype=base.dtype, device=base.device)
         if blocked is None:
