@@ -11,6 +11,8 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from ._base import _MAX_SEED, _BaseVAE
 from ._settings import MAX_FULL_FEATURES
 
+_CHECK_ROWS = 2**16  # rows encoded at a time to check rows without a missing value
+
 
 class VAEImputer(TransformerMixin, _BaseVAE):
     """Fill missing values with draws or means from a variational autoencoder.
@@ -320,6 +322,8 @@ class VAEImputer(TransformerMixin, _BaseVAE):
         else:
             missing = np.isnan(validated)
         rows = np.nonzero(missing.any(axis=1))[0]
+        if isinstance(validated, pd.DataFrame):  # per-column models
+            self._check_complete_rows(validated, missing)
         if self.sample_posterior:
             seed = self._sample_rng.randint(_MAX_SEED)
         else:
@@ -356,6 +360,16 @@ class VAEImputer(TransformerMixin, _BaseVAE):
             flags = pd.DataFrame(indicators, columns=names, index=X.index)
             return pd.concat([out, flags], axis=1)
         return np.hstack([out, indicators.astype(out.dtype)])
+
+    def _check_complete_rows(self, frame, missing):
+        """Encode the rows of ``frame`` without a missing value, a chunk at a
+        time, only for the errors the encoding raises (an unknown category,
+        text in a numeric column): they come
+        back as given, but must be what ``fit`` saw, as the others are."""
+        complete = np.nonzero(~missing.any(axis=1))[0]
+        for start in range(0, complete.size, _CHECK_ROWS):
+            chunk = complete[start : start + _CHECK_ROWS]
+            self._codec.encode(frame.iloc[chunk], self._np_dtype)
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: the input names, then the indicators' names.

@@ -753,6 +753,27 @@ def test_imputer_fills_a_table_in_its_dtypes(table_imputer):
     assert set(filled["cat"]) <= {"lo", "hi"}  # never the unseen "never"
 
 
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        ("cat", "zz", r"unknown categories \['zz'\] in column 'cat'"),
+        ("k", "abc", "Column 'k' was fitted as numeric"),
+    ],
+)
+def test_imputer_checks_rows_without_a_missing_value(
+    table_imputer, column, value, message
+):
+    """A row with nothing to fill is checked as the others are: an unknown
+    category or text in a numeric column is an error naming the column,
+    not a value passed through (found by a new user's trial)."""
+    imputer, train = table_imputer
+    rows = train[train.notna().all(axis=1)].iloc[:3].astype({column: object})
+    assert len(rows) == 3
+    rows.iloc[0, rows.columns.get_loc(column)] = value
+    with pytest.raises(ValueError, match=message):
+        imputer.transform(rows)
+
+
 @pytest.mark.parametrize("as_category", [False, True])
 def test_imputer_fills_identifiers_with_new_unique_values(as_category):
     """Missing identifiers are filled (none left missing) with values unlike
