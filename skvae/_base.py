@@ -709,7 +709,11 @@ class _BaseVAE(BaseEstimator):
         given : dict, array-like or DataFrame, default=None
             Fixed values. A dict maps column names (or, after a fit on an
             array, indices) to one value each, fixed in every row, e.g.
-            ``{"sex": "Female", "income": ">50K"}``. A table of
+            ``{"sex": "Female", "income": ">50K"}``; on a per-column model a
+            numeric, datetime or timedelta column can take a range instead,
+            ``(low, high)`` with both ends included and None (or an infinity)
+            for an open end, e.g. ``{"age": (30, 40), "hours": (50, None)}``:
+            its values are drawn from the model given the range. A table of
             ``n_samples`` partial rows, with the training columns, completes
             each row once: its missing entries (NaN, None, ``pd.NA``, NaT) are
             drawn, the others kept.
@@ -731,7 +735,9 @@ class _BaseVAE(BaseEstimator):
             If ``n_samples`` is less than 1; if ``given`` is empty, names a
             column that is not in the training data, holds a value the column
             cannot take (a category not seen in ``fit``, text in a numeric
-            column), or is a table whose length is not ``n_samples``.
+            column), a list of values, a range with no bound or one outside
+            the training values of its column (which samples never leave),
+            or is a table whose length is not ``n_samples``.
 
         Examples
         --------
@@ -821,7 +827,17 @@ class _BaseVAE(BaseEstimator):
                     for j in range(row.shape[1])
                     if pd.notna(row.iloc[0, j])
                 }
-        return _keep_given(out, row, fixed)
+        out = _keep_given(out, row, fixed)
+        if patches is not None:
+            columns = self._codec.columns
+            positions = self._given_positions(ranges)
+            ranges = {columns[j]: value for j, (_, value) in positions.items()}
+            if isinstance(out, pd.DataFrame):
+                out = self._codec.clip_to_ranges(out, ranges)
+            else:  # an array read by per-column models
+                frame = pd.DataFrame(out, columns=columns)
+                out = self._codec.clip_to_ranges(frame, ranges).to_numpy(out.dtype)
+        return out
 
     def _range_patches(self, ranges):
         """Encoded features fixing ``{column: (low, high)}`` ranges."""
@@ -850,6 +866,13 @@ class _BaseVAE(BaseEstimator):
         d = self.n_features_in_
         positions = {}
         for key, value in given.items():
+            if pd.api.types.is_list_like(value) and not isinstance(value, tuple):
+                raise ValueError(
+                    f"given[{key!r}] = {value!r} is a {type(value).__name__}; give "
+                    "one value, or a (low, high) tuple for a range of numbers. For "
+                    "rows with any of several values, sample once per value, or "
+                    "pass a table of partial rows as given."
+                )
             if not isinstance(value, tuple) and pd.isna(value) is True:
                 raise ValueError(
                     f"given[{key!r}] is a missing value ({value!r}); give a "

@@ -73,6 +73,16 @@ def _cauchy_mass(a, b):
     return np.where(a * b > -1.0, near, np.arctan(b) - np.arctan(a)) / np.pi
 
 
+def is_open_end(end, side):
+    """Whether a range's ``end`` leaves that side open: None, or the infinity
+    of its ``side`` (-1 for the low end, 1 for the high end)."""
+    if end is None:
+        return True
+    if isinstance(end, bool | np.bool_) or not isinstance(end, float | int | np.number):
+        return False
+    return bool(end == side * np.inf)
+
+
 def _scores(below, above):
     """Normal scores of probabilities given as ``F`` and ``1 - F``."""
     return np.where(below < 0.5, ndtri(below), -ndtri(above))
@@ -384,26 +394,85 @@ class QuantileColumn:
     def encode_range(self, low, high, name):
         """Normal scores ``(z_lo, z_hi)`` of the values from ``low`` to ``high``
         (both included: whole grid cells of a discrete column, the jump of an
-        atom at a bound)."""
+        atom at a bound). None, or an infinity on its side, leaves an end
+        open (its score is -8 or 8, where the normal has no mass left).
+
+        Raises
+        ------
+        ValueError
+            If the range has no bound, is not two ordered values, or lies
+            outside the values seen in fit (which samples never leave), or
+            the column is a spike-and-slab.
+        """
         if self.spiked:
             raise ValueError(
                 f"Column {name!r} is a spike-and-slab (one value holds half its "
                 "rows); a range on it is not supported: give one value."
             )
-        t_lo, t_hi = self.read(pd.Series([low, high], dtype=object, name=name))
+        open_low, open_high = is_open_end(low, -1), is_open_end(high, 1)
+        if open_low and open_high:
+            raise ValueError(
+                f"The range ({low!r}, {high!r}) of column {name!r} has no bound; "
+                "leave the column out of given to draw it freely."
+            )
+        ends = [v for v, is_open in ((low, open_low), (high, open_high)) if not is_open]
+        read = list(self.read(pd.Series(ends, dtype=object, name=name)))
+        t_lo = -np.inf if open_low else read.pop(0)
+        t_hi = np.inf if open_high else read.pop(0)
         if np.isnan(t_lo) or np.isnan(t_hi) or t_lo > t_hi:
             raise ValueError(
                 f"The range ({low!r}, {high!r}) of column {name!r} must be two "
-                "values, the first at most the second."
+                "values, the first at most the second (None leaves an end open)."
+            )
+        if t_hi < self.low or t_lo > self.high:
+            first, last = self._values(np.array([self.low, self.high]))
+            raise ValueError(
+                f"The range ({low!r}, {high!r}) of column {name!r} lies outside "
+                f"the values seen in fit ({first} to {last}), which samples never "
+                "leave; give a range that overlaps them, or fix one value."
             )
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            if self.discrete:
+            if open_low:
+                below = None
+            elif self.discrete:
                 below = self._cdf(t_lo - 0.5, self._data_cdf(t_lo - 0.5))
-                above = self._cdf(t_hi + 0.5, self._data_cdf(t_hi + 0.5))
             else:
                 below = self._cdf(t_lo, self._jump(t_lo)[0])
+            if open_high:
+                above = None
+            elif self.discrete:
+                above = self._cdf(t_hi + 0.5, self._data_cdf(t_hi + 0.5))
+            else:
                 above = self._cdf(t_hi, self._jump(t_hi)[1])
-            return float(_scores(*below)), float(_scores(*above))
+            z_lo = -_Z_LIMIT if below is None else float(_scores(*below))
+            z_hi = _Z_LIMIT if above is None else float(_scores(*above))
+            return z_lo, z_hi
+
+    def clip_range(self, series, low, high):
+        """``series`` (the column's values, none missing) with each value
+        outside the range ``(low, high)`` (as :meth:`encode_range` reads it)
+        moved to the nearer bound, as a Series of the column's dtype.
+
+        A draw inside the range's normal scores can decode just outside it:
+        decoding snaps a value to the data's support (in a gap between two
+        values, to the nearer one), which near a bound may be a neighbour
+        outside the range.
+        """
+        t = self.read(series)
+        if not is_open_end(low, -1):
+            t = np.maximum(t, self._range_end(low, series.name))
+        if not is_open_end(high, 1):
+            t = np.minimum(t, self._range_end(high, series.name))
+        return self._values(t).set_axis(series.index)
+
+    def _range_end(self, end, name):
+        return float(self.read(pd.Series([end], dtype=object, name=name))[0])
+
+    def _values(self, t):
+        """Model coordinates ``t`` as the column's values (a Series of its dtype)."""
+        if self.discrete:
+            t = self._exact(t) if self.exact else t * self.step
+        return self.to_dtype(t)
 
     def decode(self, encoded, atoms=None):
         """Values of encoded rows; ``atoms`` (NaN: none) overrides the map."""

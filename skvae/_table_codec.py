@@ -467,6 +467,18 @@ class TableCodec:
                 )
         return patches
 
+    def clip_to_ranges(self, frame, ranges):
+        """``frame`` with the columns that ``ranges`` (``{name: (low, high)}``,
+        as :meth:`encode_ranges` takes them) fixes kept inside their ranges
+        (see :meth:`QuantileColumn.clip_range`)."""
+        for block in self.blocks:
+            if block.name in ranges and isinstance(block.column, QuantileColumn):
+                low, high = ranges[block.name]
+                frame[block.name] = block.column.clip_range(
+                    frame[block.name], low, high
+                )
+        return frame
+
     def complete_numeric(self):
         """Boolean per numeric column, in encoded order: no value was missing
         in training (such columns join the autoregressive order)."""

@@ -946,6 +946,14 @@ GIVEN_ERRORS = {
     ),
     "text for a number": ("table", {"k": "abc"}, "Column 'k' was fitted as numeric"),
     "empty dict": ("table", {}, "given is empty"),
+    "list of levels": ("table", {"cat": ["lo", "hi"]}, r"is a list; give one value"),
+    "range outside the training values": (
+        "table",
+        {"x": (50.0, 60.0)},
+        "range \\(50.0, 60.0\\) of column 'x' lies outside the values seen in fit",
+    ),
+    "range without a bound": ("table", {"x": (None, None)}, "has no bound"),
+    "reversed range": ("table", {"k": (4, 2)}, "the first at most the second"),
     "NaN for a number": ("table", {"x": np.nan}, r"given\['x'\] is a missing value"),
     "None for a category": ("table", {"cat": None}, r"given\['cat'\] is a missing"),
     "NA for an integer": ("table", {"k": pd.NA}, r"given\['k'\] is a missing"),
@@ -983,6 +991,32 @@ def test_bad_given_is_a_clear_error(case, small_models):
         given = data.iloc[:5] if kind == "table" else data[:5]
     with pytest.raises(ValueError, match=message):
         vae.sample(3, random_state=0, given=given)
+
+
+@pytest.mark.parametrize(
+    "column, low, high",
+    [
+        ("x", 0.5, None),
+        ("x", None, -0.5),
+        ("x", 0.0, np.inf),
+        ("x", -np.inf, 0.0),
+        ("x", 1.0, 50.0),  # beyond the training values on one side
+        ("k", 2, 4),
+        ("when", pd.Timestamp("2021-06-01"), None),
+    ],
+)
+def test_given_ranges_keep_every_sample_inside(small_models, column, low, high):
+    """A range fixes a column to the values from ``low`` to ``high``, both
+    included; None or an infinity leaves an end open. Every sample lies in
+    the range and in the training values (samples never leave them), and
+    the draws spread over the part of the range the data cover."""
+    table_vae, table, _, _ = small_models
+    out = table_vae.sample(300, random_state=0, given={column: (low, high)})
+    values, seen = out[column], table[column].dropna()
+    assert values.notna().all()
+    assert values.min() >= (seen.min() if low in (None, -np.inf) else low)
+    assert values.max() <= (seen.max() if high in (None, np.inf) else high)
+    assert values.nunique() > 2
 
 
 @pytest.mark.parametrize(
