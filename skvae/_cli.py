@@ -5,6 +5,7 @@ torch, scikit-learn or pandas, which the commands import when they run.
 """
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -118,13 +119,29 @@ def _check_finite(frame):
 
 
 def _write_table(frame, path):
+    """Write ``frame`` to ``path`` (CSV, or Parquet by its suffix); ``-`` is
+    standard output, as CSV."""
     try:
-        if _is_parquet(path):
+        if path == "-":
+            frame.to_csv(sys.stdout, index=False)
+        elif _is_parquet(path):
             frame.to_parquet(path, index=False)
         else:
             frame.to_csv(path, index=False)
     except ImportError as error:  # no Parquet engine
         raise _UsageError(f"cannot write {path}: {error}") from error
+
+
+def _report(args, text):
+    """The one summary line of a command: on standard error when the table
+    goes to standard output (``-o -``), so that it stays a clean CSV."""
+    if getattr(args, "output", None) != "-":
+        print(text)
+        return
+    text = text.replace("to -", "to standard output").replace(
+        "wrote -", "wrote to standard output"
+    )
+    print(text, file=sys.stderr)
 
 
 def _estimator_options(args):
@@ -243,6 +260,18 @@ def _given_value(name, text, dtype):
     import pandas as pd
 
     api = pd.api.types
+    ranged = api.is_datetime64_any_dtype(dtype) or api.is_timedelta64_dtype(dtype)
+    ranged |= api.is_numeric_dtype(dtype) and not api.is_bool_dtype(dtype)
+    if ".." in text and ranged and not isinstance(dtype, pd.CategoricalDtype):
+        low, _, high = text.partition("..")
+        if not low and not high:
+            raise _UsageError(
+                f"--given {name}={text}: the range of column {name!r} has no "
+                "bound; write LOW..HIGH, LOW.. or ..HIGH"
+            )
+        return tuple(
+            _given_value(name, end, dtype) if end else None for end in (low, high)
+        )
     if isinstance(dtype, pd.CategoricalDtype):
         number = _number(text)
         for level in dtype.categories:  # "2" is the category 2 (or 2.0)
@@ -262,7 +291,7 @@ def _given_value(name, text, dtype):
     if number is None:
         raise _UsageError(
             f"--given {name}={text}: column {name!r} is numeric and {text!r} is "
-            "not a number"
+            "not a number (a range is written LOW..HIGH, LOW.. or ..HIGH)"
         )
     if not math.isfinite(number):
         raise _UsageError(
@@ -320,7 +349,7 @@ def _sample(args):
     if args.given:
         given = _parse_given(args.given, _model_dtypes(vae), args.model)
     _write_table(_draw(vae, args.n_samples, args, given), args.output)
-    print(f"wrote {args.n_samples} rows{_given_note(args)} to {args.output}")
+    _report(args, f"wrote {args.n_samples} rows{_given_note(args)} to {args.output}")
     return 0
 
 
@@ -328,9 +357,10 @@ def _synth(args):
     vae, frame, given = _fit_model(args)
     n = args.n_samples or len(frame)
     _write_table(_draw(vae, n, args, given), args.output)
-    print(
+    _report(
+        args,
         f"fitted on {len(frame)} rows; wrote {n} synthetic rows{_given_note(args)} "
-        f"to {args.output}"
+        f"to {args.output}",
     )
     return 0
 
@@ -342,7 +372,10 @@ def _impute(args):
     missing = frame.isna().to_numpy()
     if not missing.any():
         _write_table(frame, args.output)
-        print(f"{args.data} has no missing cells; wrote it unchanged to {args.output}")
+        _report(
+            args,
+            f"{args.data} has no missing cells; wrote it unchanged to {args.output}",
+        )
         return 0
     imputer = VAEImputer(
         **_estimator_options(args), sample_posterior=args.sample_posterior
@@ -351,10 +384,11 @@ def _impute(args):
     left = filled.isna().to_numpy()
     _write_table(filled, args.output)
     columns = int(missing.any(axis=0).sum())
-    print(
+    _report(
+        args,
         f"fitted on {len(frame)} rows; filled {int((missing & ~left).sum())} "
         f"missing cells in {columns} column{'s' if columns > 1 else ''}; "
-        f"wrote {args.output}"
+        f"wrote {args.output}",
     )
     return 0
 
@@ -365,7 +399,9 @@ def _add_given_option(parser):
         action="append",
         metavar="COLUMN=VALUE",
         help="fix COLUMN to VALUE in every row and draw the other columns from "
-        "the model's conditional distribution (repeat for more columns)",
+        "the model's conditional distribution (repeat for more columns); "
+        "COLUMN=LOW..HIGH, LOW.. or ..HIGH fixes a number, date or duration "
+        "to a range",
     )
 
 
@@ -414,7 +450,9 @@ def build_parser():
     sample = commands.add_parser("sample", help="draw rows from a saved model")
     sample.add_argument("model")
     sample.add_argument("-n", "--n-samples", type=int, default=1000)
-    sample.add_argument("-o", "--output", default="synthetic.csv")
+    sample.add_argument(
+        "-o", "--output", default="synthetic.csv", help="- for standard output"
+    )
     sample.add_argument("--random-state", type=int, default=None)
     _add_given_option(sample)
     sample.set_defaults(func=_sample)
@@ -422,7 +460,9 @@ def build_parser():
     synth = commands.add_parser("synth", help="fit and sample in one go")
     _add_fit_options(synth)
     synth.add_argument("-n", "--n-samples", type=int, default=None)
-    synth.add_argument("-o", "--output", default="synthetic.csv")
+    synth.add_argument(
+        "-o", "--output", default="synthetic.csv", help="- for standard output"
+    )
     _add_given_option(synth)
     synth.set_defaults(func=_synth)
 
@@ -430,7 +470,9 @@ def build_parser():
         "impute", help="fill the missing cells of a table from a fitted model"
     )
     _add_fit_options(impute)
-    impute.add_argument("-o", "--output", default="imputed.csv")
+    impute.add_argument(
+        "-o", "--output", default="imputed.csv", help="- for standard output"
+    )
     impute.add_argument(
         "--sample-posterior",
         action="store_true",
@@ -470,6 +512,10 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.showwarning = _warning_line(args.command)
             return args.func(args)
+    except BrokenPipeError:  # -o - into a reader that stopped (| head): quietly
+        # later writes to the closed pipe (Python's flush at exit) go nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (_UsageError, *_USER_ERRORS) as error:
         print(f"skvae {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2

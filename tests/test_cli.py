@@ -1,5 +1,6 @@
 """The skvae command line, run in-process (and in a fresh process for --help)."""
 
+import io
 import pickle
 import subprocess
 import sys
@@ -187,6 +188,8 @@ def test_given_fixes_columns_in_every_row(tmp_path, capsys, fitted):
         ("age=old", "'age'"),  # not a number
         ("age=inf", "'age'"),
         ("x=", "'x'"),  # no value
+        ("age=..", "'age'"),  # a range without a bound
+        ("age=500..600", "'age'"),  # a range outside the training values
     ],
 )
 @pytest.mark.parametrize("command", ["sample", "synth"])
@@ -211,6 +214,47 @@ def test_given_errors_name_the_column(
     err = _one_error_line(capsys, command)
     assert "--given" in err and column in err
     assert not out.exists()
+
+
+def test_given_ranges_keep_every_row_inside(tmp_path, capsys, fitted):
+    """``COLUMN=LOW..HIGH`` fixes a number to a range; either end may be left
+    open."""
+    _, model = fitted
+    out = tmp_path / "ranges.csv"
+    given = ["--given", "age=30..40", "--given", "x=..0"]
+    assert main(["sample", str(model), "-n", "40", "-o", str(out), *given]) == 0
+    assert "with age=30..40, x=..0" in capsys.readouterr().out
+    rows = pd.read_csv(out)
+    assert rows["age"].between(30, 40).all() and (rows["x"] <= 0).all()
+    assert rows["age"].nunique() > 1
+    given = ["--given", "age=60.."]
+    assert main(["sample", str(model), "-n", "40", "-o", str(out), *given]) == 0
+    assert (pd.read_csv(out)["age"] >= 60).all()
+
+
+def test_output_dash_is_standard_output(tmp_path, capsys, fitted):
+    """``-o -`` writes the table to standard output as CSV and the summary
+    line to standard error; no file named ``-`` appears."""
+    data, model = fitted
+    assert main(["sample", str(model), "-n", "7", "-o", "-"]) == 0
+    captured = capsys.readouterr()
+    rows = pd.read_csv(io.StringIO(captured.out))
+    assert list(rows.columns) == ["age", "colour", "code", "x"] and len(rows) == 7
+    assert "wrote 7 rows to standard output" in captured.err
+    args = ["impute", str(data), "--max-iter", "2", "--quiet", "-o", "-"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    filled = pd.read_csv(io.StringIO(captured.out))
+    assert len(filled) == 150 and not filled.isna().any().any()
+    assert "wrote to standard output" in captured.err
+    assert not (tmp_path / "-").exists()
+
+
+def test_python_dash_m_skvae_is_the_command():
+    done = subprocess.run(
+        [sys.executable, "-m", "skvae", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "usage: skvae" in done.stdout
 
 
 def test_given_a_column_twice(tmp_path, capsys, fitted):

@@ -1,0 +1,7 @@
+"""``python -m skvae``: the ``skvae`` command."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())
