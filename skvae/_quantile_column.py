@@ -19,7 +19,8 @@ then a distribution over ``x`` in the user's units:
   whole numbers stored as floats) is *discrete*: a pmf over
   ``minimum + k * step`` for all integers ``k``, the mass of ``k`` being ``F``'s
   mass over ``[k - 1/2, k + 1/2]`` steps; a value off the grid is scored as the
-  grid point nearest to it. Other columns are continuous: an atom scores its
+  grid point nearest to it (a column of integer dtype takes whole numbers
+  only). Other columns are continuous: an atom scores its
   mass, any other value its density.
 * **Decoding** inverts ``F``, stays inside the training range and the support
   of the data (a value in a gap between atoms goes to the nearer atom), snaps
@@ -167,6 +168,15 @@ class QuantileColumn:
         values = as_float(series)  # integers given as floats or text later on
         _check_finite(values, series.name)
         missing = np.isnan(values)
+        fractional = ~missing & (values != np.rint(values))
+        if fractional.any():
+            examples = ", ".join(map(repr, series[fractional].iloc[:3].tolist()))
+            raise ValueError(
+                f"Column {series.name!r} was fitted on integers ({self.dtype}) "
+                f"and holds {int(fractional.sum())} value(s) that are not whole "
+                f"numbers: {examples}. Round them, or cast the column to float "
+                "and fit again."
+            )
         info = np.iinfo(self.int_dtype)
         values = np.clip(
             np.rint(np.where(missing, 0.0, values)), info.min, float(info.max)

@@ -244,10 +244,17 @@ def test_integer_column_is_a_pmf_over_all_integers(rng):
     iwae = np.exp(vae.score_samples(support, n_importance=1000)).sum()
     assert 0.5 < elbo <= 1.02
     assert 0.5 < iwae <= 1.02
-    # documented: a value off the grid is scored as the grid point nearest it
+    # a column of integer dtype takes whole numbers only
+    with pytest.raises(ValueError, match="Column 'k' was fitted on integers"):
+        vae.score_samples(pd.DataFrame({"k": [2.0, 2.4]}))
+    # documented: in a discrete column of floats, a value off the grid is
+    # scored as the grid point nearest it
+    floats = VAETransformer(**FIT).fit(pd.DataFrame({"k": counts.astype(float)}))
     off = pd.DataFrame({"k": [2.4, 2.6, -0.4, -0.6, 7.3, 250.2]})
-    nearest = pd.DataFrame({"k": np.array([2, 3, 0, -1, 7, 250], dtype=np.int64)})
-    np.testing.assert_array_equal(vae.score_samples(off), vae.score_samples(nearest))
+    nearest = pd.DataFrame({"k": [2.0, 3.0, 0.0, -1.0, 7.0, 250.0]})
+    np.testing.assert_array_equal(
+        floats.score_samples(off), floats.score_samples(nearest)
+    )
 
 
 # ------------------------------------------------- small discrete table, exactly

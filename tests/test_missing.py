@@ -945,6 +945,11 @@ GIVEN_ERRORS = {
         r"unknown categories \['zz'\] in column 'cat'",
     ),
     "text for a number": ("table", {"k": "abc"}, "Column 'k' was fitted as numeric"),
+    "fraction for an integer": (
+        "table",
+        {"k": 2.5},
+        "Column 'k' was fitted on integers \\(Int64\\) and holds 1 value",
+    ),
     "empty dict": ("table", {}, "given is empty"),
     "list of levels": ("table", {"cat": ["lo", "hi"]}, r"is a list; give one value"),
     "range outside the training values": (
