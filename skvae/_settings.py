@@ -213,9 +213,22 @@ def auto_epochs(n_train):
     return int(np.clip(ROW_VISITS // max(n_train, 1), MIN_AUTO_EPOCHS, AUTO_EPOCHS))
 
 
-def resolve_max_iter(max_iter, n_train):
-    """``"auto"``: :func:`auto_epochs`; an int is kept."""
-    return auto_epochs(n_train) if max_iter == "auto" else int(max_iter)
+MIN_ROW_VISITS = 16 * 10**5  # rows read at least by "auto" with early stopping
+MAX_AUTO_EPOCHS = 300
+
+
+def resolve_max_iter(max_iter, n_train, early_stopping=False):
+    """``"auto"``: :func:`auto_epochs`, or with early stopping, where more,
+    as many epochs as read ``1.6 * 10**6`` rows, at most 300 (a table of
+    fewer than 20,000 training rows gets more epochs, and the held-out ELBO
+    decides when to stop); an int is kept."""
+    if max_iter != "auto":
+        return int(max_iter)
+    epochs = auto_epochs(n_train)
+    if early_stopping:
+        longer = min(MAX_AUTO_EPOCHS, MIN_ROW_VISITS // max(n_train, 1))
+        epochs = max(epochs, longer)
+    return epochs
 
 
 def resolve_kl_warmup_iter(kl_warmup_iter, hidden_layer_sizes, n_train):

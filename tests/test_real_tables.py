@@ -370,4 +370,4 @@ def test_the_default_fit_does_not_warn(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         vae = VAETransformer(hidden_layer_sizes=(16,), random_state=0).fit(frame)
-    assert vae.max_iter_ == 80
+    assert vae.max_iter_ == 300  # early stopping decides on a small table

@@ -48,13 +48,22 @@ def test_early_stopping_keeps_the_best_weights():
 
 def test_auto_budget_stops_growing_with_the_rows():
     # 80 epochs (50 of KL warm-up) up to 10**5 training rows; beyond, the
-    # epochs that read 8 * 10**6 rows, so fit time is flat in n, not linear
+    # epochs that read 8 * 10**6 rows, so fit time is flat in n, not linear;
+    # the KL warm-up stays at 50 epochs when early stopping lengthens a fit
     assert _settings.resolve_max_iter("auto", 26_048) == 80
     assert _settings.resolve_max_iter("auto", 100_000) == 80
     assert _settings.resolve_max_iter("auto", 900_000) == 8
     assert _settings.resolve_max_iter("auto", 10**8) == 5
     assert _settings.resolve_max_iter(300, 10**8) == 300
+    # with early stopping, a small table gets the epochs that read 1.6 * 10**6
+    # rows (at most 300), and the held-out ELBO decides when to stop
+    assert _settings.resolve_max_iter("auto", 26_048, True) == 80
+    assert _settings.resolve_max_iter("auto", 7_200, True) == 222
+    assert _settings.resolve_max_iter("auto", 1_000, True) == 300
+    assert _settings.resolve_max_iter("auto", 900_000, True) == 8
+    assert _settings.resolve_max_iter("auto", 1_000) == 80
     assert _settings.resolve_kl_warmup_iter("auto", (64,), 26_048) == 50
+    assert _settings.resolve_kl_warmup_iter("auto", (64,), 1_000) == 50
     assert _settings.resolve_kl_warmup_iter("auto", (64,), 900_000) == 5
     assert _settings.resolve_kl_warmup_iter("auto", (), 900_000) == 0
     assert _settings.resolve_kl_warmup_iter(7, (64,), 900_000) == 7
