@@ -300,7 +300,9 @@ class _BaseVAE(BaseEstimator):
             validation = self._validation(held_out, device)
             self._state.best_validation_score = -np.inf
         n_train = n_samples if index is None else index.shape[0]
-        self.max_iter_ = resolve_max_iter(self.max_iter, n_train, early)
+        self.max_iter_ = resolve_max_iter(
+            self.max_iter, n_train, early, bool(self.hidden_layer_sizes_)
+        )
         self.batch_size_ = resolve_batch_size(
             self.batch_size, n_train, linear=not self.hidden_layer_sizes_
         )

@@ -217,15 +217,16 @@ MIN_ROW_VISITS = 16 * 10**5  # rows read at least by "auto" with early stopping
 MAX_AUTO_EPOCHS = 300
 
 
-def resolve_max_iter(max_iter, n_train, early_stopping=False):
-    """``"auto"``: :func:`auto_epochs`, or with early stopping, where more,
-    as many epochs as read ``1.6 * 10**6`` rows, at most 300 (a table of
-    fewer than 20,000 training rows gets more epochs, and the held-out ELBO
-    decides when to stop); an int is kept."""
+def resolve_max_iter(max_iter, n_train, early_stopping=False, hidden=True):
+    """``"auto"``: :func:`auto_epochs`, or for a model with hidden layers and
+    early stopping, where more, as many epochs as read ``1.6 * 10**6`` rows,
+    at most 300 (a table of fewer than 20,000 training rows gets more epochs,
+    and the held-out ELBO decides when to stop; a linear model already takes
+    100 steps an epoch); an int is kept."""
     if max_iter != "auto":
         return int(max_iter)
     epochs = auto_epochs(n_train)
-    if early_stopping:
+    if early_stopping and hidden:
         longer = min(MAX_AUTO_EPOCHS, MIN_ROW_VISITS // max(n_train, 1))
         epochs = max(epochs, longer)
     return epochs

@@ -132,8 +132,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Maximum number of epochs. ``"auto"`` is a budget of 80 epochs, or,
         on more than 10**5 training rows, of as many epochs as read
         ``8 * 10**6`` rows (at least 5: 8 epochs on 10**6 rows), so that the
-        time of a fit stops growing with the rows. With ``early_stopping``,
-        a table of fewer than 20,000 training rows gets as many epochs as
+        time of a fit stops growing with the rows. With ``early_stopping`` and
+        hidden layers, a table of fewer than 20,000 training rows gets as many epochs as
         read ``1.6 * 10**6`` rows, at most 300 (222 on 7,200 rows), and the
         held-out ELBO decides when to stop. A fit that spends it ends
         without a warning (with ``early_stopping`` it keeps

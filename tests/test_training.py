@@ -62,6 +62,7 @@ def test_auto_budget_stops_growing_with_the_rows():
     assert _settings.resolve_max_iter("auto", 1_000, True) == 300
     assert _settings.resolve_max_iter("auto", 900_000, True) == 8
     assert _settings.resolve_max_iter("auto", 1_000) == 80
+    assert _settings.resolve_max_iter("auto", 1_000, True, hidden=False) == 80
     assert _settings.resolve_kl_warmup_iter("auto", (64,), 26_048) == 50
     assert _settings.resolve_kl_warmup_iter("auto", (64,), 1_000) == 50
     assert _settings.resolve_kl_warmup_iter("auto", (64,), 900_000) == 5
