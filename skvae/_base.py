@@ -737,9 +737,9 @@ class _BaseVAE(BaseEstimator):
             If ``n_samples`` is less than 1; if ``given`` is empty, names a
             column that is not in the training data, holds a value the column
             cannot take (a category not seen in ``fit``, text in a numeric
-            column), a list of values, a range with no bound or one outside
-            the training values of its column (which samples never leave),
-            or is a table whose length is not ``n_samples``.
+            column), a list of values, a range with no bound or without a
+            value seen in fit inside it (samples keep to those values), or
+            is a table whose length is not ``n_samples``.
 
         Examples
         --------

@@ -264,6 +264,11 @@ def _given_value(name, text, dtype):
     ranged |= api.is_numeric_dtype(dtype) and not api.is_bool_dtype(dtype)
     if ".." in text and ranged and not isinstance(dtype, pd.CategoricalDtype):
         low, _, high = text.partition("..")
+        if ".." in high:
+            raise _UsageError(
+                f"--given {name}={text}: a range of column {name!r} has two ends; "
+                "write LOW..HIGH, LOW.. or ..HIGH"
+            )
         if not low and not high:
             raise _UsageError(
                 f"--given {name}={text}: the range of column {name!r} has no "
@@ -514,7 +519,10 @@ def main(argv=None):
             return args.func(args)
     except BrokenPipeError:  # -o - into a reader that stopped (| head): quietly
         # later writes to the closed pipe (Python's flush at exit) go nowhere
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):  # no file descriptor
+            pass
         return 141
     except (_UsageError, *_USER_ERRORS) as error:
         print(f"skvae {args.command}: error: {_one_line(error)}", file=sys.stderr)

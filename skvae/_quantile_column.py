@@ -30,6 +30,8 @@ then a distribution over ``x`` in the user's units:
   so values recorded to one decimal come back with one decimal.
 """
 
+import math
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
@@ -72,6 +74,13 @@ def _cauchy_mass(a, b):
     with np.errstate(divide="ignore", invalid="ignore"):
         near = np.arctan((b - a) / (1.0 + a * b))
     return np.where(a * b > -1.0, near, np.arctan(b) - np.arctan(a)) / np.pi
+
+
+def _fraction(value):
+    """Whether ``value`` is a finite number that is not whole."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, float | np.floating):
+        return False
+    return bool(np.isfinite(value) and not float(value).is_integer())
 
 
 def is_open_end(end, side):
@@ -130,21 +139,24 @@ class QuantileColumn:
 
     # -------------------------------------------------------------- reading
 
-    def read(self, series):
+    def read(self, series, rounded=True):
         """Model coordinates ``t`` of a column: grid indices, or the values; NaN
-        where a value is missing."""
+        where a value is missing. ``rounded=False`` leaves a discrete column's
+        coordinates off the grid where the values are (a range's ends)."""
         if self.exact:
             ints, missing = self._integers(series)
             above = ints >= self.base
             u_ints, u_base = ints.view(np.uint64), self.base.view(np.uint64)
             distance = np.where(above, u_ints - u_base, u_base - u_ints)
             t = np.where(above, 1.0, -1.0) * distance.astype(np.float64)
-            t = np.rint(t / self.step)
+            t = np.rint(t / self.step) if rounded else t / self.step
             t[missing] = np.nan
             return t
         values = as_float(series)
         _check_finite(values, series.name)
-        return np.rint(values / self.step) if self.discrete else values
+        if not self.discrete:
+            return values
+        return np.rint(values / self.step) if rounded else values / self.step
 
     def _integers(self, series):
         """The column as int64 / uint64 (datetimes: counts of their unit), 0
@@ -425,21 +437,22 @@ class QuantileColumn:
                 f"The range ({low!r}, {high!r}) of column {name!r} has no bound; "
                 "leave the column out of given to draw it freely."
             )
-        ends = [v for v, is_open in ((low, open_low), (high, open_high)) if not is_open]
-        read = list(self.read(pd.Series(ends, dtype=object, name=name)))
-        t_lo = -np.inf if open_low else read.pop(0)
-        t_hi = np.inf if open_high else read.pop(0)
-        if np.isnan(t_lo) or np.isnan(t_hi) or t_lo > t_hi:
-            raise ValueError(
-                f"The range ({low!r}, {high!r}) of column {name!r} must be two "
-                "values, the first at most the second (None leaves an end open)."
-            )
+        t_lo, t_hi = self._range_ends(low, high, name)
         if t_hi < self.low or t_lo > self.high:
             first, last = self._values(np.array([self.low, self.high]))
             raise ValueError(
                 f"The range ({low!r}, {high!r}) of column {name!r} lies outside "
                 f"the values seen in fit ({first} to {last}), which samples never "
                 "leave; give a range that overlaps them, or fix one value."
+            )
+        xp, up = self.x_points, self.u_points
+        # the data's support: atoms (zero-width steps) and segments with mass
+        mass = (up[1:] > up[:-1]) & (xp[:-1] <= t_hi) & (xp[1:] >= t_lo)
+        if not mass.any():
+            raise ValueError(
+                f"No value of column {name!r} seen in fit lies in the range "
+                f"({low!r}, {high!r}), and samples keep to the values seen in "
+                "fit; widen the range, or fix one value."
             )
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             if open_low:
@@ -468,15 +481,44 @@ class QuantileColumn:
         values, to the nearer one), which near a bound may be a neighbour
         outside the range.
         """
-        t = self.read(series)
-        if not is_open_end(low, -1):
-            t = np.maximum(t, self._range_end(low, series.name))
-        if not is_open_end(high, 1):
-            t = np.minimum(t, self._range_end(high, series.name))
+        t_lo, t_hi = self._range_ends(low, high, series.name)
+        t = np.clip(self.read(series), t_lo, t_hi)
         return self._values(t).set_axis(series.index)
 
-    def _range_end(self, end, name):
-        return float(self.read(pd.Series([end], dtype=object, name=name))[0])
+    def _range_ends(self, low, high, name):
+        """The coordinates ``(t_lo, t_hi)`` of a range's ends (infinite where
+        open); on a grid, the first and last grid points inside the range."""
+        ends = {}
+        for side, end in ((-1, low), (1, high)):
+            if is_open_end(end, side):
+                ends[side] = side * np.inf
+                continue
+            if is_open_end(end, -side):
+                raise ValueError(
+                    f"The range ({low!r}, {high!r}) of column {name!r} must be "
+                    "two values, the first at most the second; an infinity "
+                    "leaves open only its own end (-inf the low end, inf the "
+                    "high one), as None does."
+                )
+            if self.exact and self.value_kind == "numeric" and _fraction(end):
+                end = math.ceil(end) if side < 0 else math.floor(end)  # integers
+            try:
+                t = self.read(pd.Series([end], dtype=object, name=name), False)[0]
+            except ValueError as error:
+                raise ValueError(
+                    f"The range ({low!r}, {high!r}) of column {name!r}: {error}"
+                ) from None
+            if self.discrete:  # inside the range, up to float rounding
+                t = np.ceil(t - 1e-9) if side < 0 else np.floor(t + 1e-9)
+            ends[side] = float(t)
+        t_lo, t_hi = ends[-1], ends[1]
+        if np.isnan(t_lo) or np.isnan(t_hi) or t_lo > t_hi:
+            raise ValueError(
+                f"The range ({low!r}, {high!r}) of column {name!r} must be two "
+                "values, the first at most the second (None leaves an end open), "
+                "with a value of the column's grid between them."
+            )
+        return t_lo, t_hi
 
     def _values(self, t):
         """Model coordinates ``t`` as the column's values (a Series of its dtype)."""

@@ -471,12 +471,22 @@ class TableCodec:
         """``frame`` with the columns that ``ranges`` (``{name: (low, high)}``,
         as :meth:`encode_ranges` takes them) fixes kept inside their ranges
         (see :meth:`QuantileColumn.clip_range`)."""
+        # a derived column keeps its residual: its relation holds after a clip
+        residuals = {
+            name: relation.residual(frame[name], frame[relation.base])
+            for name, relation in self.derived.items()
+            if relation.base in ranges
+        }
         for block in self.blocks:
             if block.name in ranges and isinstance(block.column, QuantileColumn):
                 low, high = ranges[block.name]
                 frame[block.name] = block.column.clip_range(
                     frame[block.name], low, high
                 )
+        for name, residual in residuals.items():
+            base = frame[self.derived[name].base]
+            restored = self.derived[name].restore(residual, base)
+            frame[name] = restored.set_axis(frame.index)
         return frame
 
     def complete_numeric(self):

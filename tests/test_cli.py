@@ -189,6 +189,7 @@ def test_given_fixes_columns_in_every_row(tmp_path, capsys, fitted):
         ("age=inf", "'age'"),
         ("x=", "'x'"),  # no value
         ("age=..", "'age'"),  # a range without a bound
+        ("age=1..2..3", "'age'"),  # three ends
         ("age=500..600", "'age'"),  # a range outside the training values
     ],
 )
@@ -248,6 +249,19 @@ def test_output_dash_is_standard_output(tmp_path, capsys, fitted):
     assert len(filled) == 150 and not filled.isna().any().any()
     assert "wrote to standard output" in captured.err
     assert not (tmp_path / "-").exists()
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch, capsys, fitted):
+    """A reader of ``-o -`` that stops early (``| head``) ends the command
+    with status 141 and no message, even where stdout has no descriptor."""
+
+    def closed(*args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("skvae._cli._write_table", closed)
+    _, model = fitted
+    assert main(["sample", str(model), "-n", "3", "-o", "-"]) == 141
+    assert capsys.readouterr().err == ""
 
 
 def test_python_dash_m_skvae_is_the_command():

@@ -958,6 +958,12 @@ GIVEN_ERRORS = {
         "range \\(50.0, 60.0\\) of column 'x' lies outside the values seen in fit",
     ),
     "range without a bound": ("table", {"x": (None, None)}, "has no bound"),
+    "range between two grid values": (
+        "table",
+        {"k": (2.4, 2.6)},
+        "with a value of the column's grid between them",
+    ),
+    "infinity at the wrong end": ("table", {"x": (np.inf, 1.0)}, "its own end"),
     "reversed range": ("table", {"k": (4, 2)}, "the first at most the second"),
     "NaN for a number": ("table", {"x": np.nan}, r"given\['x'\] is a missing value"),
     "None for a category": ("table", {"cat": None}, r"given\['cat'\] is a missing"),
@@ -1007,7 +1013,9 @@ def test_bad_given_is_a_clear_error(case, small_models):
         ("x", -np.inf, 0.0),
         ("x", 1.0, 50.0),  # beyond the training values on one side
         ("k", 2, 4),
+        ("k", 1.5, 4.5),  # ends between grid values: 2 to 4
         ("when", pd.Timestamp("2021-06-01"), None),
+        ("when", "2020-03-01 12:00", "2021-06-30 06:00"),  # days 2 .. 29 June
     ],
 )
 def test_given_ranges_keep_every_sample_inside(small_models, column, low, high):
@@ -1019,8 +1027,11 @@ def test_given_ranges_keep_every_sample_inside(small_models, column, low, high):
     out = table_vae.sample(300, random_state=0, given={column: (low, high)})
     values, seen = out[column], table[column].dropna()
     assert values.notna().all()
-    assert values.min() >= (seen.min() if low in (None, -np.inf) else low)
-    assert values.max() <= (seen.max() if high in (None, np.inf) else high)
+    read = pd.Timestamp if column == "when" else float  # ends given as text too
+    low = seen.min() if low in (None, -np.inf) else read(low)
+    high = seen.max() if high in (None, np.inf) else read(high)
+    assert values.min() >= low
+    assert values.max() <= high
     assert values.nunique() > 2
 
 

@@ -114,6 +114,17 @@ def test_given_derived_column_fixes_its_base(related):
         vae.sample(5, random_state=0, given={"price1": (1.0, 2.0)})
 
 
+def test_a_range_on_a_base_keeps_its_relations(related):
+    """A range on the base of a derived column: every row in the range, and
+    the relation exact (a value moved into the range moves its derived
+    column with it)."""
+    vae = VAETransformer(**FAST_TABLE).fit(related)
+    low, high = related["price2"].quantile([0.3, 0.6])
+    out = vae.sample(300, random_state=0, given={"price2": (low, high)})
+    assert out["price2"].between(low, high).all()
+    assert (out["price1"] == out["price2"]).all()
+
+
 def test_imputer_fills_a_base_from_its_derived_column(related):
     holes = related.copy()
     holes.loc[:39, "education"] = np.nan
