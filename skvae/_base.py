@@ -798,7 +798,8 @@ class _BaseVAE(BaseEstimator):
             ranges = {k: v for k, v in given.items() if isinstance(v, tuple)}
             fixed_values = {k: v for k, v in given.items() if k not in ranges}
             row, fixed = self._given_row(fixed_values)
-            patches = self._range_patches(ranges)
+            ranges = self._named_ranges(ranges)
+            patches = self._codec.encode_ranges(ranges) if ranges else None
             repeat = n_samples
         else:
             row = self._validate_fitted(given)
@@ -831,20 +832,18 @@ class _BaseVAE(BaseEstimator):
                 }
         out = _keep_given(out, row, fixed)
         if patches is not None:
-            columns = self._codec.columns
-            positions = self._given_positions(ranges)
-            ranges = {columns[j]: value for j, (_, value) in positions.items()}
             if isinstance(out, pd.DataFrame):
                 out = self._codec.clip_to_ranges(out, ranges)
             else:  # an array read by per-column models
-                frame = pd.DataFrame(out, columns=columns)
+                frame = pd.DataFrame(out, columns=self._codec.columns)
                 out = self._codec.clip_to_ranges(frame, ranges).to_numpy(out.dtype)
         return out
 
-    def _range_patches(self, ranges):
-        """Encoded features fixing ``{column: (low, high)}`` ranges."""
+    def _named_ranges(self, ranges):
+        """``{column name: (low, high)}`` of the ranges of a ``given`` dict
+        (keyed by names or, after a fit on an array, positions)."""
         if not ranges:
-            return None
+            return {}
         for key, value in ranges.items():
             if len(value) != 2:
                 raise ValueError(
@@ -856,11 +855,9 @@ class _BaseVAE(BaseEstimator):
                 "per-column models (likelihood='per_column'), whose numbers are "
                 "modelled through intervals. Give one value per column."
             )
-        positions = self._given_positions(ranges)
         columns = self._codec.columns
-        return self._codec.encode_ranges(
-            {columns[j]: value for j, (_, value) in positions.items()}
-        )
+        positions = self._given_positions(ranges)
+        return {columns[j]: value for j, (_, value) in positions.items()}
 
     def _given_positions(self, given):
         """``{column position: (key, value)}`` of a ``given`` dict."""

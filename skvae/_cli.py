@@ -138,9 +138,11 @@ def _report(args, text):
     if getattr(args, "output", None) != "-":
         print(text)
         return
-    text = text.replace("to -", "to standard output").replace(
-        "wrote -", "wrote to standard output"
-    )
+    # every summary ends with its destination: "... to -" or "...; wrote -"
+    if text.endswith(" to -"):
+        text = text.removesuffix("-") + "standard output"
+    elif text.endswith(" wrote -"):
+        text = text.removesuffix("-") + "to standard output"
     print(text, file=sys.stderr)
 
 

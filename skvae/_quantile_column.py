@@ -431,12 +431,6 @@ class QuantileColumn:
                 f"Column {name!r} is a spike-and-slab (one value holds half its "
                 "rows); a range on it is not supported: give one value."
             )
-        open_low, open_high = is_open_end(low, -1), is_open_end(high, 1)
-        if open_low and open_high:
-            raise ValueError(
-                f"The range ({low!r}, {high!r}) of column {name!r} has no bound; "
-                "leave the column out of given to draw it freely."
-            )
         t_lo, t_hi = self._range_ends(low, high, name)
         if t_hi < self.low or t_lo > self.high:
             first, last = self._values(np.array([self.low, self.high]))
@@ -455,13 +449,13 @@ class QuantileColumn:
                 "fit; widen the range, or fix one value."
             )
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            if open_low:
+            if t_lo == -np.inf:
                 below = None
             elif self.discrete:
                 below = self._cdf(t_lo - 0.5, self._data_cdf(t_lo - 0.5))
             else:
                 below = self._cdf(t_lo, self._jump(t_lo)[0])
-            if open_high:
+            if t_hi == np.inf:
                 above = None
             elif self.discrete:
                 above = self._cdf(t_hi + 0.5, self._data_cdf(t_hi + 0.5))
@@ -488,6 +482,11 @@ class QuantileColumn:
     def _range_ends(self, low, high, name):
         """The coordinates ``(t_lo, t_hi)`` of a range's ends (infinite where
         open); on a grid, the first and last grid points inside the range."""
+        if is_open_end(low, -1) and is_open_end(high, 1):
+            raise ValueError(
+                f"The range ({low!r}, {high!r}) of column {name!r} has no bound; "
+                "leave the column out of given to draw it freely."
+            )
         ends = {}
         for side, end in ((-1, low), (1, high)):
             if is_open_end(end, side):
