@@ -56,15 +56,17 @@ def is_identifier(series):
       non-missing values, and at least 95 % of the non-missing values are
       distinct. Object columns holding non-strings (numbers, booleans, a mix)
       are not identifiers by this rule.
-    * Integer columns (numpy int/uint of any width, pandas nullable Int/UInt):
-      at least 20 non-missing values, all of them distinct, and a name that
+    * Integer columns (numpy int/uint of any width, pandas nullable Int/UInt,
+      and float columns whose values are all whole numbers: an integer column
+      with missing values, as ``read_csv`` gives it): at least 20 non-missing values, all of them distinct, and a name that
       looks like an identifier: equal (ignoring case) to ``"id"``, ``"key"`` or
       ``"uuid"``, or ending (ignoring case) with ``"_id"``, ``" id"``,
       ``"-id"``, ``"_key"`` or ``"_uuid"``, or a camelCase name ending with
       ``"Id"`` or ``"ID"`` after a lowercase letter (``"customerId"``,
       ``"orderID"``). A unique integer column with another name (a count, an
       amount) stays numeric unless it is declared an identifier.
-    * Boolean, float and datetime columns are never identifiers.
+    * Boolean and datetime columns, and float columns holding a fraction,
+      are never identifiers.
 
     Examples
     --------
@@ -76,8 +78,6 @@ def is_identifier(series):
     >>> is_identifier(pd.Series(range(100_000, 100_050), name="income"))
     False
     """
-    if pd.api.types.is_float_dtype(series.dtype):
-        return False
     kind = _kind(series)
     n_values = int(series.count())
     if kind is None or n_values < _MIN_VALUES:

@@ -89,6 +89,8 @@ def _as_text(values):
         _customers().rename("account_key"),
         _customers().rename("device_uuid"),
         _customers().rename("ID"),
+        # an ID column with gaps, as read_csv gives it: float64 with NaN
+        _with_missing(_customers().astype(float)),
     ],
     ids=lambda s: f"{s.name}:{s.dtype}",
 )
@@ -120,6 +122,8 @@ def test_nearly_unique_text_is_an_identifier():
         pd.Series(list(range(100)), dtype=object, name="row_id"),
         pd.Series([*range(50), *(f"x{i}" for i in range(50))], name="mixed_id"),
         pd.Series(np.arange(100) % 90, name="customer_id"),
+        pd.Series(np.arange(100) + 0.5, name="customer_id"),
+        pd.Series(np.arange(100, dtype=float), name="weight"),
     ],
     ids=lambda s: f"{s.name}:{s.dtype}",
 )

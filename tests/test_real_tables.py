@@ -136,6 +136,26 @@ def test_date_objects_and_number_text_ids_keep_their_kind(rng):
     assert not sampled["order_id"].isin(frame["order_id"]).any()
 
 
+def test_an_id_column_with_gaps_read_from_csv_is_an_identifier(rng):
+    import io
+
+    ids = pd.Series(100_000 + rng.permutation(500)[:80] * 7, dtype="Int64")
+    frame = pd.DataFrame(
+        {"customer_id": ids, "x": rng.normal(size=80), "k": rng.choice(["a", "b"], 80)}
+    )
+    frame.loc[::9, "customer_id"] = pd.NA
+    read = pd.read_csv(io.StringIO(frame.to_csv(index=False)))
+    assert read["customer_id"].dtype == np.float64  # the gaps make it float
+    with pytest.warns(UserWarning, match="'customer_id'.*identifier"):
+        vae = _fit(read)
+    assert vae.column_models_[0] == "identifier"
+    sampled = vae.sample(400, random_state=0)["customer_id"]
+    assert sampled.dtype == np.float64
+    drawn = sampled.dropna()
+    assert drawn.is_unique and (drawn == np.round(drawn)).all()
+    assert not drawn.isin(read["customer_id"]).any()  # no real ID leaks
+
+
 def test_pyarrow_dates_fit_and_keep_their_dtype(rng):
     pa = pytest.importorskip("pyarrow")
     days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 400, 60), "D")
