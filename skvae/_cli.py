@@ -166,6 +166,7 @@ def _fit_model(args):
 
     frame = _read_table(args.data, args.categorical)
     given = _parse_given(getattr(args, "given", None), frame.dtypes, args.data)
+    _check_text_levels(given, frame, args.data)  # before the fit, not after
     vae = VAETransformer(**_estimator_options(args))
     return vae.fit(frame), frame, given
 
@@ -314,6 +315,31 @@ def _given_value(name, text, dtype):
                 f"--given {name}={text}: column {name!r} holds integers"
             ) from None
         return int(number)
+
+
+def _check_text_levels(given, frame, source):
+    """A fixed value of a text column that is a category must be one of its
+    values in ``frame``."""
+    import pandas as pd
+
+    from ._parsing import column_kind
+
+    for name, value in (given or {}).items():
+        column = frame[name]
+        text = pd.api.types.is_string_dtype(column.dtype) and not isinstance(
+            column.dtype, pd.CategoricalDtype
+        )
+        if not (isinstance(value, str) and text):
+            continue
+        if column_kind(column)[0] != "categorical":
+            continue
+        levels = column.dropna().astype(str).unique()
+        if value not in set(levels):
+            shown = ", ".join(levels[:10]) + (", ..." if len(levels) > 10 else "")
+            raise _UsageError(
+                f"--given {name}={value}: {value!r} is not a value of column "
+                f"{name!r} in {source} (values: {shown})"
+            )
 
 
 def _number(text):

@@ -58,8 +58,9 @@ def is_identifier(series):
       are not identifiers by this rule.
     * Integer columns (numpy int/uint of any width, pandas nullable Int/UInt,
       and float columns whose values are all whole numbers: an integer column
-      with missing values, as ``read_csv`` gives it): at least 20 non-missing values, all of them distinct, and a name that
-      looks like an identifier: equal (ignoring case) to ``"id"``, ``"key"`` or
+      with missing values, as ``read_csv`` gives it): at least 20
+      non-missing values, all of them distinct, and a name that looks like an
+      identifier: equal (ignoring case) to ``"id"``, ``"key"`` or
       ``"uuid"``, or ending (ignoring case) with ``"_id"``, ``" id"``,
       ``"-id"``, ``"_key"`` or ``"_uuid"``, or a camelCase name ending with
       ``"Id"`` or ``"ID"`` after a lowercase letter (``"customerId"``,

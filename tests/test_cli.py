@@ -217,6 +217,22 @@ def test_given_errors_name_the_column(
     assert not out.exists()
 
 
+def test_synth_rejects_an_unknown_text_value_before_fitting(
+    tmp_path, capsys, fitted, monkeypatch
+):
+    from skvae import VAETransformer
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before the --given value was checked")
+
+    monkeypatch.setattr(VAETransformer, "fit", no_fit)
+    data, _ = fitted
+    args = ["synth", str(data), "-o", str(tmp_path / "out.csv"), "--quiet"]
+    assert main([*args, "--given", "colour=green"]) == 2
+    err = _one_error_line(capsys, "synth")
+    assert "'green' is not a value of column 'colour'" in err and "red" in err
+
+
 def test_given_ranges_keep_every_row_inside(tmp_path, capsys, fitted):
     """``COLUMN=LOW..HIGH`` fixes a number to a range; either end may be left
     open."""
