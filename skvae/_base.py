@@ -404,6 +404,7 @@ class _BaseVAE(BaseEstimator):
             dtype=self._torch_dtype(),
             autoregressive=structure.autoregressive,
             numeric_order=getattr(self._codec, "complete_numeric", lambda: None)(),
+            calendars=getattr(self._codec, "calendars", dict)(),
         )
         module.reset_parameters(make_generator(init_seed))
         self.module_ = module.to(device)
@@ -529,17 +530,23 @@ class _BaseVAE(BaseEstimator):
     def _snapper(self):
         """For the model's autoregressive draws: ``snap(features, values, rows)``
         gives the encoding of the values drawn numeric entries decode to (see
-        :meth:`TableCodec.snap`); None for an array codec, whose numbers are
-        read as drawn."""
+        :meth:`TableCodec.snap`), and writes a datetime's calendar features
+        into ``rows``; None for an array codec, whose numbers are read as
+        drawn."""
         codec = self._codec
         if not isinstance(codec, TableCodec):
             return None
         companions = codec.spike_companions()
+        calendars = getattr(self.module_, "calendars", {})
 
         def snap(features, values, rows):
             part = companions.get(features.start)
             companion = None if part is None else rows[:, part].cpu().numpy()
             out = codec.snap(features.start, values.cpu().numpy(), companion)
+            calendar = calendars.get(features.start)
+            if calendar is not None:
+                days = codec.calendar(features.start, out)
+                rows[:, calendar] = torch.as_tensor(days, dtype=rows.dtype).to(rows)
             return torch.as_tensor(out, dtype=values.dtype, device=values.device)
 
         return snap

@@ -537,12 +537,44 @@ class _Missingness(_Bernoulli):
     """
 
 
+class _Covariates(nn.Module):
+    """Encoded features that are functions of other columns (a date's
+    calendar): inputs of the networks with no likelihood of their own.
+
+    They contribute 0 to the log-likelihood and have no decoder outputs;
+    their values are computed from the column they describe (see
+    :meth:`VAEModule.generate`), so the methods that pick values give 0.
+    """
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.n_features = n_features
+        self.n_params = 0
+
+    def reset_parameters(self, generator=None):
+        pass
+
+    def log_prob(self, params, x):
+        return torch.zeros(x.shape[:-1], dtype=params.dtype, device=params.device)
+
+    def mean(self, params):
+        shape = (*params.shape[:-1], self.n_features)
+        return torch.zeros(shape, dtype=params.dtype, device=params.device)
+
+    def mode(self, params):
+        return self.mean(params)
+
+    def sample(self, params, generator):
+        return self.mean(params)
+
+
 LIKELIHOODS = {
     "gaussian": _Gaussian,
     "interval_gaussian": _IntervalGaussian,
     "bernoulli": _Bernoulli,
     "categorical": _Categorical,
     "missing": _Missingness,
+    "calendar": _Covariates,
 }
 _GAUSSIANS = ("gaussian", "interval_gaussian")
 

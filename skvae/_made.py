@@ -15,7 +15,7 @@ from ._layers import ACTIVATIONS
 _MAX_DIRECT = 2**20  # entries of the direct map (outputs x inputs) at most
 
 
-def made_orders(likelihood, columns):
+def made_orders(likelihood, columns, covariates=None):
     """Orders of the encoded inputs and decoder outputs in the factorisation.
 
     The ``K`` columns of the order take orders 1 to ``K``, in the order given,
@@ -32,6 +32,9 @@ def made_orders(likelihood, columns):
         The columns in their order, with their encoded features and decoder
         outputs: ``likelihood.discrete_columns()``, then
         ``likelihood.numeric_columns()``.
+    covariates : dict, optional
+        ``{first input of a column: slice of inputs}`` that are functions of
+        that column (a datetime's calendar): they take its order.
 
     Returns
     -------
@@ -43,6 +46,8 @@ def made_orders(likelihood, columns):
     for order, (_, ds, ps) in enumerate(columns, start=1):
         inputs[ds] = order
         outputs[ps] = order
+    for start, features in (covariates or {}).items():
+        inputs[features] = inputs[start]
     return inputs, outputs
 
 

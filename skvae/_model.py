@@ -96,6 +96,11 @@ class VAE(nn.Module):
         with missing values in training stays out: the columns after it
         would read a missing value as 0, not integrate over it; it is
         modelled, like the missingness indicators, given all the others.
+    calendars : dict, optional
+        ``{first encoded feature of a datetime column: slice of its calendar
+        features}`` (covariates with no likelihood): the columns after the
+        datetime in the order read them, and :meth:`generate` has ``snap``
+        compute them once the datetime is drawn.
     """
 
     def __init__(
@@ -108,6 +113,7 @@ class VAE(nn.Module):
         dtype,
         autoregressive=False,
         numeric_order=None,
+        calendars=None,
     ):
         super().__init__()
         hidden = tuple(hidden_layer_sizes)
@@ -122,10 +128,11 @@ class VAE(nn.Module):
         if autoregressive and numeric_order is not None:
             order = zip(numeric, numeric_order, strict=True)
             numeric = [column for column, keep in order if keep]
+        self.calendars = dict(calendars or {})
         self.autoregressive = None
         if autoregressive and len(columns) + len(numeric) > 0:
             self.autoregressive = MADE(
-                *made_orders(likelihood, columns + numeric),
+                *made_orders(likelihood, columns + numeric, self.calendars),
                 len(columns) + len(numeric),
                 n_components,
                 hidden[-1] if hidden else 0,
@@ -135,11 +142,10 @@ class VAE(nn.Module):
         self.discrete_heads = nn.ModuleList([head for head, _, _ in columns])
         self.discrete_slices = [(ds, ps) for _, ds, ps in columns]
         self.numeric_slices = [(column.j, ds, ps) for column, ds, ps in numeric]
-        self.register_buffer(
-            "chained",
-            likelihood.features_of(columns + numeric),
-            persistent=False,
-        )
+        chained = likelihood.features_of(columns + numeric)
+        for start, features in self.calendars.items():
+            chained[features] = chained[start]  # computed with their datetime
+        self.register_buffer("chained", chained, persistent=False)
         self.register_buffer(
             "numeric_chained", likelihood.features_of(numeric), persistent=False
         )
@@ -189,7 +195,8 @@ class VAE(nn.Module):
         (missingness indicators) given all of them. ``snap(features, values,
         rows)``, if given, returns the encoding of the value each drawn
         numeric entry decodes to (an atom's whole interval, a grid cell),
-        which the later columns read, as they read it in training.
+        which the later columns read, as they read it in training; for a
+        datetime it also writes the value's calendar features into ``rows``.
         """
         base = self.decode(z)
         if self.autoregressive is None:
@@ -211,6 +218,11 @@ class VAE(nn.Module):
             if snap is not None:
                 x[:, ds] = snap(ds, x[:, ds], x)
             inner = network.add_inputs(inner, x, ds)
+            calendar = getattr(self, "calendars", {}).get(
+                ds.start
+            )  # older pickles: none
+            if calendar is not None and snap is not None:
+                inner = network.add_inputs(inner, x, calendar)
         for head, ds, ps in self.likelihood._parts():
             chained = self.chained[ds]
             if bool(chained.all()):
@@ -392,6 +404,12 @@ class VAE(nn.Module):
             out[:, ds] = value
             chain[:, ds] = value if snap is None else snap(ds, value, chain)
             inner = network.add_inputs(inner, chain, ds)
+            calendar = getattr(self, "calendars", {}).get(
+                ds.start
+            )  # older pickles: none
+            if calendar is not None and snap is not None:
+                out[:, calendar] = chain[:, calendar]
+                inner = network.add_inputs(inner, chain, calendar)
         params = base if network is None else base + network(chain, z)
         # the other heads (numbers, missingness indicators), given the chain
         blocked_logits = like.discrete_params(blocked)

@@ -527,7 +527,11 @@ class QuantileColumn:
 
     def decode(self, encoded, atoms=None):
         """Values of encoded rows; ``atoms`` (NaN: none) overrides the map."""
-        t = self._decode_t(encoded, atoms)
+        return self.values_of(self._decode_t(encoded, atoms))
+
+    def values_of(self, t):
+        """The values at model coordinates ``t`` (none missing): floats, or
+        exact integers (datetimes: counts of their unit) of a discrete column."""
         if not self.discrete:
             return t
         if not self.exact:

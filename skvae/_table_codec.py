@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._calendar import CalendarFeatures
 from ._codecs import Encoded
 from ._identifiers import IdentifierColumn, is_identifier
 from ._parsing import as_boolean, column_kind
@@ -250,6 +251,19 @@ class _MissingIndicator:
         return np.ones(1, dtype=bool)
 
 
+def _has_calendar(column):
+    """Whether a column gets calendar features: a datetime column with no
+    missing value (so it joins the autoregressive order), not a
+    spike-and-slab, whose values repeat a calendar cycle."""
+    return (
+        isinstance(column, QuantileColumn)
+        and column.value_kind == "datetime"
+        and not column.missing
+        and not column.spiked
+        and CalendarFeatures(column).width > 0
+    )
+
+
 @dataclass
 class _Block:
     name: str
@@ -370,22 +384,35 @@ class TableCodec:
             spiked = getattr(column, "spiked", False)
             if isinstance(column, QuantileColumn) and column.missing and not spiked:
                 self.blocks.append(_Block(name, _MissingIndicator(column), True))
-        order = {"interval_gaussian": 0, "missing": 1, "bernoulli": 2, "categorical": 3}
+            if _has_calendar(column):
+                self.blocks.append(_Block(name, CalendarFeatures(column), True))
+        order = {
+            "interval_gaussian": 0,
+            "missing": 1,
+            "bernoulli": 2,
+            "categorical": 3,
+            "calendar": 4,
+        }
+        # datetimes first among the numbers: the columns after one in the
+        # autoregressive order read its calendar
         self._layout = sorted(
             (b for b in self.blocks if not isinstance(b.column, IdentifierColumn)),
-            key=lambda b: order[b.column.kind],
+            key=lambda b: (order[b.column.kind], not _has_calendar(b.column)),
         )
         return self
 
     def heads(self):
         """Likelihood heads as ``(kind, argument)`` pairs, in encoded order."""
         out = []
-        for kind in ("interval_gaussian", "missing", "bernoulli", "categorical"):
+        kinds = ("interval_gaussian", "missing", "bernoulli", "categorical", "calendar")
+        for kind in kinds:
             blocks = [b for b in self._layout if b.column.kind == kind]
             if not blocks:
                 continue
             if kind == "categorical":
                 out.append((kind, [b.column.width for b in blocks]))
+            elif kind == "calendar":
+                out.append((kind, sum(b.column.width for b in blocks)))
             else:
                 out.append((kind, len(blocks)))
         return out
@@ -506,6 +533,28 @@ class TableCodec:
             for b in self._layout
             if isinstance(b.column, _SpikeColumn)
         }
+
+    def calendars(self):
+        """``{first feature of a datetime column: its calendar features' slice}``
+        (see :class:`CalendarFeatures`)."""
+        slices = {id(b.column): s for b, s in self._slices()}
+        return {
+            slices[id(b.column.column)].start: slices[id(b.column)]
+            for b in self._layout
+            if isinstance(b.column, CalendarFeatures)
+        }
+
+    def calendar(self, feature, encoded):
+        """The calendar features ``(n, k)`` of a datetime column's encoded
+        values ``(n, 2)`` (as :meth:`snap` gives them), ``feature`` its first
+        encoded feature."""
+        column = next(b.column for b, s in self._slices() if s.start == feature)
+        block = next(
+            b.column
+            for b in self._layout
+            if isinstance(b.column, CalendarFeatures) and b.column.column is column
+        )
+        return block.features(column._decode_t(encoded.astype(np.float64)))
 
     def snap(self, feature, values, companion=None):
         """The encoding of the values that drawn numeric entries decode to.
