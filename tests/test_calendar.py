@@ -48,8 +48,8 @@ def test_week_and_day_phases_match_pandas():
     assert calendar.cycles == ["year", "week", "day"]
     column = calendar.column
     features = calendar.features(column.read(stamps))
-    # 1970-01-01, where the phases start, was a Thursday (dayofweek 3)
-    week = 2 * np.pi * ((stamps.dt.dayofweek - 3) % 7) / 7
+    # 1970-01-01, where the phases start, was a Thursday (day_of_week 3)
+    week = 2 * np.pi * ((stamps.dt.day_of_week - 3) % 7) / 7
     clock = stamps.dt.hour * 3600 + stamps.dt.minute * 60 + stamps.dt.second
     day = 2 * np.pi * clock / 86400
     week = week + day / 7  # the week's phase moves on through the day
@@ -58,7 +58,7 @@ def test_week_and_day_phases_match_pandas():
     np.testing.assert_allclose(features[:, 4], np.cos(day), atol=1e-9)
     np.testing.assert_allclose(features[:, 5], np.sin(day), atol=1e-9)
     # a year's phase: 2 pi (day of year) / 365.2425 up to a slow drift
-    year = 2 * np.pi * (stamps.dt.dayofyear - 1 + clock / 86400) / 365.2425
+    year = 2 * np.pi * (stamps.dt.day_of_year - 1 + clock / 86400) / 365.2425
     lag = np.angle(np.exp(1j * (np.arctan2(features[:, 1], features[:, 0]) - year)))
     assert np.ptp(lag) < 2 * np.pi * 2 / 365  # within two days over three years
 
@@ -79,7 +79,7 @@ def _seasonal(n_years=3, seed=0):
     """Daily temperatures that follow the year, and a rainy-season flag."""
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2015-01-01", periods=int(365.25 * n_years), freq="D")
-    season = np.sin(2 * np.pi * (dates.dayofyear.to_numpy() - 100) / 365.25)
+    season = np.sin(2 * np.pi * (dates.day_of_year.to_numpy() - 100) / 365.25)
     return pd.DataFrame(
         {
             "date": dates,
@@ -90,7 +90,7 @@ def _seasonal(n_years=3, seed=0):
 
 
 def _season_of(dates):
-    return np.sin(2 * np.pi * (dates.dt.dayofyear.to_numpy() - 100) / 365.25)
+    return np.sin(2 * np.pi * (dates.dt.day_of_year.to_numpy() - 100) / 365.25)
 
 
 def _fit(frame, **params):
