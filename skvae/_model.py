@@ -86,8 +86,9 @@ class VAE(nn.Module):
     autoregressive : bool, default=False
         Add to the decoder output a :class:`~skvae._made.MADE` network of the
         row's columns and ``z``, with a hidden layer as wide as the decoder's
-        first, so that each discrete (Bernoulli and categorical) column is
-        modelled given ``z`` and the discrete columns before it, each numeric
+        first, so that each datetime with a calendar (first), then each
+        discrete (Bernoulli and categorical) column is modelled given ``z``
+        and the columns before it, each other numeric
         (interval-Gaussian) column given ``z``, all discrete columns and the
         numeric columns before it, and the missingness indicators given all
         of them (see :func:`~skvae._made.made_orders`).
@@ -129,10 +130,15 @@ class VAE(nn.Module):
             order = zip(numeric, numeric_order, strict=True)
             numeric = [column for column, keep in order if keep]
         self.calendars = dict(calendars or {})
+        # datetimes with a calendar lead the order: every other column reads it
+        leading = [c for c in numeric if c[1].start in self.calendars]
+        numeric = leading + [c for c in numeric if c[1].start not in self.calendars]
+        self.n_leading = len(leading)
         self.autoregressive = None
         if autoregressive and len(columns) + len(numeric) > 0:
+            order = leading + columns + numeric[len(leading) :]
             self.autoregressive = MADE(
-                *made_orders(likelihood, columns + numeric, self.calendars),
+                *made_orders(likelihood, order, self.calendars),
                 len(columns) + len(numeric),
                 n_components,
                 hidden[-1] if hidden else 0,
@@ -189,10 +195,11 @@ class VAE(nn.Module):
 
         ``pick`` is ``"sample"``, ``"mode"`` or ``"mean"``, the likelihood method
         applied to each column. With an autoregressive decoder the columns are
-        picked in order, each given the ones picked before it: the discrete
-        columns (``"mean"`` then picks their modes: the later columns are
-        defined given actual values), then the numeric ones, then the rest
-        (missingness indicators) given all of them. ``snap(features, values,
+        picked in order, each given the ones picked before it: datetimes with
+        a calendar, the discrete columns (``"mean"`` then picks their modes:
+        the later columns are defined given actual values), then the other
+        numeric ones, then the rest (missingness indicators) given all of
+        them. ``snap(features, values,
         rows)``, if given, returns the encoding of the value each drawn
         numeric entry decodes to (an atom's whole interval, a grid cell),
         which the later columns read, as they read it in training; for a
@@ -207,21 +214,14 @@ class VAE(nn.Module):
         network = self.autoregressive
         inner = network.start(z)
         how = "mode" if pick == "mean" else pick
-        columns = zip(self.discrete_heads, self.discrete_slices, strict=True)
-        for head, (ds, ps) in columns:
+        for discrete, head, ds, ps in self._ordered_columns():
             params = base[:, ps] + network.outputs(x, inner, ps)
-            x[:, ds] = _choose(head, params, how, generator)
-            inner = network.add_inputs(inner, x, ds)
-        for column, ds, ps in self._numeric_columns():
-            params = base[:, ps] + network.outputs(x, inner, ps)
-            x[:, ds] = _choose(column, params, pick, generator)
-            if snap is not None:
+            x[:, ds] = _choose(head, params, how if discrete else pick, generator)
+            if snap is not None and not discrete:
                 x[:, ds] = snap(ds, x[:, ds], x)
             inner = network.add_inputs(inner, x, ds)
-            calendar = getattr(self, "calendars", {}).get(
-                ds.start
-            )  # older pickles: none
-            if calendar is not None and snap is not None:
+            calendar = self._calendar(ds) if snap is not None else None
+            if calendar is not None:
                 inner = network.add_inputs(inner, x, calendar)
         for head, ds, ps in self.likelihood._parts():
             chained = self.chained[ds]
@@ -231,6 +231,24 @@ class VAE(nn.Module):
             draw = _choose(head, params, pick, generator)
             x[:, ds] = torch.where(chained, x[:, ds], draw)  # keep the chain
         return x
+
+    def _ordered_columns(self):
+        """``(discrete, head, features, outputs)`` of the columns in the
+        autoregressive order: datetimes with a calendar, the discrete
+        columns, the other numeric columns."""
+        numeric = [(False, *column) for column in self._numeric_columns()]
+        lead = getattr(self, "n_leading", 0)  # older pickles: none
+        discrete = [
+            (True, head, ds, ps)
+            for head, (ds, ps) in zip(
+                self.discrete_heads, self.discrete_slices, strict=True
+            )
+        ]
+        return numeric[:lead] + discrete + numeric[lead:]
+
+    def _calendar(self, features):
+        """The calendar features of the datetime at ``features``, or None."""
+        return getattr(self, "calendars", {}).get(features.start)
 
     def _numeric_columns(self):
         """``(column, features, outputs)`` of the numeric columns in the order."""
@@ -371,43 +389,38 @@ class VAE(nn.Module):
         network = self.autoregressive
         inner = network.start(z) if network is not None else None
         how = "mode" if pick == "mean" else pick
-        for head, (ds, ps) in zip(
-            self.discrete_heads, self.discrete_slices, strict=True
-        ):
+        for discrete, head, ds, ps in self._ordered_columns():
+            if not discrete and network is None:
+                continue  # numbers in the order only with the network
             params = base[:, ps]
             if network is not None:
                 params = params + network.outputs(chain, inner, ps)
             given = x[:, ds]
             total = total + head.log_prob(params, given)
-            is_free = free[:, ds].any(-1, keepdim=True)
-            if bool(blocked[ds].any()):  # a free entry drawn as observed
-                kept = params.masked_fill(blocked[ds], -torch.inf)
-                observed_mass = torch.logsumexp(kept, -1) - torch.logsumexp(params, -1)
-                total = total + torch.where(is_free[:, 0], observed_mass, 0.0)
-            draw = _choose(
-                head, params.masked_fill(blocked[ds], -torch.inf), how, generator
-            )
-            chain[:, ds] = torch.where(is_free, draw, chain[:, ds])
-            missing = (chain[:, ds] * blocked[ds]).sum(-1, keepdim=True) > 0
-            out[:, ds] = torch.where(is_free | missing, draw, given)
+            if discrete:
+                is_free = free[:, ds].any(-1, keepdim=True)
+                if bool(blocked[ds].any()):  # a free entry drawn as observed
+                    kept = params.masked_fill(blocked[ds], -torch.inf)
+                    observed = torch.logsumexp(kept, -1) - torch.logsumexp(params, -1)
+                    total = total + torch.where(is_free[:, 0], observed, 0.0)
+                draw = _choose(
+                    head, params.masked_fill(blocked[ds], -torch.inf), how, generator
+                )
+                chain[:, ds] = torch.where(is_free, draw, chain[:, ds])
+                missing = (chain[:, ds] * blocked[ds]).sum(-1, keepdim=True) > 0
+                out[:, ds] = torch.where(is_free | missing, draw, given)
+            else:
+                draw = _choose(head, params, pick, generator)
+                # a fixed interval (a range, or the cell of a fixed value) is
+                # drawn from the head truncated to it
+                within = head.sample_within(params, chain[:, ds], generator)
+                value = torch.where(free[:, ds], draw, within)
+                out[:, ds] = value
+                chain[:, ds] = value if snap is None else snap(ds, value, chain)
             if network is not None:
                 inner = network.add_inputs(inner, chain, ds)
-        for column, ds, ps in self._numeric_columns() if network else ():
-            params = base[:, ps] + network.outputs(chain, inner, ps)
-            given = x[:, ds]
-            total = total + column.log_prob(params, given)
-            draw = _choose(column, params, pick, generator)
-            # a fixed interval (a range, or the cell of a fixed value) is drawn
-            # from the head truncated to it
-            within = column.sample_within(params, chain[:, ds], generator)
-            value = torch.where(free[:, ds], draw, within)
-            out[:, ds] = value
-            chain[:, ds] = value if snap is None else snap(ds, value, chain)
-            inner = network.add_inputs(inner, chain, ds)
-            calendar = getattr(self, "calendars", {}).get(
-                ds.start
-            )  # older pickles: none
-            if calendar is not None and snap is not None:
+            calendar = self._calendar(ds) if snap is not None else None
+            if calendar is not None and network is not None:
                 out[:, calendar] = chain[:, calendar]
                 inner = network.add_inputs(inner, chain, calendar)
         params = base if network is None else base + network(chain, z)

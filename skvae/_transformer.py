@@ -196,9 +196,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         weights, means and covariances, no per-row codes.
 
     autoregressive : bool or "auto", default="auto"
-        Model the columns one after another: the discrete columns (booleans
-        and categories of per-column models, or every column under
-        ``likelihood="bernoulli"``), each given ``z`` and the discrete columns
+        Model the columns one after another: the datetime columns with
+        calendar features (see the User Guide), then the discrete columns
+        (booleans and categories of per-column models, or every column under
+        ``likelihood="bernoulli"``), each given ``z`` and the columns
         before it, then the numeric columns of per-column models that had no
         missing value in training, each given ``z``, every discrete column and
         the numeric columns before it, through a masked network added to the
