@@ -49,17 +49,20 @@ class CalendarFeatures:
         self.width = 2 * len(self.cycles)
 
     def encode(self, series, free=False):
-        """``(n, width)`` features of the column's values (NaN where missing)
-        and a log-Jacobian of 0 (they add no density)."""
-        t = self.column.read(series)
-        return self.features(t), np.zeros(t.size)
+        """``(n, width)`` features of the column's values (NaN where missing),
+        from the values themselves, outside the training range too, and a
+        log-Jacobian of 0 (they add no density)."""
+        counts, missing = self.column._integers(series)
+        return self._phases(counts, missing), np.zeros(missing.size)
 
     def features(self, t):
         """The features of grid indices ``t`` of the column (NaN: missing)."""
         missing = np.isnan(t)
-        counts = self.column.values_of(np.where(missing, 0.0, t)).astype(np.float64)
-        seconds = counts * self.unit_seconds
-        out = np.empty((t.size, self.width))
+        return self._phases(self.column.values_of(np.where(missing, 0.0, t)), missing)
+
+    def _phases(self, counts, missing):
+        seconds = counts.astype(np.float64) * self.unit_seconds
+        out = np.empty((counts.size, self.width))
         for i, name in enumerate(self.cycles):
             period = CYCLES[name]
             phase = 2 * np.pi * np.mod(seconds, period) / period

@@ -322,6 +322,7 @@ def _check_text_levels(given, frame, source):
     values in ``frame``."""
     import pandas as pd
 
+    from ._identifiers import is_identifier
     from ._parsing import column_kind
 
     for name, value in (given or {}).items():
@@ -329,8 +330,8 @@ def _check_text_levels(given, frame, source):
         text = pd.api.types.is_string_dtype(column.dtype) and not isinstance(
             column.dtype, pd.CategoricalDtype
         )
-        if not (isinstance(value, str) and text):
-            continue
+        if not (isinstance(value, str) and text) or is_identifier(column):
+            continue  # an identifier takes new values
         if column_kind(column)[0] != "categorical":
             continue
         levels = column.dropna().astype(str).unique()

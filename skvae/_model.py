@@ -421,7 +421,11 @@ class VAE(nn.Module):
                 inner = network.add_inputs(inner, chain, ds)
             calendar = self._calendar(ds) if snap is not None else None
             if calendar is not None and network is not None:
-                out[:, calendar] = chain[:, calendar]
+                # a fixed value's calendar is its own, not its snapped cell's
+                # (which stays inside the training range)
+                given = x[:, calendar]
+                kept = torch.where(torch.isnan(given), chain[:, calendar], given)
+                chain[:, calendar] = out[:, calendar] = kept
                 inner = network.add_inputs(inner, chain, calendar)
         params = base if network is None else base + network(chain, z)
         # the other heads (numbers, missingness indicators), given the chain

@@ -63,6 +63,16 @@ def test_week_and_day_phases_match_pandas():
     assert np.ptp(lag) < 2 * np.pi * 2 / 365  # within two days over three years
 
 
+def test_dates_outside_the_training_range_keep_their_own_calendar():
+    calendar = _calendar(pd.Series(pd.date_range("2019-01-01", "2020-12-31")))
+    outside = pd.Series(pd.to_datetime(["2017-03-02", "2021-07-01", "2030-11-23"]))
+    features, logjac = calendar.encode(outside)
+    week = 2 * np.pi * ((outside.dt.day_of_week - 3) % 7) / 7
+    np.testing.assert_allclose(features[:, 2], np.cos(week), atol=1e-9)
+    np.testing.assert_allclose(features[:, 3], np.sin(week), atol=1e-9)
+    assert not logjac.any()
+
+
 def test_wall_time_of_an_aware_column():
     stamps = pd.Series(
         pd.date_range("2021-01-01", periods=200, freq="5h", tz="Europe/Paris")
@@ -127,6 +137,10 @@ def test_a_given_date_draws_its_season(seasonal_fit):
     assert (july["date"] == pd.Timestamp("2016-07-15")).all()
     assert abs(july["temp"].mean() - 21.0) < 2.5
     assert abs(january["temp"].mean() - 3.0) < 2.5
+    # a year after the training dates, July is still summer
+    later = vae.sample(300, random_state=0, given={"date": "2019-07-15"})
+    assert (later["date"] == pd.Timestamp("2019-07-15")).all()
+    assert abs(later["temp"].mean() - 21.0) < 2.5
 
 
 def test_a_table_with_a_calendar_sums_to_at_most_one():

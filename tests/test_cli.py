@@ -233,6 +233,20 @@ def test_synth_rejects_an_unknown_text_value_before_fitting(
     assert "'green' is not a value of column 'colour'" in err and "red" in err
 
 
+@pytest.mark.filterwarnings("always")  # the identifier's warning, as outside pytest
+def test_synth_takes_a_new_value_of_a_text_identifier(tmp_path, capsys):
+    data, out = tmp_path / "ids.csv", tmp_path / "out.csv"
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        {"user_id": [f"u{i:04d}" for i in range(60)], "v": rng.normal(size=60)}
+    )
+    table.to_csv(data, index=False)
+    args = ["synth", str(data), "-n", "3", "-o", str(out), "--max-iter", "2"]
+    assert main([*args, "--quiet", "--given", "user_id=zzz"]) == 0
+    assert "'user_id' is unique per row" in capsys.readouterr().err
+    assert (pd.read_csv(out)["user_id"] == "zzz").all()
+
+
 def test_given_ranges_keep_every_row_inside(tmp_path, capsys, fitted):
     """``COLUMN=LOW..HIGH`` fixes a number to a range; either end may be left
     open."""
