@@ -265,6 +265,7 @@ def _given_value(name, text, dtype):
     api = pd.api.types
     ranged = api.is_datetime64_any_dtype(dtype) or api.is_timedelta64_dtype(dtype)
     ranged |= api.is_numeric_dtype(dtype) and not api.is_bool_dtype(dtype)
+    ranged |= _date_text_range(text, dtype)  # dates read from text: ISO ends
     if ".." in text and ranged and not isinstance(dtype, pd.CategoricalDtype):
         low, _, high = text.partition("..")
         if ".." in high:
@@ -341,6 +342,23 @@ def _check_text_levels(given, frame, source):
                 f"--given {name}={value}: {value!r} is not a value of column "
                 f"{name!r} in {source} (values: {shown})"
             )
+
+
+def _date_text_range(text, dtype):
+    """Whether ``text`` is ``LOW..HIGH`` (an end may be empty) with ISO-8601
+    dates at both given ends, for a text column (which the model may read as
+    dates)."""
+    import pandas as pd
+
+    if ".." not in text or not pd.api.types.is_string_dtype(dtype):
+        return False
+    ends = [end for end in text.split("..") if end]
+    try:
+        for end in ends:
+            pd.to_datetime(end, format="ISO8601")
+    except ValueError:
+        return False
+    return bool(ends)
 
 
 def _number(text):

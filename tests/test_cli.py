@@ -247,6 +247,20 @@ def test_synth_takes_a_new_value_of_a_text_identifier(tmp_path, capsys):
     assert (pd.read_csv(out)["user_id"] == "zzz").all()
 
 
+@pytest.mark.filterwarnings("always")  # dates read from text, as outside pytest
+def test_given_range_of_dates_read_from_text(tmp_path, capsys):
+    data, out = tmp_path / "days.csv", tmp_path / "out.csv"
+    days = pd.date_range("2014-01-01", periods=200, freq="D")
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "v": rng.normal(size=200)}).to_csv(
+        data, index=False
+    )
+    args = ["synth", str(data), "-n", "30", "-o", str(out), "--max-iter", "2"]
+    assert main([*args, "--quiet", "--given", "day=2014-03-01..2014-03-10"]) == 0
+    drawn = pd.to_datetime(pd.read_csv(out)["day"])
+    assert drawn.between("2014-03-01", "2014-03-10").all() and drawn.nunique() > 1
+
+
 def test_given_ranges_keep_every_row_inside(tmp_path, capsys, fitted):
     """``COLUMN=LOW..HIGH`` fixes a number to a range; either end may be left
     open."""
