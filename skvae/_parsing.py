@@ -758,7 +758,8 @@ def _read_datetimes(series, kind, *, tz, fitting):
                     f"exist or are ambiguous in the fitted time zone {tz} "
                     f"({err}). Give them an offset, e.g. '2021-03-28T02:30+01:00'."
                 ) from err
-        _check_zone(series, index.tz, tz, strings=True)
+        texts = any(isinstance(value, str) for value in values[present])
+        _check_zone(series, index.tz, tz, strings=texts, objects=not texts)
     return index
 
 
@@ -831,15 +832,21 @@ def _unparsed(values, present, kind):
     return values[bad] if bad.any() else values[present]
 
 
-def _check_zone(series, found, fitted, *, strings):
+def _check_zone(series, found, fitted, *, strings, objects=False):
     name = _name(series)
     if fitted is None and found is not None:
-        how = (
-            "Remove the UTC offsets from the strings"
-            if strings
-            else f"Drop the zone with df[{name!r}].dt.tz_localize(None) "
-            f"(local wall time) or .dt.tz_convert(None) (UTC)"
-        )
+        if strings:
+            how = "Remove the UTC offsets from the strings"
+        elif objects:
+            how = (
+                "Drop the zone from the values with .tz_localize(None) (local "
+                "wall time) or .tz_convert(None) (UTC)"
+            )
+        else:
+            how = (
+                f"Drop the zone with df[{name!r}].dt.tz_localize(None) "
+                f"(local wall time) or .dt.tz_convert(None) (UTC)"
+            )
         raise ValueError(
             f"{_label(series)} was fitted on datetimes without a time zone but "
             f"holds datetimes in time zone {found}. {how}, or fit again."

@@ -628,6 +628,11 @@ def test_as_int64_timedeltas_from_objects_and_strings():
             "datetime64[s]",
             r"without a time zone.*UTC offsets",
         ),
+        (  # a Timestamp in an object column (a given value): no strings
+            objects([pd.Timestamp("2021-03-04", tz="UTC")]),
+            "datetime64[s]",
+            r"without a time zone.*zone from the values.*tz_localize\(None\)",
+        ),
         (
             pd.Series(["2021-03-28 02:30"]),
             "datetime64[s, Europe/Paris]",
