@@ -42,6 +42,8 @@ class CalendarFeatures:
         self.column = column
         seconds = _SECONDS[datetime_unit(column.time_dtype)]
         self.unit_seconds = seconds
+        if getattr(column, "month_offset", None) is not None:
+            seconds = CYCLES["year"] / 12  # a grid step is a month
         step, span = column.step * seconds, column.n_grid * column.step * seconds
         self.cycles = [
             name for name, period in CYCLES.items() if 2 * step <= period <= span
@@ -50,10 +52,13 @@ class CalendarFeatures:
 
     def encode(self, series, free=False):
         """``(n, width)`` features of the column's values (NaN where missing),
-        from the values themselves, outside the training range too, and a
+        from the values themselves (on the grid: a value off it is scored
+        as the nearest grid date), outside the training range too, and a
         log-Jacobian of 0 (they add no density)."""
         counts, missing = self.column._integers(series)
-        return self._phases(counts, missing), np.zeros(missing.size)
+        return self._phases(self.column.grid_counts(counts), missing), np.zeros(
+            missing.size
+        )
 
     def features(self, t):
         """The features of grid indices ``t`` of the column (NaN: missing)."""

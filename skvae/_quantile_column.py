@@ -143,6 +143,11 @@ class QuantileColumn:
         """Model coordinates ``t`` of a column: grid indices, or the values; NaN
         where a value is missing. ``rounded=False`` leaves a discrete column's
         coordinates off the grid where the values are (a range's ends)."""
+        if getattr(self, "month_offset", None) is not None:
+            ints, missing = self._integers(series)
+            t = self._month_t(ints, rounded)
+            t[missing] = np.nan
+            return t
         if self.exact:
             ints, missing = self._integers(series)
             above = ints >= self.base
@@ -228,6 +233,12 @@ class QuantileColumn:
             self.step = _integer_step(offsets, [u for u in units if u <= max(span, 1)])
             self.n_grid = span // self.step  # the last grid index, exactly
             index = offsets // np.uint64(self.step)
+            self.month_offset = self._month_grid(ints) if kind == "datetime" else None
+            if self.month_offset is not None:  # grid index: months from the first
+                months = _months(ints, datetime_unit(self.time_dtype))[0]
+                self.base_month = int(months.min())
+                index = (months - self.base_month).astype(np.uint64)
+                self.step, self.n_grid = 1, int(index.max())
             t = index.astype(np.float64)
         else:
             values = as_float(series)
@@ -248,6 +259,40 @@ class QuantileColumn:
             at = np.searchsorted(t[order], self.atoms)
             self.atom_index = index[order][at]
         return self
+
+    def _month_grid(self, ints):
+        """The offset (counts of the unit) of every value from the start of
+        its month when all values share it and fall in at least three months
+        (a monthly series: every date the 1st, say), else None."""
+        months, starts = _months(ints, datetime_unit(self.time_dtype))
+        offset = ints - starts
+        if np.unique(months).size < 3 or not (offset == offset[0]).all():
+            return None
+        return int(offset[0])
+
+    def grid_counts(self, ints):
+        """The grid date nearest each of datetime counts ``ints`` (as floats
+        of the unit), outside the training range too: the value a date off
+        the grid is scored as."""
+        if getattr(self, "month_offset", None) is not None:
+            months = self._month_t(ints).astype(np.int64) + self.base_month
+            unit = datetime_unit(self.time_dtype)
+            return (_month_starts(months, unit) + self.month_offset).astype(float)
+        base = float(self.base)
+        return np.rint((ints - base) / self.step) * self.step + base
+
+    def _month_t(self, ints, rounded=True):
+        """Grid indices (months from the first) of datetime counts ``ints``; a
+        value between two grid dates lies between their indices."""
+        unit = datetime_unit(self.time_dtype)
+        months, starts = _months(ints, unit)
+        at = starts + self.month_offset
+        before = ints < at  # before this month's grid date: from the last one
+        months = np.where(before, months - 1, months)
+        at = np.where(before, _month_starts(months, unit) + self.month_offset, at)
+        after = _month_starts(months + 1, unit) + self.month_offset
+        t = (months - self.base_month) + (ints - at) / (after - at)
+        return np.rint(t) if rounded else t
 
     def _fit_map(self, t, spikes):
         n = t.size
@@ -580,6 +625,8 @@ class QuantileColumn:
             return mean
         if not self.exact:
             return np.rint(mean / self.step) * self.step
+        if getattr(self, "month_offset", None) is not None:
+            return self._exact(self._month_t(np.rint(mean).astype(np.int64)))
         base = float(self.base)
         t = np.rint((mean - base) / self.step)
         return self._exact(t)
@@ -594,6 +641,10 @@ class QuantileColumn:
         if self.atoms.size:
             hit = np.minimum(np.searchsorted(self.atoms, t), self.atoms.size - 1)
             k = np.where(self.atoms[hit] == t, self.atom_index[hit], k)
+        if getattr(self, "month_offset", None) is not None:
+            months = k.astype(np.int64) + self.base_month
+            unit = datetime_unit(self.time_dtype)
+            return _month_starts(months, unit) + self.month_offset
         values = self.base.view(np.uint64) + k * np.uint64(self.step)
         return values.view(self.int_dtype)
 
@@ -640,3 +691,15 @@ def _check_finite(values, name):
             "(a missing value may be NaN): drop those rows, or replace the "
             "infinite values."
         )
+
+
+def _months(ints, unit):
+    """Months since 1970-01 of datetime counts ``ints`` of ``unit``, and the
+    counts at which each of those months starts."""
+    months = ints.astype(f"M8[{unit}]").astype("M8[M]").view(np.int64)
+    return months, _month_starts(months, unit)
+
+
+def _month_starts(months, unit):
+    """The counts of ``unit`` at which months (since 1970-01) start."""
+    return months.astype("M8[M]").astype(f"M8[{unit}]").view(np.int64)

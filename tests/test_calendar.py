@@ -30,7 +30,7 @@ def _calendar(series):
         (pd.Series(pd.date_range("2019-01-01", periods=50, freq="D")), ["week"]),
         (
             pd.Series(pd.date_range("2019-01-01", periods=60, freq="MS")),
-            ["year", "week"],
+            ["year"],  # a month grid: the week is finer than a step
         ),
         (pd.Series(pd.date_range("2019-01-01", periods=20, freq="10D")), ["week"]),
     ],
@@ -38,6 +38,58 @@ def _calendar(series):
 )
 def test_cycles_the_grid_resolves_and_the_span_repeats(series, cycles):
     assert _calendar(series).cycles == cycles
+
+
+def _monthly(n=120, day=1, seed=0):
+    """A monthly series, one row a month on day ``day``, with a seasonal value."""
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2010-01-01", periods=n, freq="MS") + pd.Timedelta(
+        days=day - 1
+    )
+    season = np.cos(2 * np.pi * (months.month.to_numpy() - 1) / 12)
+    return pd.DataFrame({"month": months, "value": 5 * season + rng.normal(0, 1, n)})
+
+
+@pytest.mark.parametrize("day", [1, 15])
+def test_a_monthly_series_is_sampled_on_its_grid(day):
+    """One row a month: every sampled date is a grid date (the same day of a
+    month), inside the training months; a range and a fixed date keep to it."""
+    frame = _monthly(day=day)
+    vae = _fit(frame, max_iter=30)
+    rows = vae.sample(500, random_state=0)
+    assert (rows["month"].dt.day == day).all()
+    assert (rows["month"].dt.hour == 0).all()
+    assert rows["month"].between(frame["month"].min(), frame["month"].max()).all()
+    low, high = pd.Timestamp("2012-03-10"), pd.Timestamp("2012-07-20")
+    ranged = vae.sample(200, random_state=0, given={"month": (low, high)})["month"]
+    assert ranged.between(low, high).all() and (ranged.dt.day == day).all()
+    assert ranged.nunique() > 1
+
+
+def test_a_month_grid_is_a_pmf_over_its_months():
+    """The masses of the grid dates from 5 years before to 5 years after the
+    training months sum to at most 1 within their Monte-Carlo error, most of
+    it on the training months. Measured: 0.9917, SE 0.0066 (float64
+    weights, 2000 draws a row)."""
+    from tests.test_honesty import _importance_weights
+
+    frame = _monthly()[["month"]]
+    vae = _fit(frame, max_iter=30)
+    grid = pd.DataFrame({"month": pd.date_range("2005-01-01", "2024-12-01", freq="MS")})
+    weights = _importance_weights(vae, grid, 2000, seed=1)
+    se = math.sqrt((weights.var(axis=1, ddof=1) / weights.shape[1]).sum())
+    mass = weights.mean(axis=1)
+    inside = grid["month"].between(frame["month"].min(), frame["month"].max())
+    assert mass.sum() <= 1 + 4 * se, (mass.sum(), se)
+    assert mass[inside.to_numpy()].sum() > 0.9
+    # a date between two grid dates is scored as the nearer one
+    between = pd.DataFrame({"month": pd.to_datetime(["2011-05-09", "2011-05-25"])})
+    on_grid = pd.DataFrame({"month": pd.to_datetime(["2011-05-01", "2011-06-01"])})
+    np.testing.assert_allclose(
+        vae.score_samples(between, n_importance=200),
+        vae.score_samples(on_grid, n_importance=200),
+        rtol=1e-5,
+    )
 
 
 def test_week_and_day_phases_match_pandas():
