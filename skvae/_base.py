@@ -542,10 +542,9 @@ class _BaseVAE(BaseEstimator):
         def snap(features, values, rows):
             part = companions.get(features.start)
             companion = None if part is None else rows[:, part].cpu().numpy()
-            out = codec.snap(features.start, values.cpu().numpy(), companion)
+            out, days = codec.snap(features.start, values.cpu().numpy(), companion)
             calendar = calendars.get(features.start)
             if calendar is not None:
-                days = codec.calendar(features.start, out)
                 rows[:, calendar] = torch.as_tensor(days, dtype=rows.dtype).to(rows)
             return torch.as_tensor(out, dtype=values.dtype, device=values.device)
 

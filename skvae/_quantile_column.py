@@ -583,11 +583,12 @@ class QuantileColumn:
             return t * self.step
         return self._exact(t)
 
-    def snap(self, encoded):
-        """The encoding ``(n, 2)`` of the values encoded rows decode to: an
-        atom's or a grid cell's whole interval, a value rounded to the step."""
+    def snap(self, t):
+        """The encoding ``(n, 2)`` of the values at decoded coordinates ``t``
+        (from :meth:`_decode_t`): an atom's or a grid cell's whole interval,
+        a value rounded to the step."""
         # rows share few values (grid cells, atoms, rounded numbers): encode each once
-        t, rows = np.unique(self._decode_t(encoded), return_inverse=True)
+        t, rows = np.unique(t, return_inverse=True)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             if self.discrete:
                 z_lo, z_hi, _ = self._encode_cells(t)

@@ -544,18 +544,6 @@ class TableCodec:
             if isinstance(b.column, CalendarFeatures)
         }
 
-    def calendar(self, feature, encoded):
-        """The calendar features ``(n, k)`` of a datetime column's encoded
-        values ``(n, 2)`` (as :meth:`snap` gives them), ``feature`` its first
-        encoded feature."""
-        column = next(b.column for b, s in self._slices() if s.start == feature)
-        block = next(
-            b.column
-            for b in self._layout
-            if isinstance(b.column, CalendarFeatures) and b.column.column is column
-        )
-        return block.features(column._decode_t(encoded.astype(np.float64)))
-
     def snap(self, feature, values, companion=None):
         """The encoding of the values that drawn numeric entries decode to.
 
@@ -572,19 +560,31 @@ class TableCodec:
 
         Returns
         -------
-        ndarray of shape (n, 2)
+        encoded : ndarray of shape (n, 2)
             The column's encoding, as in training, of the decoded values: the
             interval of an atom or grid cell, a point rounded to the column's
             step; the whole line ``[-8, 8]`` for a spiked atom; 0 for a
             missing value (as an unobserved entry reads).
+        calendar : ndarray of shape (n, k) or None
+            The decoded values' calendar features, for a datetime column that
+            has them (see :meth:`calendars`).
         """
         column = next(b.column for b, s in self._slices() if s.start == feature)
-        out = column.snap(values.astype(np.float64))
+        t = column._decode_t(values.astype(np.float64))
+        out = column.snap(t)
         if companion is not None:
             codes = companion.argmax(axis=1)
             out[codes < column.atoms.size] = (-_Z_LIMIT, _Z_LIMIT)
             out[codes == column.atoms.size + 1] = 0.0
-        return out
+        calendar = next(
+            (
+                b.column
+                for b in self._layout
+                if isinstance(b.column, CalendarFeatures) and b.column.column is column
+            ),
+            None,
+        )
+        return out, None if calendar is None else calendar.features(t)
 
     def _slices(self):
         """``(block, slice of the encoded features)`` in layout order."""
