@@ -423,8 +423,8 @@ class VAE(nn.Module):
             if calendar is not None and network is not None:
                 # a fixed value's calendar is its own, not its snapped cell's
                 # (which stays inside the training range)
-                given = x[:, calendar]
-                kept = torch.where(torch.isnan(given), chain[:, calendar], given)
+                fixed = x[:, calendar]
+                kept = torch.where(torch.isnan(fixed), chain[:, calendar], fixed)
                 chain[:, calendar] = out[:, calendar] = kept
                 inner = network.add_inputs(inner, chain, calendar)
         params = base if network is None else base + network(chain, z)

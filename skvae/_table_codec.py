@@ -251,17 +251,19 @@ class _MissingIndicator:
         return np.ones(1, dtype=bool)
 
 
-def _has_calendar(column):
-    """Whether a column gets calendar features: a datetime column with no
-    missing value (so it joins the autoregressive order), not a
-    spike-and-slab, whose values repeat a calendar cycle."""
-    return (
+def _calendar_of(column):
+    """The calendar features of a column that gets them, else None: a
+    datetime column with no missing value (so it joins the autoregressive
+    order), not a spike-and-slab, whose values repeat a calendar cycle."""
+    if not (
         isinstance(column, QuantileColumn)
         and column.value_kind == "datetime"
         and not column.missing
         and not column.spiked
-        and CalendarFeatures(column).width > 0
-    )
+    ):
+        return None
+    calendar = CalendarFeatures(column)
+    return calendar if calendar.width else None
 
 
 @dataclass
@@ -384,8 +386,9 @@ class TableCodec:
             spiked = getattr(column, "spiked", False)
             if isinstance(column, QuantileColumn) and column.missing and not spiked:
                 self.blocks.append(_Block(name, _MissingIndicator(column), True))
-            if _has_calendar(column):
-                self.blocks.append(_Block(name, CalendarFeatures(column), True))
+            calendar = _calendar_of(column)
+            if calendar is not None:
+                self.blocks.append(_Block(name, calendar, True))
         order = {
             "interval_gaussian": 0,
             "missing": 1,
@@ -395,9 +398,14 @@ class TableCodec:
         }
         # datetimes first among the numbers: the columns after one in the
         # autoregressive order read its calendar
+        dated = {
+            id(b.column.column)
+            for b in self.blocks
+            if isinstance(b.column, CalendarFeatures)
+        }
         self._layout = sorted(
             (b for b in self.blocks if not isinstance(b.column, IdentifierColumn)),
-            key=lambda b: (order[b.column.kind], not _has_calendar(b.column)),
+            key=lambda b: (order[b.column.kind], id(b.column) not in dated),
         )
         return self
 
