@@ -52,7 +52,9 @@ def test_partial_fit_over_chunks_matches_an_in_memory_fit():
 
 def test_dask_incremental_streams_blocks():
     da = pytest.importorskip("dask.array")
-    wrappers = pytest.importorskip("dask_ml.wrappers")
+    # ImportError too: a dask-ml older than the installed scikit-learn (as
+    # another package's pin can leave it) fails to import
+    wrappers = pytest.importorskip("dask_ml.wrappers", exc_type=ImportError)
     X_train, X_test, _, _ = make_ppca(n_train=2000, n_test=500, seed=4)
     blocks = da.from_array(X_train, chunks=(200, 20))
     model = wrappers.Incremental(VAETransformer(**KW)).fit(blocks)
