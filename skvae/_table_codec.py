@@ -69,6 +69,7 @@ class _BooleanColumn:
         return out, np.zeros(values.size)
 
     def decode(self, encoded, rng=None):
+        """The values of ``encoded`` rows, a Series of the training dtype."""
         if self.missing:
             codes = encoded.argmax(axis=1)
             value = codes == 1 if self.constant is None else codes >= 0
@@ -77,10 +78,12 @@ class _BooleanColumn:
                 if self.constant is not None
                 else value
             )
-            return np.where(codes == 2, None, value.astype(object))
+            return _as_dtype(
+                np.where(codes == 2, None, value.astype(object)), self.dtype
+            )
         if self.constant is not None:  # a constant column comes back constant
-            return np.full(encoded.shape[0], self.constant)
-        return encoded[:, 0] > 0.5
+            return _as_dtype(np.full(encoded.shape[0], self.constant), self.dtype)
+        return _as_dtype(encoded[:, 0] > 0.5, self.dtype)
 
     def missing_features(self):
         return np.arange(self.width) == 2
@@ -166,17 +169,34 @@ class _CategoricalColumn:
         return np.asarray(self.levels, dtype=object) == _MISSING
 
     def decode(self, encoded, rng=None):
-        codes = encoded.argmax(axis=1)
-        picked = np.asarray(self.levels, dtype=object)[codes]
+        """The levels of ``encoded`` rows, a Series of the training dtype.
+
+        A row's level is the position of its largest entry (a pooled level: the
+        commonest of the pool, or with ``rng`` one drawn by its share). Text
+        and category dtypes are built from the level positions (a ``take``),
+        never from a column of Python objects.
+        """
+        position = encoded.argmax(axis=1)
+        missing = position == self.width - 1 if self.missing else None
         if self.pooled:
-            in_pool = codes == len(self.known)
-            pooled = np.asarray(self.pooled, dtype=object)
+            in_pool = position == len(self.known)
             if rng is None:  # a mode: the commonest pooled level
-                picked[in_pool] = pooled[0]
+                position[in_pool] = len(self.known)
             else:
-                which = rng.choice(pooled.size, in_pool.sum(), p=self.pool_share)
-                picked[in_pool] = pooled[which]
-        return np.where(picked == _MISSING, None, picked)
+                which = rng.choice(len(self.pooled), in_pool.sum(), p=self.pool_share)
+                position[in_pool] = len(self.known) + which
+        if missing is not None:
+            position[missing] = -1
+        values, dtype = self.known + self.pooled, self.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            index = dtype.categories.get_indexer(pd.Index(values, dtype=object))
+            codes = np.where(position >= 0, index[position], -1)
+            return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
+        if isinstance(dtype, pd.StringDtype):
+            levels = pd.array(values, dtype=dtype)
+            return pd.Series(levels.take(position, allow_fill=True))
+        picked = np.asarray([*values, None], dtype=object)[position]
+        return _as_dtype(picked, dtype)
 
 
 class _SpikeColumn:
@@ -695,8 +715,7 @@ class TableCodec:
                 values = column.decode(part, atoms.get(block.name))
                 columns[block.name] = column.to_dtype(values, missing.get(block.name))
             else:
-                values = column.decode(part, rng)
-                columns[block.name] = _as_dtype(values, column.dtype)
+                columns[block.name] = column.decode(part, rng)
         self._restore(columns)
         if identifiers:
             columns.update(self.sample_identifiers(encoded.shape[0], rng))
@@ -774,8 +793,7 @@ class TableCodec:
                 values = values.reshape(n, m, x.size) @ w
                 columns[block.name] = column.to_dtype(column.mean(values, share))
             else:
-                values = column.decode(averaged, None)
-                columns[block.name] = _as_dtype(values, column.dtype)
+                columns[block.name] = column.decode(averaged, None)
         self._restore(columns)
         return pd.DataFrame({c: columns[c] for c in self.columns if c in columns})
 
@@ -819,12 +837,16 @@ class BatchedFrame:
 
     def __init__(self, n):
         self.n, self.start = n, 0
-        self.store, self.dtypes = {}, {}
+        self.store, self.dtypes, self.chunks = {}, {}, {}
 
     def add(self, frame):
         """Append the rows of ``frame`` (the columns of every batch alike)."""
         stop = self.start + len(frame)
         for name, column in frame.items():
+            if isinstance(column.dtype, pd.StringDtype):
+                # kept as they are: joined at the end (Arrow: without a copy)
+                self.chunks.setdefault(name, []).append(column)
+                continue
             if name not in self.store:
                 self.dtypes[name] = column.dtype
                 self.store[name] = np.empty(self.n, _storage_dtype(column.dtype))
@@ -836,6 +858,8 @@ class BatchedFrame:
         out = dict(extra or {})
         for name in list(self.store):
             out[name] = _restore(self.store.pop(name), self.dtypes[name])
+        for name in list(self.chunks):
+            out[name] = pd.concat(self.chunks.pop(name), ignore_index=True)
         return pd.DataFrame({c: out[c] for c in columns}, copy=False)
 
 
