@@ -95,11 +95,36 @@ def _read_table(path, categorical):
         raise _UsageError(f"cannot read {path}: {error}") from error
     except ValueError as error:  # parser errors, not UTF-8 text, no columns
         raise _UsageError(f"cannot read {path} as {kind}: {error}") from error
+    if not _is_parquet(path):
+        frame = _keep_codes(frame, path)
     for name in categorical:
         if name not in frame.columns:
             raise _UsageError(f"--categorical names {name!r}, not a column of {path}")
         frame[name] = frame[name].astype("category")
     _check_finite(frame)
+    return frame
+
+
+def _keep_codes(frame, path):
+    """``frame`` (read from the CSV ``path``) with its numeric columns whose
+    text has a leading zero ("02139", a zip code) read back as that text:
+    codes, not numbers, as the model reads such text."""
+    import pandas as pd
+
+    from ._parsing import has_code_text
+
+    api = pd.api.types
+    numeric = [
+        name
+        for name, dtype in frame.dtypes.items()
+        if api.is_numeric_dtype(dtype) and not api.is_bool_dtype(dtype)
+    ]
+    if not numeric or frame.columns.has_duplicates:
+        return frame
+    text = pd.read_csv(path, usecols=numeric, dtype=str)
+    for name in numeric:
+        if has_code_text(text[name].dropna()):
+            frame[name] = text[name]
     return frame
 
 
@@ -161,6 +186,26 @@ def _estimator_options(args):
     }
 
 
+def _check_request(args):
+    """What can be checked before any work: the number of rows asked for
+    and the folder of the output file."""
+    n = getattr(args, "n_samples", None)
+    if n is not None and n < 1:
+        hint = (
+            " (leave -n out for as many rows as the data)"
+            if args.command == "synth"
+            else ""
+        )
+        raise _UsageError(f"-n must be at least 1, got {n}{hint}")
+    output = getattr(args, "output", None)
+    if output and output != "-":
+        folder = os.path.dirname(output)
+        if folder and not os.path.isdir(folder):
+            raise _UsageError(
+                f"cannot write {output}: the folder {folder!r} does not exist"
+            )
+
+
 def _fit_model(args):
     from ._transformer import VAETransformer
 
@@ -188,6 +233,12 @@ def _load_model(path):
 
     from ._transformer import VAETransformer
 
+    if str(path).lower().endswith((".csv", ".parquet", ".pq", ".tsv", ".txt")):
+        raise _UsageError(
+            f"{path} is a data file; skvae sample reads a model saved by skvae "
+            f"fit (skvae fit {path} -o model.pkl), and skvae synth fits and "
+            "samples in one go"
+        )
     try:
         vae = joblib.load(path)
     except OSError:
@@ -278,9 +329,15 @@ def _given_value(name, text, dtype):
                 f"--given {name}={text}: the range of column {name!r} has no "
                 "bound; write LOW..HIGH, LOW.. or ..HIGH"
             )
-        return tuple(
+        ends = tuple(
             _given_value(name, end, dtype) if end else None for end in (low, high)
         )
+        if _reversed(*ends):
+            raise _UsageError(
+                f"--given {name}={text}: the range of column {name!r} runs from "
+                f"{low} down to {high}; write the lower end first, LOW..HIGH"
+            )
+        return ends
     if isinstance(dtype, pd.CategoricalDtype):
         number = _number(text)
         for level in dtype.categories:  # "2" is the category 2 (or 2.0)
@@ -359,6 +416,23 @@ def _date_text_range(text, dtype):
     except ValueError:
         return False
     return bool(ends)
+
+
+def _reversed(low, high):
+    """Whether the range ends ``low`` and ``high`` (numbers, or text of
+    dates or durations) are both given and in the wrong order."""
+    import pandas as pd
+
+    if low is None or high is None:
+        return False
+    if isinstance(low, str):  # dates or durations, as text
+        for read in (pd.Timestamp, pd.Timedelta):
+            try:
+                return read(low) > read(high)
+            except (ValueError, TypeError):
+                continue
+        return False
+    return low > high
 
 
 def _number(text):
@@ -563,6 +637,7 @@ def main(argv=None):
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _warning_line(args.command)
+            _check_request(args)
             return args.func(args)
     except BrokenPipeError:  # -o - into a reader that stopped (| head): quietly
         # later writes to the closed pipe (Python's flush at exit) go nowhere

@@ -41,6 +41,7 @@ _TRUE = frozenset({"true", "t", "yes", "1"})
 _FALSE = frozenset({"false", "f", "no", "0"})
 # In strings that float() reads, one per line: a code ("02134") or an underscore.
 _CODE_OR_UNDERSCORE = re.compile(r"^\s*[+-]?0\d|_", re.MULTILINE)
+_CODE = re.compile(r"^\s*[+-]?0\d", re.MULTILINE)
 _NAT_TEXT = frozenset({"", "nat", "nan", "none", "null"})
 _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
 _SHOWN = 5  # offending values listed in an error message
@@ -487,6 +488,14 @@ def _all_number_text(texts):
     # that float() read can only be surrounding whitespace, so each line starts
     # at (the whitespace before) a number.
     return _CODE_OR_UNDERSCORE.search("\n".join(texts)) is None
+
+
+def has_code_text(texts):
+    """Whether any string in ``texts`` (numbers as written in a file) has an
+    integer part with a leading zero ("02134", "007"): a code, which a CSV
+    reader turns into a number and loses its zeros."""
+    texts = [t for t in texts if isinstance(t, str) and "\n" not in t]
+    return _CODE.search("\n".join(texts)) is not None
 
 
 def _is_number(value):
