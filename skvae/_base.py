@@ -107,6 +107,29 @@ def _check_some_observed(X):
         )
 
 
+def _warn_outside(outside):
+    """Warn of given values outside their column's values in fit."""
+    if not outside:
+        return
+    values = "; ".join(
+        f"given[{name!r}] = {value!r} lies outside the values of column "
+        f"{name!r} seen in fit ({_shown(first)} to {_shown(last)})"
+        for name, value, first, last in outside
+    )
+    warn(
+        f"{values}. The other columns are drawn from the model's extrapolation "
+        "beyond its training data; check that the value is meant.",
+        UserWarning,
+    )
+
+
+def _shown(value):
+    """A value for a message: a timestamp at midnight as its date."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return str(value.date())
+    return str(value)
+
+
 def _keep_given(out, given, fixed):
     """``out`` with the given entries of ``given`` (a one-row table of fixed
     ``{position: value}`` or a table of partial rows) in the output dtypes."""
@@ -827,6 +850,8 @@ class _BaseVAE(BaseEstimator):
             )
         except ValueError as error:
             raise ValueError(f"given cannot be used: {error}") from None
+        if fixed is not None and isinstance(self._codec, TableCodec):
+            _warn_outside(self._codec.outside_training(row))
         if isinstance(self._codec, TableCodec) and self._codec.derived:
             # a given derived column fixes its base too: return it exactly
             row = self._codec.implied(row)

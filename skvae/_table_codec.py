@@ -483,6 +483,25 @@ class TableCodec:
         parts = [b.column.missing_features() for b in self._layout]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
+    def outside_training(self, row):
+        """``[(column, value, first, last)]``: the values of the one-row table
+        ``row`` that lie outside the values their column took in fit
+        (``first`` to ``last``), for numeric, datetime and timedelta columns."""
+        out = []
+        for block in self.blocks:
+            column = block.column
+            if not isinstance(column, QuantileColumn) or block.name in self.derived:
+                continue
+            value = row[block.name].iloc[0]
+            if value is None or pd.isna(value):
+                continue
+            series = pd.Series([value], dtype=object, name=block.name)
+            t = column.read(series, False)[0]
+            if t < column.low or t > column.high:
+                first, last = column._values(np.array([column.low, column.high]))
+                out.append((block.name, value, first, last))
+        return out
+
     def encode_ranges(self, ranges):
         """``{encoded feature: value}`` that fix numeric columns to ranges.
 

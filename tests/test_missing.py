@@ -12,6 +12,7 @@ import copy
 import functools
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -1047,6 +1048,23 @@ def test_infinite_given_value_is_rejected(kind, small_models):
     )
     with pytest.raises(ValueError, match="infinity|finite"):
         vae.sample(3, random_state=0, given=given)
+
+
+def test_given_value_outside_training_values_warns(small_models):
+    """A fixed value beyond the column's values in fit is drawn from the
+    model's extrapolation: a warning names the column and its range, and the
+    value comes back as given; a value inside the range does not warn."""
+    table_vae, table, _, _ = small_models
+    beyond = float(table["x"].max()) + 10.0
+    with pytest.warns(
+        UserWarning, match=r"given\['x'\] = .* outside the values of column 'x'"
+    ):
+        out = table_vae.sample(5, random_state=0, given={"x": beyond, "k": 3})
+    assert (out["x"] == beyond).all()
+    inside = float(table["x"].median())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table_vae.sample(5, random_state=0, given={"x": inside})
 
 
 def test_partial_rows_keep_their_values(small_models):
