@@ -102,10 +102,10 @@ class ArrayCodec:
         bad = ~np.isin(X, (0.0, 1.0)) & ~np.isnan(X)
         if bad.any():
             column = int(np.nonzero(bad.any(axis=0))[0][0])
-            value = X[bad.any(axis=1)][0, column]
+            value = X[bad[:, column], column][0]
             raise ValueError(
                 "likelihood='bernoulli' needs X with values in {0, 1}; "
-                f"column {column} contains {value!r}."
+                f"column {column} contains {float(value):g}."
             )
 
     def encode(self, X, dtype, free=False):

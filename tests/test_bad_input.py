@@ -61,6 +61,14 @@ FIT_ERRORS = [
 ]
 
 
+def test_bernoulli_error_names_the_offending_value():
+    """The value named is one the column holds that is not 0 or 1, even when
+    an earlier row is bad in another column only."""
+    data = np.array([[0.0, 0.5], [0.5, 0.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"column 0 contains 0\.5\.$"):
+        VAETransformer(likelihood="bernoulli", **FAST).fit(data)
+
+
 @pytest.mark.parametrize(
     "case,data,error,match", FIT_ERRORS, ids=[c[0] for c in FIT_ERRORS]
 )
