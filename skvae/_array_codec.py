@@ -132,10 +132,12 @@ class ArrayCodec:
             )
         far = np.where(np.isfinite(far), far, 0.0)  # all-missing columns
         if len(values) and (far / self.scale_).max() > _MAX_STANDARDISED:
+            column = int(np.argmax(far / self.scale_))
             raise ValueError(
-                f"X has values more than {_MAX_STANDARDISED:.0e} training "
-                "standard deviations from the training mean; its log-likelihood "
-                "is not representable in floating point."
+                f"Column {column} of X has a value more than "
+                f"{_MAX_STANDARDISED:.0e} training standard deviations from its "
+                "training mean, beyond what the model's floating-point arithmetic "
+                "represents (codes, densities); check that column's units."
             )
         m = int(self.missing_.sum())
         shift = np.concatenate([self.mean_, np.zeros(m)])

@@ -61,6 +61,16 @@ FIT_ERRORS = [
 ]
 
 
+@pytest.mark.parametrize("method", ["transform", "score_samples"])
+def test_a_value_beyond_float_range_names_its_column(fitted, method):
+    """A value ~1e200 training standard deviations away cannot be read by the
+    networks (float32) or scored: an error names its column."""
+    row = np.zeros((1, fitted.n_features_in_))
+    row[0, 1] = 1e200
+    with pytest.raises(ValueError, match="Column 1 of X has a value more than"):
+        getattr(fitted, method)(row)
+
+
 def test_bernoulli_error_names_the_offending_value():
     """The value named is one the column holds that is not 0 or 1, even when
     an earlier row is bad in another column only."""
