@@ -36,6 +36,46 @@ def _mean_std(X, missing):
     return mean, np.sqrt(squares / count)
 
 
+_MIN_ROWS = 20  # rows needed to trust that two columns are equal
+_SCREEN_ROWS = 64  # rows that group the candidate columns
+
+
+def _equal_columns(X, missing):
+    """``(m, 2)`` int array of pairs ``(b, a)``, ``a < b`` for complete ones:
+    column ``b`` of ``X`` equals column ``a`` wherever ``b`` is observed
+    (in at least ``_MIN_ROWS`` rows). A base ``a`` has no missing value and
+    is never itself derived; columns with one value only are left out."""
+    head = np.ascontiguousarray(X[:_SCREEN_ROWS])
+    varies = [
+        j
+        for j in range(X.shape[1])
+        if np.unique(head[~np.isnan(head[:, j]), j]).size > 1
+        and (~np.isnan(X[:, j])).sum() >= _MIN_ROWS
+    ]
+    complete = [j for j in varies if not missing[j]]
+    groups = {}
+    for j in complete:
+        groups.setdefault(head[:, j].tobytes(), []).append(j)
+    pairs, bases = [], set()
+    for columns in groups.values():
+        for b in columns[1:]:
+            a = next((a for a in columns if a < b and (X[:, b] == X[:, a]).all()), None)
+            if a is not None and a not in {d for d, _ in pairs}:
+                pairs.append((b, a))
+                bases.add(a)
+    derived = {b for b, _ in pairs}
+    candidates = [a for a in complete if a not in derived]
+    for b in (j for j in varies if missing[j]):
+        seen = ~np.isnan(head[:, b])
+        close = (head[seen][:, candidates] == head[seen, b][:, None]).all(axis=0)
+        rows = ~np.isnan(X[:, b])
+        for a in np.asarray(candidates)[close]:
+            if (X[rows, b] == X[rows, a]).all():
+                pairs.append((b, int(a)))
+                break
+    return np.asarray(pairs, dtype=np.intp).reshape(-1, 2)
+
+
 class ArrayCodec:
     """A numeric array under one likelihood family over all its columns.
 
@@ -48,6 +88,15 @@ class ArrayCodec:
     others (1 if all are constant), so a later non-constant value is not
     judged on an arbitrarily small scale, and decodes to its constant.
     Bernoulli columns must hold 0 and 1 only.
+
+    A Gaussian column equal to another wherever it is observed in training
+    (the other complete; ``equal_`` lists the pairs) is modelled as its difference
+    from that column, which is 0 in training: a constant, so samples,
+    reconstructions and imputations keep the columns equal. The map is a
+    shift with unit Jacobian, so densities stay in the user's units; a row
+    whose two columns differ is scored by the difference's tail. Where the
+    base is missing and the equal column observed (``free``), the base takes
+    its value.
 
     Parameters
     ----------
@@ -69,6 +118,9 @@ class ArrayCodec:
                     "X is too large to standardise in floating point (its variance "
                     f"overflows; max |X| = {np.abs(X).max():.3g}); rescale it."
                 )
+            self.equal_ = _equal_columns(X, self.missing_)
+            derived = self.equal_[:, 0]
+            self.mean_[derived], std[derived] = 0.0, 0.0  # the differences: 0
             positive = std > 1e-12 * np.maximum(1.0, np.abs(self.mean_))
             self.constant_ = ~positive
             fill = float(np.median(std[positive])) if positive.any() else 1.0
@@ -114,6 +166,15 @@ class ArrayCodec:
         # row-major whatever the input's layout (pandas may hold columns
         # Fortran-ordered): the same numbers then give the same arithmetic
         values = np.ascontiguousarray(X, dtype=dtype)
+        equal = getattr(self, "equal_", ())  # older pickles: none
+        if len(equal):
+            if np.shares_memory(values, X):
+                values = values.copy()
+            for b, a in equal:
+                if free:  # a missing base takes the value of its equal column
+                    gap = np.isnan(values[:, a])
+                    values[gap, a] = values[gap, b]
+                values[:, b] -= values[:, a]
         missing = np.isnan(values)
         if self.missing_.any():
             indicators = missing[:, self.missing_].astype(dtype)
@@ -157,6 +218,8 @@ class ArrayCodec:
             # a column constant in training decodes to its value, not to the
             # model's narrow density around it
             values[:, self.constant_] = self.mean_[self.constant_]
+            for b, a in getattr(self, "equal_", ()):
+                values[:, b] += values[:, a]
         values = values.astype(self.dtype_, copy=False)
         if self.missing_.any():
             missing = encoded[:, d:] > 0.5

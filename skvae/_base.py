@@ -130,6 +130,25 @@ def _shown(value):
     return str(value)
 
 
+def keep_equal(out, fixed, equal):
+    """``out`` (an array, or a DataFrame of floats) with each pair ``(b, a)``
+    of ``equal`` columns made equal where one was drawn: a drawn base takes
+    its fixed partner's value, a drawn ``b`` its base's (the decoded sum
+    ``a + 0`` can be an ulp off a weighted mean). ``fixed`` is a boolean
+    ``(n, d)`` mask of the cells given."""
+    if not len(equal):
+        return out
+    values = out.to_numpy(copy=True) if isinstance(out, pd.DataFrame) else out
+    for b, a in equal:
+        take = ~fixed[:, a] & fixed[:, b]
+        values[take, a] = values[take, b]
+        values[~fixed[:, b], b] = values[~fixed[:, b], a]
+    if isinstance(out, pd.DataFrame):
+        for j in {int(j) for pair in equal for j in pair}:
+            out.isetitem(j, pd.Series(values[:, j], index=out.index))
+    return out
+
+
 def _keep_given(out, given, fixed):
     """``out`` with the given entries of ``given`` (a one-row table of fixed
     ``{position: value}`` or a table of partial rows) in the output dtypes."""
@@ -415,6 +434,10 @@ class _BaseVAE(BaseEstimator):
         self.column_models_ = np.asarray(self._codec.column_models(), dtype=object)
         derived = getattr(self._codec, "derived", {})
         self.relations_ = {name: r.describe() for name, r in derived.items()}
+        names = getattr(self, "feature_names_in_", None)
+        for b, a in getattr(self._codec, "equal_", ()):
+            b, a = (f"x{j}" if names is None else str(names[j]) for j in (b, a))
+            self.relations_[b] = f"{b} - {a}"
         row_likelihood = make_row_likelihood(
             self._codec.heads(), structure.decoder_variance, _MIN_DECODER_SCALE
         )
@@ -862,6 +885,10 @@ class _BaseVAE(BaseEstimator):
                     if pd.notna(row.iloc[0, j])
                 }
         out = _keep_given(out, row, fixed)
+        equal = getattr(self._codec, "equal_", ())
+        if len(equal):
+            cells = np.asarray(row, dtype=np.float64)
+            out = keep_equal(out, np.broadcast_to(~np.isnan(cells), out.shape), equal)
         if patches is not None:
             if isinstance(out, pd.DataFrame):
                 out = self._codec.clip_to_ranges(out, ranges)

@@ -8,7 +8,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import _MAX_SEED, _BaseVAE
+from ._base import _MAX_SEED, _BaseVAE, keep_equal
 from ._settings import MAX_FULL_FEATURES
 
 _CHECK_ROWS = 2**16  # rows encoded at a time to check rows without a missing value
@@ -352,6 +352,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
                 out = self._codec.keep_relations(out, missing)
         else:
             out = _fill_array(validated, missing, rows, filled, self._np_dtype)
+        out = keep_equal(out, ~missing, getattr(self._codec, "equal_", ()))
         if not self.add_indicator:
             return out
         indicators = missing[:, self.indicator_features_]

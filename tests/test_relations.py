@@ -143,3 +143,85 @@ def test_a_nullable_column_missing_in_the_first_rows():
     vae = VAETransformer(**FAST_TABLE).fit(frame)
     assert vae.relations_ == {}
     assert vae.sample(50, random_state=0)["late"].dtype == "Int64"
+
+
+@pytest.fixture
+def equal_floats():
+    """An array of floats whose column 2 equals column 0 in every row (the
+    Gaussian model), the two as a DataFrame too, and held-out rows."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(700, 1))
+    other = 0.6 * x + 0.4 * rng.normal(size=(700, 2))
+    values = np.hstack([x, other[:, :1], x, other[:, 1:]])
+    frame = pd.DataFrame(values, columns=["a", "c", "b", "d"])
+    return values[:600], frame.iloc[:600], values[600:]
+
+
+def test_gaussian_model_keeps_equal_columns_equal(equal_floats):
+    """Equal float columns (a Gaussian model: an array, or an all-float
+    DataFrame, which get the same model) are found and stay equal in samples,
+    reconstructions, imputations and given values; a held-out row that
+    breaks the equality scores lower but finitely."""
+    values, frame, test = equal_floats
+    kw = {"max_iter": 20, "random_state": 0}
+    array_vae = VAETransformer(**kw).fit(values)
+    frame_vae = VAETransformer(**kw).fit(frame)
+    assert array_vae.relations_ == {"x2": "x2 - x0"}
+    assert frame_vae.relations_ == {"b": "b - a"}
+    assert array_vae.score(test) == frame_vae.score(
+        pd.DataFrame(test, columns=frame.columns)
+    )
+    samples = array_vae.sample(500, random_state=0)
+    assert (samples[:, 2] == samples[:, 0]).all()
+    # the other columns are modelled as well as without the equal column
+    alone = VAETransformer(**kw).fit(values[:, [0, 1, 3]]).sample(500, random_state=0)
+    corr = [np.corrcoef(s[:, 0], s[:, 1])[0, 1] for s in (samples, alone)]
+    assert abs(corr[0] - corr[1]) < 0.1
+    rebuilt = frame_vae.inverse_transform(frame_vae.transform(frame))
+    assert (rebuilt["b"] == rebuilt["a"]).all()
+    given = frame_vae.sample(20, random_state=0, given={"b": 0.123456789})
+    assert (given["a"] == 0.123456789).all()
+    broken = test.copy()
+    broken[:, 2] += 0.5
+    scores = array_vae.score_samples(broken)
+    assert np.isfinite(scores).all()
+    assert (scores < array_vae.score_samples(test)).all()
+
+    holes = test.copy()
+    holes[:30, 0] = np.nan  # the base missing: it takes its equal's value
+    holes[30:60, 2] = np.nan  # the equal column missing: it takes the base's
+    holes[60:90, [0, 2]] = np.nan  # both: drawn, and equal
+    filled = VAEImputer(**kw).fit(values).transform(holes)
+    assert (filled[:, 2] == filled[:, 0]).all()
+    assert (filled[:60, 0] == test[:60, 0]).all()
+    assert not np.isnan(filled).any()
+
+
+def test_unequal_floats_have_no_relation():
+    """Columns equal in the first rows only, or up to float noise, are not
+    related; nor are constant ones."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=300)
+    later = x.copy()
+    later[250] += 1.0
+    noisy = x + 1e-12
+    values = np.column_stack([x, later, noisy, np.ones(300), np.ones(300)])
+    vae = VAETransformer(max_iter=2, random_state=0).fit(values)
+    assert vae.relations_ == {}
+
+
+def test_equal_column_with_missing_values():
+    """A column equal to a complete one wherever it is observed (as
+    density3 and density in R's Cavendish data) is found; samples keep the
+    equality where it is drawn observed, and its missing rate."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(5.4, 0.2, 400)
+    copy = np.where(rng.random(400) < 0.2, np.nan, x)
+    frame = pd.DataFrame({"density": x, "other": x + rng.normal(0, 0.1, 400)})
+    frame["density3"] = copy
+    vae = VAETransformer(max_iter=20, random_state=0).fit(frame)
+    assert vae.relations_ == {"density3": "density3 - density"}
+    samples = vae.sample(2000, random_state=0)
+    seen = samples["density3"].notna()
+    assert (samples.loc[seen, "density3"] == samples.loc[seen, "density"]).all()
+    assert abs((~seen).mean() - np.isnan(copy).mean()) < 0.05
