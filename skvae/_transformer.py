@@ -266,7 +266,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         their place, e.g. ``{"education-num": "education-num -
         f(education)"}``. The residual is constant, so samples keep the
         relation; fixing such a column in :meth:`sample`'s ``given`` fixes the
-        column it is determined by. Empty for arrays and all-float frames.
+        column it is determined by. For arrays and all-float frames (the
+        Gaussian model): equal columns only, named ``x0, x1, ...`` for an
+        array, e.g. ``{"x2": "x2 - x0"}``.
 
     hidden_layer_sizes_ : tuple of int
         Widths of the encoder's hidden layers (the decoder mirrors them).
