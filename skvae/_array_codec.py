@@ -95,8 +95,8 @@ class ArrayCodec:
     reconstructions and imputations keep the columns equal. The map is a
     shift with unit Jacobian, so densities stay in the user's units; a row
     whose two columns differ is scored by the difference's tail. Where the
-    base is missing and the equal column observed (``free``), the base takes
-    its value.
+    base is missing and the equal column observed, the base takes its value
+    (in scores too: the row is scored as the complete row it implies).
 
     Parameters
     ----------
@@ -170,10 +170,10 @@ class ArrayCodec:
         if len(equal):
             if np.shares_memory(values, X):
                 values = values.copy()
+            for b, a in equal:  # a missing base takes its equal column's value
+                gap = np.isnan(values[:, a])
+                values[gap, a] = values[gap, b]
             for b, a in equal:
-                if free:  # a missing base takes the value of its equal column
-                    gap = np.isnan(values[:, a])
-                    values[gap, a] = values[gap, b]
                 values[:, b] -= values[:, a]
         missing = np.isnan(values)
         if self.missing_.any():

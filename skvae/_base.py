@@ -133,19 +133,29 @@ def _shown(value):
 def keep_equal(out, fixed, equal):
     """``out`` (an array, or a DataFrame of floats) with each pair ``(b, a)``
     of ``equal`` columns made equal where one was drawn: a drawn base takes
-    its fixed partner's value, a drawn ``b`` its base's (the decoded sum
-    ``a + 0`` can be an ulp off a weighted mean). ``fixed`` is a boolean
-    ``(n, d)`` mask of the cells given."""
+    a fixed partner's value, then a drawn ``b`` its base's, unless drawn
+    missing (the decoded sum ``a + 0`` can be an ulp off a weighted mean).
+    ``fixed`` is a boolean ``(n, d)`` mask of the cells given. Column dtypes
+    are kept."""
     if not len(equal):
         return out
-    values = out.to_numpy(copy=True) if isinstance(out, pd.DataFrame) else out
+    frame = isinstance(out, pd.DataFrame)
+    columns = {}
+
+    def column(j):
+        if j not in columns:  # an array's column is a view, written in place
+            columns[j] = out.iloc[:, j].to_numpy(copy=True) if frame else out[:, j]
+        return columns[j]
+
     for b, a in equal:
         take = ~fixed[:, a] & fixed[:, b]
-        values[take, a] = values[take, b]
-        values[~fixed[:, b], b] = values[~fixed[:, b], a]
-    if isinstance(out, pd.DataFrame):
-        for j in {int(j) for pair in equal for j in pair}:
-            out.isetitem(j, pd.Series(values[:, j], index=out.index))
+        column(a)[take] = column(b)[take]
+    for b, a in equal:
+        take = ~fixed[:, b] & ~np.isnan(column(b))
+        column(b)[take] = column(a)[take]
+    if frame:
+        for j, values in columns.items():
+            out.isetitem(j, pd.Series(values, index=out.index))
     return out
 
 

@@ -225,3 +225,38 @@ def test_equal_column_with_missing_values():
     seen = samples["density3"].notna()
     assert (samples.loc[seen, "density3"] == samples.loc[seen, "density"]).all()
     assert abs((~seen).mean() - np.isnan(copy).mean()) < 0.05
+
+
+def test_equal_columns_in_partial_rows():
+    """A missing base is read as its equal column's value, in scores too; a
+    base with two equal columns keeps all three exactly equal when filled;
+    an equal column drawn missing under given values stays missing; float32
+    columns of a DataFrame stay float32."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=500)
+    other = 0.5 * x + rng.normal(0, 0.5, 500)
+    gappy = np.where(rng.random(500) < 0.3, np.nan, x)
+    values = np.column_stack([x, other, x, gappy])
+    kw = {"max_iter": 10, "random_state": 0}
+    vae = VAETransformer(**kw).fit(values)
+    assert vae.relations_ == {"x2": "x2 - x0", "x3": "x3 - x0"}
+    rows = np.array([[np.nan, 0.0, 0.0, np.nan], [np.nan, 0.0, 50.0, np.nan]])
+    near, far = vae.score_samples(rows)
+    assert far < near - 100  # the observed 50 is scored, far out
+    drawn = vae.sample(2000, random_state=0, given={1: 0.1})
+    assert 0.2 < np.isnan(drawn[:, 3]).mean() < 0.4
+    seen = ~np.isnan(drawn[:, 3])
+    assert (drawn[seen, 3] == drawn[seen, 0]).all()
+
+    holes = values[:20].copy()
+    holes[:, [0, 2]] = np.nan  # only the column with gaps in training given
+    holes[:, 3] = x[:20]
+    filled = VAEImputer(**kw).fit(values).transform(holes)
+    assert (filled[:, 0] == x[:20]).all() and (filled[:, 2] == x[:20]).all()
+
+    frame = pd.DataFrame(values[:, :3], columns=["a", "o", "b"]).astype(np.float32)
+    frame["z"] = rng.normal(size=500)
+    model = VAETransformer(**kw).fit(frame)
+    out = model.sample(10, random_state=0, given={"b": 0.5})
+    assert out.dtypes.equals(frame.dtypes)
+    assert (out["a"] == out["b"]).all()
