@@ -56,13 +56,13 @@ def _equal_columns(X, missing):
     groups = {}
     for j in complete:
         groups.setdefault(head[:, j].tobytes(), []).append(j)
-    pairs, bases = [], set()
+    pairs = []
     for columns in groups.values():
         for b in columns[1:]:
+            # the first equal column: equality is transitive, so it is no b
             a = next((a for a in columns if a < b and (X[:, b] == X[:, a]).all()), None)
-            if a is not None and a not in {d for d, _ in pairs}:
+            if a is not None:
                 pairs.append((b, a))
-                bases.add(a)
     derived = {b for b, _ in pairs}
     candidates = [a for a in complete if a not in derived]
     for b in (j for j in varies if missing[j]):

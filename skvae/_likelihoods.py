@@ -454,7 +454,6 @@ class _Categorical(nn.Module):
         column = torch.repeat_interleave(
             torch.arange(len(self.sizes)), torch.tensor(self.sizes)
         )
-        self.register_buffer("column", column, persistent=False)
         membership = torch.zeros(self.n_features, len(self.sizes))
         membership[torch.arange(self.n_features), column] = 1.0
         self.register_buffer("membership", membership, persistent=False)

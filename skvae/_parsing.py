@@ -40,8 +40,8 @@ _NOTE_TIMEDELTA = "holds time spans; read as timedelta"
 _TRUE = frozenset({"true", "t", "yes", "1"})
 _FALSE = frozenset({"false", "f", "no", "0"})
 # In strings that float() reads, one per line: a code ("02134") or an underscore.
-_CODE_OR_UNDERSCORE = re.compile(r"^\s*[+-]?0\d|_", re.MULTILINE)
 _CODE = re.compile(r"^\s*[+-]?0\d", re.MULTILINE)
+_CODE_OR_UNDERSCORE = re.compile(_CODE.pattern + "|_", re.MULTILINE)
 _NAT_TEXT = frozenset({"", "nat", "nan", "none", "null"})
 _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
 _SHOWN = 5  # offending values listed in an error message
