@@ -433,6 +433,7 @@ class _BaseVAE(BaseEstimator):
                 self.handle_unknown,
                 self.identifier_features,
                 spikes=structure.autoregressive,
+                orders=structure.autoregressive,
             ).fit(X)
             for name, note in self._codec.notes:
                 warn(f"Column {name!r} {note}.", UserWarning)
@@ -444,6 +445,10 @@ class _BaseVAE(BaseEstimator):
         self.column_models_ = np.asarray(self._codec.column_models(), dtype=object)
         derived = getattr(self._codec, "derived", {})
         self.relations_ = {name: r.describe() for name, r in derived.items()}
+        for order in getattr(self._codec, "ordered", ()):
+            kept = self.relations_.get(order.column)
+            text = order.describe()
+            self.relations_[order.column] = text if kept is None else f"{kept}, {text}"
         names = getattr(self, "feature_names_in_", None)
         for b, a in getattr(self._codec, "equal_", ()):
             b, a = (f"x{j}" if names is None else str(names[j]) for j in (b, a))
@@ -598,10 +603,14 @@ class _BaseVAE(BaseEstimator):
         def snap(features, values, rows):
             part = companions.get(features.start)
             companion = None if part is None else rows[:, part].cpu().numpy()
-            out, days = codec.snap(features.start, values.cpu().numpy(), companion)
+            out, days, edges = codec.snap(
+                features.start, values.cpu().numpy(), companion
+            )
             calendar = calendars.get(features.start)
             if calendar is not None:
                 rows[:, calendar] = torch.as_tensor(days, dtype=rows.dtype).to(rows)
+            for part, edge in edges:
+                rows[:, part] = torch.as_tensor(edge, dtype=rows.dtype).to(rows)
             return torch.as_tensor(out, dtype=values.dtype, device=values.device)
 
         return snap

@@ -318,8 +318,8 @@ def interval_log_prob(loc, scale, x):
     return _masked_sum(torch.where(point, density, mass), mask[..., 0::2])
 
 
-def _pair(y):
-    return torch.stack([y, y], -1).flatten(-2)
+def _pair(y, other=None):
+    return torch.stack([y, y if other is None else other], -1).flatten(-2)
 
 
 def interval_sample_within(loc, scale, x, generator):
@@ -336,6 +336,80 @@ def interval_sample_within(loc, scale, x, generator):
     t = torch.where(flip, -t, t)
     y = (loc + scale * t).clamp(min=lo, max=hi)
     return _pair(torch.where(hi > lo, y, lo))
+
+
+_NO_LIMIT = 1e3  # a limit in normal scores that bounds nothing
+_MIN_LOG_MASS = -60.0  # floor on the log-mass between limits (a lower density)
+
+
+def order_limits(edges, lower, upper):
+    """The limits an order puts on bounded columns, in their normal scores.
+
+    ``edges`` (``(..., k)``) are the base values' edges in the bounded
+    columns' normal scores (NaN: the base is missing, no limit); ``lower`` and
+    ``upper`` (``(k, m)`` bool) say which edge is a lower or an upper limit of
+    which of ``m`` columns. Returns ``(low, high)``, each ``(..., m)``: the
+    largest lower and the smallest upper limit of each column, at least
+    ``low``.
+    """
+    edge = edges.unsqueeze(-1)
+    low = torch.where(lower & ~torch.isnan(edge), edge, -_NO_LIMIT).amax(-2)
+    high = torch.where(upper & ~torch.isnan(edge), edge, _NO_LIMIT).amin(-2)
+    low = low.clamp(-_NO_LIMIT, _NO_LIMIT)
+    return low, torch.maximum(high.clamp(-_NO_LIMIT, _NO_LIMIT), low)
+
+
+def _log_mass_between(loc, scale, lo, hi):
+    """``log P(lo < y < hi)`` under ``N(loc, scale^2)``; ``_MIN_LOG_MASS`` where
+    ``hi - lo`` is under 1e-6 (finite values and gradients throughout)."""
+    narrow = ~(hi - lo >= 1e-6)
+    start = torch.where(narrow, 0.0, lo)
+    width = torch.where(narrow, 1.0, hi - lo)
+    z = (start - loc) / scale
+    mass = _log_normal_mass(z, z + width / scale).clamp(min=_MIN_LOG_MASS)
+    return torch.where(narrow, _MIN_LOG_MASS, mass)
+
+
+def truncation_log_prob(loc, scale, x, low, high, log_epsilon):
+    """Log-factor of an ordered column's likelihood for its limits.
+
+    The column's head ``N(loc, scale^2)`` in normal scores is the mixture
+    ``(1 - epsilon) N_[low, high] + epsilon N`` of the Gaussian truncated to
+    its limits and the Gaussian itself, so a value inside the limits has its
+    Gaussian density (or mass) times ``(1 - epsilon) / P(low < y < high) +
+    epsilon`` and one outside times ``epsilon`` (an interval partly inside:
+    its share inside weights the first term): a proper density that holds
+    the order in all but a share ``epsilon`` of rows. ``x`` holds encoded
+    pairs ``(..., 2m)`` (NaN: unobserved, factor 1); the others ``(..., m)``.
+    """
+    mask, x = observed(x)
+    lo, hi = x[..., 0::2], x[..., 1::2]
+    point = hi <= lo
+    whole = (lo >= low) & (hi <= high)
+    start, stop = torch.maximum(lo, low), torch.minimum(hi, high)
+    partial = ~point & ~whole & (start < stop)
+    log_share = torch.where(whole, 0.0, -torch.inf)
+    if bool(partial.any()):  # a range given on the column
+        inside = _log_mass_between(loc, scale, start, stop)
+        log_share = torch.where(
+            partial, inside - _log_mass_between(loc, scale, lo, hi), log_share
+        )
+    mass = _log_mass_between(loc, scale, low, high)
+    keep = math.log(-math.expm1(log_epsilon)) - mass + log_share
+    factor = torch.logaddexp(keep, torch.full_like(keep, log_epsilon))
+    return _masked_sum(factor, mask[..., 0::2])
+
+
+def ordered_choose(loc, scale, low, high, how, generator, log_epsilon):
+    """Encoded pairs picked from the mixture of :func:`truncation_log_prob`:
+    drawn (``how="sample"``), or its Gaussian's centre moved inside the
+    limits (``"mean"``, ``"mode"``)."""
+    if how != "sample":
+        return _pair(torch.minimum(torch.maximum(loc, low), high))
+    inside = interval_sample_within(loc, scale, _pair(low, high), generator)
+    anywhere = _pair(_normal_sample(loc, scale, generator))
+    u = torch.rand(loc.shape, generator=generator, dtype=loc.dtype, device=loc.device)
+    return torch.where(_pair(u < math.exp(log_epsilon)), anywhere, inside)
 
 
 class _IntervalMethods:
@@ -571,6 +645,44 @@ class _Covariates(nn.Module):
         return self.mean(params)
 
 
+class _OrderBounds(_Covariates):
+    """Edges of base values in the normal scores of the columns they bound.
+
+    A column never below (or above) an earlier column of the order has, per
+    such base, an encoded feature: the edge of the base's value in the
+    column's normal scores (see ``TableCodec``). The features add no density
+    of their own; they truncate the bounded column's head (see
+    :func:`truncation_log_prob`).
+
+    Parameters
+    ----------
+    spec : (list of (int, bool), float)
+        Per feature, the bounded column's index in the interval-Gaussian head
+        and whether the edge is a lower limit; then ``epsilon``, the share of
+        rows drawn without the limits.
+    """
+
+    def __init__(self, spec):
+        bounds, epsilon = spec
+        super().__init__(len(bounds))
+        self.columns = sorted({j for j, _ in bounds})
+        rows = torch.tensor([self.columns.index(j) for j, _ in bounds])
+        lower = torch.tensor([lower for _, lower in bounds], dtype=torch.bool)
+        targets = torch.arange(len(self.columns))
+        self.register_buffer("lower", (rows[:, None] == targets) & lower[:, None])
+        self.register_buffer("upper", (rows[:, None] == targets) & ~lower[:, None])
+        self.log_epsilon = math.log(epsilon)
+
+    def limits(self, edges, j=None):
+        """``(low, high)`` of every bounded column (``(..., m)``), or of column
+        ``j`` alone (``(..., 1)``), from this head's features ``edges``."""
+        lower, upper = self.lower, self.upper
+        if j is not None:
+            k = self.columns.index(j)
+            lower, upper = lower[:, k : k + 1], upper[:, k : k + 1]
+        return order_limits(edges, lower, upper)
+
+
 LIKELIHOODS = {
     "gaussian": _Gaussian,
     "interval_gaussian": _IntervalGaussian,
@@ -578,6 +690,7 @@ LIKELIHOODS = {
     "categorical": _Categorical,
     "missing": _Missingness,
     "calendar": _Covariates,
+    "bounds": _OrderBounds,
 }
 _GAUSSIANS = ("gaussian", "interval_gaussian")
 
@@ -629,6 +742,15 @@ class RowLikelihood(nn.Module):
             d += head.n_features
             p += head.n_params
         self.n_features, self.n_params = d, p
+        self.bounds = None  # (head, its features, the interval head's slices)
+        for head, ds in zip(self.heads, self.data_slices, strict=True):
+            if isinstance(head, _OrderBounds):
+                i = next(
+                    i
+                    for i, h in enumerate(self.heads)
+                    if isinstance(h, _IntervalGaussian)
+                )
+                self.bounds = (head, ds, self.data_slices[i], self.param_slices[i])
 
     def reset_parameters(self, generator=None):
         for head in self.heads:
@@ -649,7 +771,22 @@ class RowLikelihood(nn.Module):
         total = 0.0
         for head, ds, ps in self._parts():
             total = total + head.log_prob(params[..., ps], x[..., ds])
+        if getattr(self, "bounds", None) is not None:  # older pickles: none
+            total = total + self._truncation(params, x)
         return total
+
+    def _truncation(self, params, x):
+        """The orders' log-factors (see :func:`truncation_log_prob`)."""
+        bounds, edges, ds, ps = self.bounds
+        low, high = bounds.limits(x[..., edges])
+        interval = self.heads[self.data_slices.index(ds)]
+        loc, scale = interval.loc_scale(params[..., ps])
+        columns = bounds.columns
+        scale = scale.expand_as(loc)[..., columns]
+        pairs = x[..., ds].unflatten(-1, (-1, 2))[..., columns, :].flatten(-2)
+        return truncation_log_prob(
+            loc[..., columns], scale, pairs, low, high, bounds.log_epsilon
+        )
 
     def discrete_columns(self):
         """The Bernoulli and categorical columns, in encoded order.

@@ -22,6 +22,8 @@ from ._likelihoods import (
     filled,
     kl_normal_standard_normal,
     normal_log_prob,
+    ordered_choose,
+    truncation_log_prob,
 )
 from ._made import MADE, made_orders
 
@@ -151,6 +153,8 @@ class VAE(nn.Module):
         chained = likelihood.features_of(columns + numeric)
         for start, features in self.calendars.items():
             chained[features] = chained[start]  # computed with their datetime
+        if self.autoregressive is not None and likelihood.bounds is not None:
+            chained[likelihood.bounds[1]] = True  # computed with their bases
         self.register_buffer("chained", chained, persistent=False)
         self.register_buffer(
             "numeric_chained", likelihood.features_of(numeric), persistent=False
@@ -216,7 +220,14 @@ class VAE(nn.Module):
         how = "mode" if pick == "mean" else pick
         for discrete, head, ds, ps in self._ordered_columns():
             params = base[:, ps] + network.outputs(x, inner, ps)
-            x[:, ds] = _choose(head, params, how if discrete else pick, generator)
+            limits = None if discrete else self._order_limits(head, x)
+            if limits is None:
+                x[:, ds] = _choose(head, params, how if discrete else pick, generator)
+            else:
+                low, high, log_epsilon = limits
+                x[:, ds] = ordered_choose(
+                    *head.loc_scale(params), low, high, pick, generator, log_epsilon
+                )
             if snap is not None and not discrete:
                 x[:, ds] = snap(ds, x[:, ds], x)
             inner = network.add_inputs(inner, x, ds)
@@ -229,8 +240,31 @@ class VAE(nn.Module):
                 continue
             params = base[:, ps] + network.outputs(x, inner, ps)
             draw = _choose(head, params, pick, generator)
+            for _, fs, loc, scale, limits in self._limited(head, ds, params, x):
+                draw[:, fs] = ordered_choose(
+                    loc, scale, *limits[:2], pick, generator, limits[2]
+                )
             x[:, ds] = torch.where(chained, x[:, ds], draw)  # keep the chain
         return x
+
+    def _limited(self, head, ds, params, rows):
+        """``(column, features, loc, scale, limits)`` of the columns of the
+        interval-Gaussian ``head`` (encoded features ``ds``, outputs
+        ``params``) outside the order that an order bounds, their limits
+        read from ``rows`` (see :meth:`_order_limits`); the features are
+        the column's pair within the head's."""
+        if not isinstance(head, _IntervalGaussian):
+            return []
+        out = []
+        for j in range(head.n_locs):
+            if bool(self.chained[ds.start + 2 * j]):
+                continue
+            column = head.column(j)
+            limits = self._order_limits(column, rows)
+            if limits is not None:
+                loc, scale = column.loc_scale(params[:, head.column_params(j)])
+                out.append((column, slice(2 * j, 2 * j + 2), loc, scale, limits))
+        return out
 
     def _ordered_columns(self):
         """``(discrete, head, features, outputs)`` of the columns in the
@@ -245,6 +279,16 @@ class VAE(nn.Module):
             )
         ]
         return numeric[:lead] + discrete + numeric[lead:]
+
+    def _order_limits(self, column, rows):
+        """``(low, high, log_epsilon)`` of a numeric column that an order
+        bounds, its limits ``(n, 1)`` read from the encoded ``rows`` (see
+        :class:`~skvae._likelihoods._OrderBounds`); None for another."""
+        bounds = getattr(self.likelihood, "bounds", None)  # older pickles: none
+        if bounds is None or column.j not in bounds[0].columns:
+            return None
+        head, edges = bounds[:2]
+        return (*head.limits(rows[:, edges], column.j), head.log_epsilon)
 
     def _calendar(self, features):
         """The calendar features of the datetime at ``features``, or None."""
@@ -410,10 +454,23 @@ class VAE(nn.Module):
                 missing = (chain[:, ds] * blocked[ds]).sum(-1, keepdim=True) > 0
                 out[:, ds] = torch.where(is_free | missing, draw, given)
             else:
-                draw = _choose(head, params, pick, generator)
+                limits = self._order_limits(head, chain)
+                cell = chain[:, ds]
+                if limits is None:
+                    draw = _choose(head, params, pick, generator)
+                else:
+                    loc, scale = head.loc_scale(params)
+                    low, high, log_epsilon = limits
+                    total = total + truncation_log_prob(
+                        loc, scale, given, low, high, log_epsilon
+                    )
+                    draw = ordered_choose(
+                        loc, scale, low, high, pick, generator, log_epsilon
+                    )
+                    cell = _inside(cell, low, high)
                 # a fixed interval (a range, or the cell of a fixed value) is
                 # drawn from the head truncated to it
-                within = head.sample_within(params, chain[:, ds], generator)
+                within = head.sample_within(params, cell, generator)
                 value = torch.where(free[:, ds], draw, within)
                 out[:, ds] = value
                 chain[:, ds] = value if snap is None else snap(ds, value, chain)
@@ -444,12 +501,24 @@ class VAE(nn.Module):
             else:
                 masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
                 draw = _choose(head, masked, pick, generator)
+            cells = chain[:, ds].clone()
+            for _, fs, loc, scale, limits in self._limited(
+                head, ds, head_params, chain
+            ):
+                low, high, log_epsilon = limits
+                total = total + truncation_log_prob(
+                    loc, scale, given[:, fs], low, high, log_epsilon
+                )
+                draw[:, fs] = ordered_choose(
+                    loc, scale, low, high, pick, generator, log_epsilon
+                )
+                cells[:, fs] = _inside(cells[:, fs], low, high)
             replace = (free[:, ds] | blocked[ds]) & ~chained
             out[:, ds] = torch.where(replace, draw, out[:, ds])
             if isinstance(head, _IntervalGaussian):
                 # a fixed interval (a range, or the cell of a fixed value) is
                 # drawn from the head truncated to it
-                within = head.sample_within(head_params, chain[:, ds], generator)
+                within = head.sample_within(head_params, cells, generator)
                 out[:, ds] = torch.where(torch.isnan(given), out[:, ds], within)
         return out, total, params
 
@@ -504,6 +573,14 @@ class VAE(nn.Module):
         q_z = normal_log_prob(z, loc.unsqueeze(1), scale.unsqueeze(1))
         log_w = reconstruction + _standard_log_prob(z) - q_z.sum(-1)
         return torch.logsumexp(log_w, dim=1) - math.log(eps.shape[1])
+
+
+def _inside(cell, low, high):
+    """The part of encoded intervals ``cell`` (``(n, 2)``) inside the limits
+    ``low`` and ``high`` (``(n, 1)``); the interval itself where none is."""
+    start = torch.maximum(cell[:, 0:1], low)
+    stop = torch.minimum(cell[:, 1:2], high)
+    return torch.where(start <= stop, torch.cat([start, stop], -1), cell)
 
 
 def _choose(head, params, how, generator):

@@ -31,7 +31,7 @@ from ._codecs import Encoded
 from ._identifiers import IdentifierColumn, is_identifier
 from ._parsing import as_boolean, column_kind
 from ._quantile_column import _Z_LIMIT, QuantileColumn
-from ._relations import find_relations
+from ._relations import find_orders, find_relations
 
 _MISSING = "__skvae_missing__"
 _QUANTILE_KINDS = ("numeric", "datetime", "timedelta")
@@ -286,6 +286,35 @@ def _calendar_of(column):
     return calendar if calendar.width else None
 
 
+class _OrderBound:
+    """The edge of a base column's value in the normal scores of a column
+    that is never below it (the lower edge of the value's cell there) or
+    never above it (the upper edge): a covariate that limits the column's
+    draws (see :func:`~skvae._relations.find_orders`)."""
+
+    kind = "bounds"
+    width = 1
+    dtype = None
+    missing = False
+
+    def __init__(self, order, column, base):
+        self.order, self.column, self.base = order, column, base
+
+    def encode(self, series, free=False):
+        """Edges ``(n, 1)`` of the base values ``series`` (NaN where missing),
+        and a log-Jacobian of 0."""
+        encoded, _ = self.column.encode(series)
+        edge = encoded[:, 0 if self.order.lower else 1]
+        return edge[:, None], np.zeros(len(edge))
+
+    def edges(self, t):
+        """Edges of the base values at its decoded coordinates ``t``."""
+        return self.encode(pd.Series(self.base.values_of(t)))[0]
+
+    def missing_features(self):
+        return np.zeros(1, dtype=bool)
+
+
 @dataclass
 class _Block:
     name: str
@@ -311,11 +340,19 @@ class TableCodec:
         None declares none.
     spikes : bool
         Whether a numeric column with a dominant value is a spike-and-slab.
+    relations : bool
+        Whether exact relations are modelled (see :mod:`skvae._relations`).
+    orders : bool
+        Whether a numeric column never below (or above) a complete one
+        before it in the autoregressive order is limited by it (for the
+        autoregressive model, which draws the base first).
 
     Attributes
     ----------
     notes : list of (str, str)
         ``(column, what)`` for each column read otherwise than its dtype says.
+    ordered : list of Order
+        The orders found (with ``orders``).
     """
 
     def __init__(
@@ -325,12 +362,14 @@ class TableCodec:
         identifier_features="auto",
         spikes=True,
         relations=True,
+        orders=False,
     ):
         self.categorical_features = categorical_features
         self.handle_unknown = handle_unknown
         self.identifier_features = identifier_features
         self.spikes = spikes
         self.relations = relations
+        self.orders = orders
 
     def _explicit(self, columns):
         spec = self.categorical_features
@@ -415,6 +454,7 @@ class TableCodec:
             "bernoulli": 2,
             "categorical": 3,
             "calendar": 4,
+            "bounds": 5,
         }
         # datetimes first among the numbers: the columns after one in the
         # autoregressive order read its calendar
@@ -427,17 +467,57 @@ class TableCodec:
             (b for b in self.blocks if not isinstance(b.column, IdentifierColumn)),
             key=lambda b: (order[b.column.kind], id(b.column) not in dated),
         )
+        self.ordered = self._find_orders(frame) if self.orders else []
+        self.n_rows = len(frame)
         return self
+
+    def _find_orders(self, frame):
+        """Orders among the numeric columns that are modelled as themselves,
+        with an :class:`_OrderBound` block for each, grouped by base in the
+        autoregressive order."""
+        columns = {
+            b.name: b.column
+            for b in self._layout
+            if isinstance(b.column, QuantileColumn)
+            and b.column.value_kind == "numeric"
+            and not b.column.spiked
+            and b.name not in self.derived
+        }
+        # the model's order: the complete columns, then the others (drawn
+        # given all of them), which are never bases
+        complete = [name for name, c in columns.items() if not c.missing]
+        rest = [name for name, c in columns.items() if c.missing]
+        columns = {name: columns[name] for name in complete + rest}
+        found = find_orders(frame, list(columns), bases=complete)
+        position = {name: i for i, name in enumerate(columns)}
+        found.sort(key=lambda o: (position[o.base], position[o.column]))
+        for o in found:
+            bound = _OrderBound(o, columns[o.column], columns[o.base])
+            block = _Block(o.column, bound, True)
+            self.blocks.append(block)
+            self._layout.append(block)
+        return found
 
     def heads(self):
         """Likelihood heads as ``(kind, argument)`` pairs, in encoded order."""
         out = []
         kinds = ("interval_gaussian", "missing", "bernoulli", "categorical", "calendar")
-        for kind in kinds:
+        for kind in (*kinds, "bounds"):
             blocks = [b for b in self._layout if b.column.kind == kind]
             if not blocks:
                 continue
-            if kind == "categorical":
+            if kind == "bounds":
+                numeric = [
+                    id(b.column)
+                    for b in self._layout
+                    if isinstance(b.column, QuantileColumn)
+                ]
+                bounds = [
+                    (numeric.index(id(b.column.column)), b.column.order.lower)
+                    for b in blocks
+                ]
+                out.append((kind, (bounds, 0.5 / (self.n_rows + 1))))
+            elif kind == "categorical":
                 out.append((kind, [b.column.width for b in blocks]))
             elif kind == "calendar":
                 out.append((kind, sum(b.column.width for b in blocks)))
@@ -615,6 +695,9 @@ class TableCodec:
         calendar : ndarray of shape (n, k) or None
             The decoded values' calendar features, for a datetime column that
             has them (see :meth:`calendars`).
+        edges : list of (slice, ndarray of shape (n, 1))
+            The features of the orders whose base this column is, and their
+            values (see :class:`_OrderBound`).
         """
         column = next(b.column for b, s in self._slices() if s.start == feature)
         t = column._decode_t(values.astype(np.float64))
@@ -631,7 +714,12 @@ class TableCodec:
             ),
             None,
         )
-        return out, None if calendar is None else calendar.features(t)
+        edges = [
+            (s, b.column.edges(t))
+            for b, s in self._slices()
+            if isinstance(b.column, _OrderBound) and b.column.base is column
+        ]
+        return out, None if calendar is None else calendar.features(t), edges
 
     def _slices(self):
         """``(block, slice of the encoded features)`` in layout order."""
@@ -659,8 +747,11 @@ class TableCodec:
         # each block is encoded in chunks of rows, written into ``out`` as they
         # come, so that memory peaks at the encoding plus one chunk's work
         for block, features in self._slices():
-            series = columns.get(block.name)
-            series = frame[block.name] if series is None else series
+            name = block.name
+            if isinstance(block.column, _OrderBound):
+                name = block.column.order.base
+            series = columns.get(name)
+            series = frame[name] if series is None else series
             for start in range(0, n, _ENCODE_ROWS):
                 rows = slice(start, start + _ENCODE_ROWS)
                 out[rows, features], lj = block.column.encode(series.iloc[rows], free)
@@ -792,8 +883,12 @@ class TableCodec:
         if needed is not None:
             needed = set(needed)
             needed |= {r.base for c, r in self.derived.items() if c in needed}
+        # the columns of an order: each particle's own value, which keeps the
+        # order (the quadrature's Gaussians do not), so that their means do
+        orders = getattr(self, "ordered", [])  # older pickles: none
+        ordered = {o.column for o in orders} | {o.base for o in orders}
         columns, numeric = {}, 0
-        for block, averaged in self._split(mean):
+        for block, features in self._slices():
             column = block.column
             if block.companion:
                 continue
@@ -803,16 +898,20 @@ class TableCodec:
                 x, w = (nodes, node_weights) if wanted else (np.zeros(1), np.ones(1))
                 share = weights if wanted else np.ones((n, 1))
                 m = share.shape[1]
-                z = loc[:, :m, numeric, None] + scale[:, :m, numeric, None] * x
+                if block.name in ordered:
+                    x, w = np.zeros(1), np.ones(1)
+                    z = particles[:, :m, features].reshape(-1, 2).astype(np.float64)
+                else:
+                    z = loc[:, :m, numeric, None] + scale[:, :m, numeric, None] * x
+                    z = np.repeat(z.reshape(-1, 1).astype(np.float64), 2, axis=1)
                 numeric += 1
-                z = z.reshape(-1, 1).astype(np.float64)
                 at = atoms.get(block.name)
                 at = None if at is None else np.repeat(at.reshape(n, k)[:, :m], x.size)
-                values = column.decode(np.hstack([z, z]), at).astype(np.float64)
+                values = column.decode(z, at).astype(np.float64)
                 values = values.reshape(n, m, x.size) @ w
                 columns[block.name] = column.to_dtype(column.mean(values, share))
             else:
-                columns[block.name] = column.decode(averaged, None)
+                columns[block.name] = column.decode(mean[:, features], None)
         self._restore(columns)
         return pd.DataFrame({c: columns[c] for c in self.columns if c in columns})
 

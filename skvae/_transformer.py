@@ -266,9 +266,14 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         their place, e.g. ``{"education-num": "education-num -
         f(education)"}``. The residual is constant, so samples keep the
         relation; fixing such a column in :meth:`sample`'s ``given`` fixes the
-        column it is determined by. For arrays and all-float frames (the
-        Gaussian model): equal columns only, named ``x0, x1, ...`` for an
-        array, e.g. ``{"x2": "x2 - x0"}``.
+        column it is determined by. Under the autoregressive model, also the
+        orders: a numeric column never below (or above) a complete numeric
+        column before it, where their ranges overlap, e.g. ``{"temp_max":
+        "temp_max >= temp_min"}`` (several joined by commas); the base's
+        value limits the column's draws (in all but a share ``1 / (2 (n +
+        1))`` of rows, for ``n`` training rows; see the User Guide). For
+        arrays and all-float frames (the Gaussian model): equal columns
+        only, named ``x0, x1, ...`` for an array, e.g. ``{"x2": "x2 - x0"}``.
 
     hidden_layer_sizes_ : tuple of int
         Widths of the encoder's hidden layers (the decoder mirrors them).

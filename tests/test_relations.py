@@ -48,7 +48,7 @@ def test_find_relations_equal_sum_and_level(related):
         "price1": ("difference", "price2"),
         "sleep": ("sum", "awake"),
         "years": ("level", "education"),
-    }  # temp_max >= temp_min is an order: left to the model
+    }  # temp_max >= temp_min is an order (see test_orders.py)
 
 
 def test_find_relations_rejects_unsafe_ones():
