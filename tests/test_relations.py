@@ -83,6 +83,7 @@ def test_samples_keep_relations_and_schema(related):
         "price1": "price1 - price2",
         "sleep": "sleep + awake",
         "years": "years - f(education)",
+        "temp_max": "temp_max >= temp_min",
     }
     synthetic = vae.sample(2000, random_state=0)
     assert (synthetic.dtypes == related.dtypes).all()
