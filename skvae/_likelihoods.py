@@ -342,19 +342,23 @@ _NO_LIMIT = 1e3  # a limit in normal scores that bounds nothing
 _MIN_LOG_MASS = -60.0  # floor on the log-mass between limits (a lower density)
 
 
-def order_limits(edges, lower, upper):
-    """The limits an order puts on bounded columns, in their normal scores.
+def order_limits(edges, columns, lower, m):
+    """The limits orders put on bounded columns, in their normal scores.
 
     ``edges`` (``(..., k)``) are the base values' edges in the bounded
-    columns' normal scores (NaN: the base is missing, no limit); ``lower`` and
-    ``upper`` (``(k, m)`` bool) say which edge is a lower or an upper limit of
-    which of ``m`` columns. Returns ``(low, high)``, each ``(..., m)``: the
-    largest lower and the smallest upper limit of each column, at least
-    ``low``.
+    columns' normal scores (NaN: the base is missing, no limit);
+    ``columns`` (``(k,)``) says which of ``m`` columns each edge bounds and
+    ``lower`` (``(k,)`` bool) whether from below. Returns ``(low, high)``,
+    each ``(..., m)``: the largest lower and the smallest upper limit of each
+    column, ``high`` at least ``low``.
     """
-    edge = edges.unsqueeze(-1)
-    low = torch.where(lower & ~torch.isnan(edge), edge, -_NO_LIMIT).amax(-2)
-    high = torch.where(upper & ~torch.isnan(edge), edge, _NO_LIMIT).amin(-2)
+    missing = torch.isnan(edges)
+    shape = (*edges.shape[:-1], m)
+    index = columns.expand(edges.shape)
+    below = torch.where(lower & ~missing, edges, -_NO_LIMIT)
+    above = torch.where(~lower & ~missing, edges, _NO_LIMIT)
+    low = edges.new_full(shape, -_NO_LIMIT).scatter_reduce(-1, index, below, "amax")
+    high = edges.new_full(shape, _NO_LIMIT).scatter_reduce(-1, index, above, "amin")
     low = low.clamp(-_NO_LIMIT, _NO_LIMIT)
     return low, torch.maximum(high.clamp(-_NO_LIMIT, _NO_LIMIT), low)
 
@@ -666,21 +670,21 @@ class _OrderBounds(_Covariates):
         bounds, epsilon = spec
         super().__init__(len(bounds))
         self.columns = sorted({j for j, _ in bounds})
-        rows = torch.tensor([self.columns.index(j) for j, _ in bounds])
+        rows = [self.columns.index(j) for j, _ in bounds]
+        self.register_buffer("targets", torch.tensor(rows, dtype=torch.long))
         lower = torch.tensor([lower for _, lower in bounds], dtype=torch.bool)
-        targets = torch.arange(len(self.columns))
-        self.register_buffer("lower", (rows[:, None] == targets) & lower[:, None])
-        self.register_buffer("upper", (rows[:, None] == targets) & ~lower[:, None])
+        self.register_buffer("lower", lower)
         self.log_epsilon = math.log(epsilon)
 
     def limits(self, edges, j=None):
         """``(low, high)`` of every bounded column (``(..., m)``), or of column
         ``j`` alone (``(..., 1)``), from this head's features ``edges``."""
-        lower, upper = self.lower, self.upper
-        if j is not None:
-            k = self.columns.index(j)
-            lower, upper = lower[:, k : k + 1], upper[:, k : k + 1]
-        return order_limits(edges, lower, upper)
+        if j is None:
+            return order_limits(edges, self.targets, self.lower, len(self.columns))
+        mine = self.targets == self.columns.index(j)
+        return order_limits(
+            edges[..., mine], torch.zeros_like(self.targets[mine]), self.lower[mine], 1
+        )
 
 
 LIKELIHOODS = {

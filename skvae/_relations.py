@@ -412,6 +412,10 @@ class Order:
         """The order, in words."""
         return f"{self.column} {'>=' if self.lower else '<='} {self.base}"
 
+    def facts(self):
+        """``(u, v)``: the column never above and the column never below."""
+        return (self.base, self.column) if self.lower else (self.column, self.base)
+
 
 def find_orders(frame, names, bases=None):
     """Orders between numeric columns of the training ``frame``.
@@ -420,8 +424,9 @@ def find_orders(frame, names, bases=None):
     model's order) where ``b >= a`` (or ``b <= a``) in every row where ``b``
     is observed (at least ``_MIN_ROWS``), the two are not equal in every
     such row, and their ranges overlap (otherwise the order follows from the
-    ranges, which samples keep). A base has no missing value. Screened on
-    the first rows, then checked on all.
+    ranges, which samples keep). A base has no missing value. An order that
+    a chain of two implies (``b >= c >= a``) is left out. Screened on the
+    first rows, then checked on all.
 
     Parameters
     ----------
@@ -469,4 +474,11 @@ def find_orders(frame, names, bases=None):
                 overlap = vb.min() < va.max() if lower else vb.max() > va.min()
                 if holds and overlap and not (vb == va).all():
                     found.append(Order(b, a, lower))
-    return found
+    # u <= w <= v keeps u <= v: only the orders that no chain of two implies
+    facts = {o.facts() for o in found}
+    kept = []
+    for o in found:
+        u, v = o.facts()
+        if not any((u, w) in facts and (w, v) in facts for w in names):
+            kept.append(o)
+    return kept
