@@ -453,6 +453,53 @@ class QuantileColumn:
         logjac = np.where(point, log_mass - _log_phi(z_mid), 0.0)
         return z_lo, z_hi, logjac
 
+    def limit(self, series, lower):
+        """The normal score that keeps this column's decoded values at least
+        (``lower``) or at most the values ``series`` (NaN where missing).
+
+        Each value moves to the column's grid on its side (up for a lower
+        limit), and out of a gap between atoms (values there decode to an
+        end of the gap) to the gap's end on that side; the limit is then the
+        edge, on that side, of the value's encoded interval, moved a few
+        float32 steps inside it (a point: the point). A value of the
+        column's own above (below) the given one is never beyond its limit;
+        one equal to it has all but those steps of its interval inside.
+        """
+        side = np.ceil if lower else np.floor
+        values = series.to_numpy(np.float64, na_value=np.nan)
+        missing = np.isnan(values)
+        values = np.where(missing, 0.0, values)
+        if self.exact:  # whole numbers first: the column reads no fraction
+            values = side(values)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            t = self.read(pd.Series(values), rounded=False)
+            unit = 1.0 if self.discrete else self.step
+            if unit:
+                k = t / unit
+                k = np.where(np.abs(k - np.rint(k)) < 1e-6, np.rint(k), side(k))
+                t = k if self.discrete else np.round(k * unit, _decimals(unit))
+            xp, up = self.x_points, self.u_points
+            seg = np.clip(np.searchsorted(xp, t, side="right"), 1, xp.size - 1)
+            gap = (up[seg] == up[seg - 1]) & (t > xp[seg - 1]) & (t < xp[seg])
+            t = np.where(gap, xp[seg] if lower else xp[seg - 1], t)
+            if self.discrete:
+                z_lo, z_hi, _ = self._encode_cells(t)
+            else:
+                atom = np.isin(t, self.atoms) & (not self.spiked)
+                z_lo, z_hi, _ = self._encode_points(t, atom)
+            # a draw at an interval's very edge decodes to either side of it
+            # (and float32 may round it outside): a few float32 steps inside
+            edge, mid = (z_lo, 1.0) if lower else (z_hi, -1.0)
+            inward = 4.0 * np.spacing(np.abs(edge).astype(np.float32)) * mid
+            centre = (z_lo + z_hi) / 2
+            nudged = (
+                np.minimum(edge + inward, centre)
+                if lower
+                else np.maximum(edge + inward, centre)
+            )
+            edge = np.where(z_hi > z_lo, nudged, edge)
+        return np.where(missing, np.nan, edge)
+
     # --------------------------------------------------------------- decode
 
     def missing_features(self):
@@ -602,7 +649,8 @@ class QuantileColumn:
         """Decoded values in the encoding's units (grid indices if discrete)."""
         u = 0.5 * (ndtr(encoded[:, 0]) + ndtr(encoded[:, 1]))
         xp, up = self.x_points, self.u_points
-        t = np.clip(np.interp(u, self.u_decode, xp), self.low, self.high)
+        t = self._inverse(u)
+        t = np.clip(t, self.low, self.high)
         # keep to the support of the data: a value in a gap between atoms goes
         # to the nearer end of the gap
         seg = np.clip(np.searchsorted(xp, t, side="right"), 1, xp.size - 1)
@@ -613,10 +661,56 @@ class QuantileColumn:
             t = np.where(np.isnan(atoms), t, atoms)
         if not self.discrete:
             if self.step:
-                decimals = -int(round(np.log10(self.step)))
+                decimals = _decimals(self.step)
                 t = np.clip(np.round(t, decimals), self.low, self.high)
             return t
         return np.rint(t)
+
+    def _inverse(self, u):
+        """``F^-1(u)``, exact enough that decoding an encoded value gives it
+        back: the interpolation of ``F`` between the knots, then, where its
+        error may reach the rounding to the column's grid, two Newton steps
+        inside the knots' segment (``F`` mixes the data's piecewise-linear
+        CDF with a Cauchy tail, which is not linear there)."""
+        xp, ud = self.x_points, self.u_decode
+        t = np.interp(u, ud, xp)
+        unit = 1.0 if self.discrete else self.step
+        if not unit:
+            return t
+        error = self._chord_error()
+        margin = (0.5 - np.abs(t / unit - np.rint(t / unit))) * unit
+        risky = np.flatnonzero((margin <= error.max()) & (u > ud[0]) & (u < ud[-1]))
+        k = np.clip(np.searchsorted(ud, u[risky], side="right"), 1, xp.size - 1)
+        risky, k = risky[error[k] >= margin[risky]], k[error[k] >= margin[risky]]
+        if not risky.size:
+            return t
+        u, near = u[risky], t[risky]
+        left, right = xp[k - 1], xp[k]
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for _ in range(2):
+                below, _ = self._cdf(near, self._data_cdf(near))
+                moved = np.clip(near - (below - u) / self._density(near), left, right)
+                near = np.where(np.isfinite(moved), moved, near)
+        t[risky] = near
+        return t
+
+    def _chord_error(self):
+        """Per knot segment (indexed by its upper knot), a bound on how far
+        the interpolation of ``F`` between knots misses ``F^-1``: the
+        Cauchy part's rise over the segment over the data part's slope (0
+        where the data part is flat: a gap between atoms, whose values go to
+        an end of the gap)."""
+        error = getattr(self, "_chord", None)
+        if error is None:
+            xp, a = self.x_points, self.tail_weight
+            c, _ = _cauchy_cdf((xp - self.tail_loc) / self.tail_scale)
+            dx = np.diff(xp)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slope = (1 - a) * np.diff(self.u_points) / dx
+                error = np.where(slope > 0, a * np.diff(c) / slope, 0.0)
+            error = np.concatenate([[0.0], error])
+            self._chord = error
+        return error
 
     def mean(self, values, weights):
         """Weighted means per row of decoded ``values`` (n, K), on the column's
@@ -682,6 +776,11 @@ class QuantileColumn:
             if text_format is not None:  # text in training: text back
                 out = out.dt.strftime(text_format)
         return out.astype(self.dtype)
+
+
+def _decimals(step):
+    """Decimals of a float column's step (``10**-d``)."""
+    return -int(round(np.log10(step)))
 
 
 def _check_finite(values, name):

@@ -464,8 +464,6 @@ def find_orders(frame, names, bases=None):
         head = np.column_stack([values[a][seen][:_SCREEN_ROWS] for a in candidates])
         at_least, at_most = (head <= first).all(0), (head >= first).all(0)
         for i, a in enumerate(candidates):
-            if not _compatible(frame[b].dtype, frame[a].dtype):
-                continue
             va = values[a][seen]
             for lower, screened in ((True, at_least[i]), (False, at_most[i])):
                 if not screened:
@@ -475,10 +473,13 @@ def find_orders(frame, names, bases=None):
                 if holds and overlap and not (vb == va).all():
                     found.append(Order(b, a, lower))
     # u <= w <= v keeps u <= v: only the orders that no chain of two implies
+    # (a middle column drawn before the later column of the order: one
+    # drawn after it meets limits that only the order itself would keep)
     facts = {o.facts() for o in found}
     kept = []
     for o in found:
         u, v = o.facts()
-        if not any((u, w) in facts and (w, v) in facts for w in names):
+        before = names[: names.index(o.column)]
+        if not any((u, w) in facts and (w, v) in facts for w in before):
             kept.append(o)
     return kept

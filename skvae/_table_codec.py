@@ -301,15 +301,14 @@ class _OrderBound:
         self.order, self.column, self.base = order, column, base
 
     def encode(self, series, free=False):
-        """Edges ``(n, 1)`` of the base values ``series`` (NaN where missing),
-        and a log-Jacobian of 0."""
-        encoded, _ = self.column.encode(series)
-        edge = encoded[:, 0 if self.order.lower else 1]
+        """Edges ``(n, 1)`` of the base values ``series`` (NaN where missing;
+        see :meth:`QuantileColumn.limit`) and a log-Jacobian of 0."""
+        edge = self.column.limit(series, self.order.lower)
         return edge[:, None], np.zeros(len(edge))
 
     def edges(self, t):
         """Edges of the base values at its decoded coordinates ``t``."""
-        return self.encode(pd.Series(self.base.values_of(t)))[0]
+        return self.encode(self.base._values(t))[0]
 
     def missing_features(self):
         return np.zeros(1, dtype=bool)
@@ -516,7 +515,9 @@ class TableCodec:
                     (numeric.index(id(b.column.column)), b.column.order.lower)
                     for b in blocks
                 ]
-                out.append((kind, (bounds, 0.5 / (self.n_rows + 1))))
+                # the chance that a new row breaks an order kept in n rows,
+                # with prior 1/2 that it is a law (Wrinch & Jeffreys 1921)
+                out.append((kind, (bounds, 1 / (self.n_rows + 2) ** 2)))
             elif kind == "categorical":
                 out.append((kind, [b.column.width for b in blocks]))
             elif kind == "calendar":

@@ -270,8 +270,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         orders: a numeric column never below (or above) a complete numeric
         column before it, where their ranges overlap, e.g. ``{"temp_max":
         "temp_max >= temp_min"}`` (several joined by commas); the base's
-        value limits the column's draws (in all but a share ``1 / (2 (n +
-        1))`` of rows, for ``n`` training rows; see the User Guide). For
+        value limits the column's draws (in all but a share ``1 / (n +
+        2)**2`` of rows, for ``n`` training rows; see the User Guide). For
         arrays and all-float frames (the Gaussian model): equal columns
         only, named ``x0, x1, ...`` for an array, e.g. ``{"x2": "x2 - x0"}``.
 
