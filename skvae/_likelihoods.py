@@ -326,20 +326,26 @@ def interval_sample_within(loc, scale, x, generator):
     """Draws from ``N(loc, scale^2)`` truncated to the intervals ``x`` (inverse-CDF
     sampling), as encoded pairs; a point ``lo == hi`` is drawn as itself."""
     lo, hi = x[..., 0::2], x[..., 1::2]
-    a, b = (lo - loc) / scale, (hi - loc) / scale
+    dtype = lo.dtype
+    # float64: float32's Phi underflows 5.3 sd into a tail
+    loc, scale = loc.double(), scale.double()
+    lo64, hi64 = lo.double(), hi.double()
+    a, b = (lo64 - loc) / scale, (hi64 - loc) / scale
     # in the upper tail, work with the mirror image, where Phi resolves
     flip = a > 0
     a, b = torch.where(flip, -b, a), torch.where(flip, -a, b)
     low, high = torch.special.ndtr(a), torch.special.ndtr(b)
-    u = torch.rand(low.shape, generator=generator, dtype=low.dtype, device=low.device)
-    t = torch.special.ndtri(low + u * (high - low))
+    u = torch.rand(low.shape, generator=generator, dtype=dtype, device=low.device)
+    t = torch.special.ndtri(low + u.double() * (high - low))
     t = torch.where(flip, -t, t)
-    y = (loc + scale * t).clamp(min=lo, max=hi)
+    y = torch.where(high > low, loc + scale * t, loc)  # no mass resolved: nearest
+    y = torch.minimum(torch.maximum(y, lo64), hi64).to(dtype)
     return _pair(torch.where(hi > lo, y, lo))
 
 
 _NO_LIMIT = 1e3  # a limit in normal scores that bounds nothing
-_MIN_LOG_MASS = -60.0  # floor on the log-mass between limits (a lower density)
+_NARROW = 1e-3  # limits closer than this (in sd): mass = density x width
+_MIN_WIDTH = 1e-6  # narrower limits count as this wide (in sd; a lower density)
 
 
 def order_limits(edges, columns, lower, m):
@@ -364,14 +370,19 @@ def order_limits(edges, columns, lower, m):
 
 
 def _log_mass_between(loc, scale, lo, hi):
-    """``log P(lo < y < hi)`` under ``N(loc, scale^2)``; ``_MIN_LOG_MASS`` where
-    ``hi - lo`` is under 1e-6 (finite values and gradients throughout)."""
-    narrow = ~(hi - lo >= 1e-6)
+    """``log P(lo < y < hi)`` under ``N(loc, scale^2)``, finite with finite
+    gradients: for an interval under ``_NARROW`` sd wide, the density at its
+    middle times its width, at least ``_MIN_WIDTH`` sd (a mass too large,
+    so a density too small: never above the true one)."""
+    width = (hi - lo) / scale
+    narrow = ~(width >= _NARROW)
     start = torch.where(narrow, 0.0, lo)
-    width = torch.where(narrow, 1.0, hi - lo)
     z = (start - loc) / scale
-    mass = _log_normal_mass(z, z + width / scale).clamp(min=_MIN_LOG_MASS)
-    return torch.where(narrow, _MIN_LOG_MASS, mass)
+    mass = _log_normal_mass(z, z + torch.where(narrow, 1.0, width))
+    middle = (lo + hi) / 2
+    density = normal_log_prob(torch.where(narrow, middle, loc), loc, scale)
+    small = density + torch.log(scale) + torch.log(width.clamp(min=_MIN_WIDTH))
+    return torch.where(narrow, small, mass)
 
 
 def truncation_log_prob(loc, scale, x, low, high, log_epsilon):
@@ -399,8 +410,9 @@ def truncation_log_prob(loc, scale, x, low, high, log_epsilon):
             partial, inside - _log_mass_between(loc, scale, lo, hi), log_share
         )
     mass = _log_mass_between(loc, scale, low, high)
-    keep = math.log(-math.expm1(log_epsilon)) - mass + log_share
-    factor = torch.logaddexp(keep, torch.full_like(keep, log_epsilon))
+    log_epsilon = torch.as_tensor(log_epsilon, dtype=mass.dtype, device=mass.device)
+    keep = torch.log(-torch.expm1(log_epsilon)) - mass + log_share
+    factor = torch.logaddexp(keep, log_epsilon.expand_as(keep))
     return _masked_sum(factor, mask[..., 0::2])
 
 
@@ -413,7 +425,8 @@ def ordered_choose(loc, scale, low, high, how, generator, log_epsilon):
     inside = interval_sample_within(loc, scale, _pair(low, high), generator)
     anywhere = _pair(_normal_sample(loc, scale, generator))
     u = torch.rand(loc.shape, generator=generator, dtype=loc.dtype, device=loc.device)
-    return torch.where(_pair(u < math.exp(log_epsilon)), anywhere, inside)
+    epsilon = torch.as_tensor(log_epsilon, dtype=loc.dtype, device=loc.device).exp()
+    return torch.where(_pair(u < epsilon), anywhere, inside)
 
 
 class _IntervalMethods:
@@ -660,10 +673,10 @@ class _OrderBounds(_Covariates):
 
     Parameters
     ----------
-    spec : (list of (int, bool), float)
+    spec : (list of (int, bool), dict)
         Per feature, the bounded column's index in the interval-Gaussian head
-        and whether the edge is a lower limit; then ``epsilon``, the share of
-        rows drawn without the limits.
+        and whether the edge is a lower limit; then ``{column index:
+        epsilon}``, the share of rows drawn without the limits.
     """
 
     def __init__(self, spec):
@@ -674,17 +687,22 @@ class _OrderBounds(_Covariates):
         self.register_buffer("targets", torch.tensor(rows, dtype=torch.long))
         lower = torch.tensor([lower for _, lower in bounds], dtype=torch.bool)
         self.register_buffer("lower", lower)
-        self.log_epsilon = math.log(epsilon)
+        log_epsilon = torch.log(torch.tensor([epsilon[j] for j in self.columns]))
+        self.register_buffer("log_epsilon", log_epsilon)
 
     def limits(self, edges, j=None):
-        """``(low, high)`` of every bounded column (``(..., m)``), or of column
-        ``j`` alone (``(..., 1)``), from this head's features ``edges``."""
+        """``(low, high, log_epsilon)`` of every bounded column (``(..., m)``,
+        and ``(m,)``), or of column ``j`` alone (``(..., 1)``, ``(1,)``), from
+        this head's features ``edges``."""
         if j is None:
-            return order_limits(edges, self.targets, self.lower, len(self.columns))
-        mine = self.targets == self.columns.index(j)
-        return order_limits(
+            low, high = order_limits(edges, self.targets, self.lower, len(self.columns))
+            return low, high, self.log_epsilon
+        k = self.columns.index(j)
+        mine = self.targets == k
+        low, high = order_limits(
             edges[..., mine], torch.zeros_like(self.targets[mine]), self.lower[mine], 1
         )
+        return low, high, self.log_epsilon[k : k + 1]
 
 
 LIKELIHOODS = {
@@ -782,14 +800,14 @@ class RowLikelihood(nn.Module):
     def _truncation(self, params, x):
         """The orders' log-factors (see :func:`truncation_log_prob`)."""
         bounds, edges, ds, ps = self.bounds
-        low, high = bounds.limits(x[..., edges])
+        low, high, log_epsilon = bounds.limits(x[..., edges])
         interval = self.heads[self.data_slices.index(ds)]
         loc, scale = interval.loc_scale(params[..., ps])
         columns = bounds.columns
         scale = scale.expand_as(loc)[..., columns]
         pairs = x[..., ds].unflatten(-1, (-1, 2))[..., columns, :].flatten(-2)
         return truncation_log_prob(
-            loc[..., columns], scale, pairs, low, high, bounds.log_epsilon
+            loc[..., columns], scale, pairs, low, high, log_epsilon
         )
 
     def discrete_columns(self):

@@ -288,7 +288,7 @@ class VAE(nn.Module):
         if bounds is None or column.j not in bounds[0].columns:
             return None
         head, edges = bounds[:2]
-        return (*head.limits(rows[:, edges], column.j), head.log_epsilon)
+        return head.limits(rows[:, edges], column.j)
 
     def _calendar(self, features):
         """The calendar features of the datetime at ``features``, or None."""
@@ -474,6 +474,14 @@ class VAE(nn.Module):
                 value = torch.where(free[:, ds], draw, within)
                 out[:, ds] = value
                 chain[:, ds] = value if snap is None else snap(ds, value, chain)
+                bounds = getattr(like, "bounds", None)
+                if snap is not None and bounds is not None:
+                    # a fixed base's edges are its own value's, not its snapped
+                    # one's (which stays inside the training range)
+                    fixed = x[:, bounds[1]]
+                    chain[:, bounds[1]] = torch.where(
+                        torch.isnan(fixed), chain[:, bounds[1]], fixed
+                    )
             if network is not None:
                 inner = network.add_inputs(inner, chain, ds)
             calendar = self._calendar(ds) if snap is not None else None
@@ -580,7 +588,9 @@ def _inside(cell, low, high):
     ``low`` and ``high`` (``(n, 1)``); the interval itself where none is."""
     start = torch.maximum(cell[:, 0:1], low)
     stop = torch.minimum(cell[:, 1:2], high)
-    return torch.where(start <= stop, torch.cat([start, stop], -1), cell)
+    point = cell[:, 0:1] >= cell[:, 1:2]  # a point inside stays itself
+    meets = torch.where(point, start <= stop, start < stop)
+    return torch.where(meets, torch.cat([start, stop], -1), cell)
 
 
 def _choose(head, params, how, generator):

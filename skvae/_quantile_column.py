@@ -694,6 +694,13 @@ class QuantileColumn:
         t[risky] = near
         return t
 
+    def decode_error(self, values):
+        """A bound on how far the decoding may miss at ``values`` (the
+        model coordinates of a continuous column): see :meth:`_chord_error`."""
+        xp = self.x_points
+        k = np.clip(np.searchsorted(xp, values, side="right"), 1, xp.size - 1)
+        return self._chord_error()[k]
+
     def _chord_error(self):
         """Per knot segment (indexed by its upper knot), a bound on how far
         the interpolation of ``F`` between knots misses ``F^-1``: the

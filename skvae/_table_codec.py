@@ -492,6 +492,7 @@ class TableCodec:
         found.sort(key=lambda o: (position[o.base], position[o.column]))
         for o in found:
             bound = _OrderBound(o, columns[o.column], columns[o.base])
+            bound.n_rows = int(frame[o.column].notna().sum())  # where it held
             block = _Block(o.column, bound, True)
             self.blocks.append(block)
             self._layout.append(block)
@@ -517,7 +518,11 @@ class TableCodec:
                 ]
                 # the chance that a new row breaks an order kept in n rows,
                 # with prior 1/2 that it is a law (Wrinch & Jeffreys 1921)
-                out.append((kind, (bounds, 1 / (self.n_rows + 2) ** 2)))
+                epsilon = {
+                    numeric.index(id(b.column.column)): 1 / (b.column.n_rows + 2) ** 2
+                    for b in blocks
+                }
+                out.append((kind, (bounds, epsilon)))
             elif kind == "categorical":
                 out.append((kind, [b.column.width for b in blocks]))
             elif kind == "calendar":
@@ -828,6 +833,7 @@ class TableCodec:
             else:
                 columns[block.name] = column.decode(part, rng)
         self._restore(columns)
+        self._keep_orders(columns)
         if identifiers:
             columns.update(self.sample_identifiers(encoded.shape[0], rng))
         # copy=False keeps one array per column, freed column by column later
@@ -914,7 +920,31 @@ class TableCodec:
             else:
                 columns[block.name] = column.decode(mean[:, features], None)
         self._restore(columns)
+        self._keep_orders(columns)
         return pd.DataFrame({c: columns[c] for c in self.columns if c in columns})
+
+    def _keep_orders(self, columns):
+        """Put on its base a continuous column's value that the decoding's
+        error took past it: within that error of the base, beyond its limit
+        (a draw of the untruncated part goes further; columns with a grid
+        decode exactly, see :meth:`QuantileColumn.limit`)."""
+        for block in self.blocks:
+            bound = block.column
+            if not isinstance(bound, _OrderBound):
+                continue
+            column, order = bound.column, bound.order
+            if column.discrete or column.step or order.column not in columns:
+                continue
+            b, a = columns[order.column], columns.get(order.base)
+            if a is None:
+                continue
+            vb = b.to_numpy(np.float64, na_value=np.nan)
+            va = a.to_numpy(np.float64, na_value=np.nan)
+            beyond = (va - vb) if order.lower else (vb - va)
+            tolerance = column.decode_error(vb) + 1e-12 * np.abs(va)
+            fix = (beyond > 0) & (beyond <= tolerance)
+            if fix.any():
+                columns[order.column] = b.mask(fix, pd.Series(va, index=b.index))
 
     def _restore(self, columns):
         """Replace the residuals of derived columns in ``columns`` by values."""

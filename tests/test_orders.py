@@ -70,6 +70,9 @@ def test_samples_given_values_and_imputation_keep_the_order(weather):
     assert (rows["temp_max"] == rows["temp_min"]).mean() > 0.01
     cold = vae.sample(1000, random_state=0, given={"temp_min": 12.0})
     assert (cold["temp_max"] >= 12.0).mean() >= 0.99
+    with pytest.warns(UserWarning, match="outside the values"):
+        hot = vae.sample(300, random_state=0, given={"temp_min": 35.0})
+    assert (hot["temp_max"] >= 35.0).mean() >= 0.99  # beyond training's 24.4
     warm = vae.sample(1000, random_state=0, given={"temp_max": 8.0})
     assert (warm["temp_min"] <= 8.0).mean() >= 0.99
     ranged = vae.sample(1000, random_state=0, given={"temp_max": (5.0, 9.0)})
@@ -123,6 +126,10 @@ def test_held_out_score_stays_below_the_true_density():
     assert scores.mean() > truth.mean() - 0.5  # and the model is a fair one
     broken = test.head(5).assign(b=test["a"].head(5) - 0.5)  # b below a
     assert np.isfinite(vae.score_samples(broken)).all()
+    # continuous columns (no grid): the decoding's error never crosses the
+    # order; only the untruncated share (1/3002^2) may
+    rows = vae.sample(20000, random_state=0)
+    assert (rows["b"] >= rows["a"]).all()
 
 
 def test_an_ordered_discrete_table_sums_to_at_most_one():
@@ -168,3 +175,37 @@ def test_decoding_an_encoded_value_gives_it_back(kind):
     values = pd.Series(grid)
     encoded, _ = column.encode(values)
     np.testing.assert_array_equal(column.decode(encoded), grid)
+
+
+def test_narrow_and_deep_limits():
+    """Limits closer than the float resolution give a finite, never too
+    large factor with finite gradients; limits deep in the head's tail are
+    drawn inside them (float32 Phi underflows there)."""
+    import torch
+
+    from skvae._likelihoods import _pair, ordered_choose, truncation_log_prob
+
+    log_epsilon = math.log(1e-6)
+    loc = torch.zeros(1, 1, requires_grad=True)
+    scale = torch.ones(1, 1, requires_grad=True)
+    for width in (0.0, 5e-7, 2e-6, 1e-2):
+        low = torch.full((1, 1), 0.3)
+        high = low + width
+        factor = truncation_log_prob(
+            loc, scale, _pair(low + width / 2), low, high, log_epsilon
+        )
+        exact = stats.norm.cdf(high.item()) - stats.norm.cdf(low.item())  # float32
+        assert np.isfinite(factor.item())
+        if width:  # the density truncated to the limits: at most 1 / mass
+            assert factor.item() <= -math.log(exact) + 1e-3
+        if width >= 2e-6:
+            assert factor.item() == pytest.approx(-math.log(exact), abs=2e-3)
+        factor.sum().backward()
+        assert torch.isfinite(loc.grad).all() and torch.isfinite(scale.grad).all()
+    generator = torch.Generator().manual_seed(0)
+    loc32 = torch.zeros(1000, 1)
+    low = torch.full((1000, 1), 5.5)
+    pairs = ordered_choose(
+        loc32, torch.ones(1), low, torch.full_like(low, 1e3), "sample", generator, -50.0
+    )
+    assert ((pairs >= 5.5) & (pairs < 10)).all()
