@@ -466,13 +466,15 @@ class QuantileColumn:
         one equal to it has all but those steps of its interval inside.
         """
         side = np.ceil if lower else np.floor
-        values = series.to_numpy(np.float64, na_value=np.nan)
-        missing = np.isnan(values)
-        values = np.where(missing, 0.0, values)
-        if self.exact:  # whole numbers first: the column reads no fraction
-            values = side(values)
+        if self.value_kind == "numeric":
+            values = series.to_numpy(np.float64, na_value=np.nan)
+            if self.exact:  # whole numbers first: the column reads no fraction
+                values = side(values)
+            series = pd.Series(values)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            t = self.read(pd.Series(values), rounded=False)
+            t = self.read(series.reset_index(drop=True), rounded=False)
+            missing = np.isnan(t)
+            t = np.where(missing, self.low, t)
             unit = 1.0 if self.discrete else self.step
             if unit:
                 k = t / unit
@@ -498,7 +500,28 @@ class QuantileColumn:
                 else np.maximum(edge + inward, centre)
             )
             edge = np.where(z_hi > z_lo, nudged, edge)
+            if self.discrete or self.step:
+                edge = self._decodes_inside(edge, t, lower, missing)
         return np.where(missing, np.nan, edge)
+
+    def _decodes_inside(self, edge, t, lower, missing):
+        """``edge`` as float32 (the model's scores), moved a float32 step at
+        a time inward until it decodes to ``t`` or inside (a cell narrower
+        than float32 resolves, deep in a tail, decodes to a neighbour)."""
+        edge = edge.astype(np.float32)
+        towards = np.float32(np.inf if lower else -np.inf)
+        check = ~missing & np.isfinite(edge) & (t >= self.low) & (t <= self.high)
+        for _ in range(64):
+            z = edge[check].astype(np.float64)
+            back = self._decode_t(np.column_stack([z, z]))
+            wrong = (back < t[check]) if lower else (back > t[check])
+            if not wrong.any():
+                break
+            rows = np.flatnonzero(check)[wrong]
+            edge[rows] = np.nextafter(edge[rows], towards)
+            check = np.zeros_like(check)
+            check[rows] = True
+        return edge.astype(np.float64)
 
     # --------------------------------------------------------------- decode
 
@@ -643,10 +666,37 @@ class QuantileColumn:
                 # a spiked column's atoms are its companion's, not the map's
                 atom = np.isin(t, self.atoms) & (not self.spiked)
                 z_lo, z_hi, _ = self._encode_points(t, atom)
+            if self.discrete or self.step:
+                # a point as the float32 score that decodes to it
+                point = z_lo >= z_hi
+                z = self._float32_decoding_to(z_lo[point], t[point])
+                z_lo[point] = z_hi[point] = z
         return np.column_stack([z_lo, z_hi])[rows]
+
+    def _float32_decoding_to(self, z, t):
+        """The float32 scores nearest ``z`` that decode to ``t`` (where one
+        does: a cell narrower than float32 resolves, deep in a tail, may
+        have none), as float64."""
+        z = z.astype(np.float32)
+        check = np.isfinite(z) & (t >= self.low) & (t <= self.high)
+        for _ in range(64):
+            if not check.any():
+                break
+            rows = np.flatnonzero(check)
+            x = z[rows].astype(np.float64)
+            back = self._decode_t(np.column_stack([x, x]))
+            off = back != t[rows]
+            up = back < t[rows]
+            z[rows[off]] = np.nextafter(
+                z[rows[off]], np.where(up[off], np.float32(np.inf), np.float32(-np.inf))
+            )
+            check = np.zeros_like(check)
+            check[rows[off]] = True
+        return z.astype(np.float64)
 
     def _decode_t(self, encoded, atoms=None):
         """Decoded values in the encoding's units (grid indices if discrete)."""
+        encoded = np.asarray(encoded, dtype=np.float64)  # float32 Phi: 1e-7 in u
         u = 0.5 * (ndtr(encoded[:, 0]) + ndtr(encoded[:, 1]))
         xp, up = self.x_points, self.u_points
         t = self._inverse(u)

@@ -417,6 +417,27 @@ class Order:
         return (self.base, self.column) if self.lower else (self.column, self.base)
 
 
+def _screen_values(series):
+    """A column as float64 for screening (NaN: missing): numbers, or the
+    counts of datetimes and durations in ns (monotone, not exact)."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.to_numpy(np.float64, na_value=np.nan)
+    array = series.array
+    per = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[array.unit]
+    counts = array.asi8.astype(np.float64) * per
+    return np.where(series.isna().to_numpy(), np.nan, counts)
+
+
+def _order_kind(dtype):
+    """Columns of the same kind compare: numbers, naive datetimes, datetimes
+    with a zone, durations."""
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "duration"
+    return "zoned" if getattr(dtype, "tz", None) is not None else "datetime"
+
+
 def find_orders(frame, names, bases=None):
     """Orders between numeric columns of the training ``frame``.
 
@@ -433,7 +454,8 @@ def find_orders(frame, names, bases=None):
     frame : DataFrame
         The training rows.
     names : list of str
-        Numeric columns in the autoregressive order.
+        Numeric, datetime and timedelta columns in the autoregressive order
+        (a pair compares only within one of these kinds).
     bases : collection of str, optional
         The columns that may be bases (default: those of ``names`` with no
         missing value).
@@ -442,29 +464,31 @@ def find_orders(frame, names, bases=None):
     -------
     list of Order
     """
-    values = {}
+    exact, values, kinds = {}, {}, {}
     for name in names:
         series = _arithmetic(frame[name])
-        if series is not None and pd.api.types.is_numeric_dtype(series.dtype):
-            values[name] = series.to_numpy(np.float64, na_value=np.nan)
+        if series is None:
+            continue
+        exact[name] = series
+        values[name] = _screen_values(series)
+        kinds[name] = _order_kind(series.dtype)
     names = [n for n in names if n in values]
     complete = {n for n in names if not np.isnan(values[n]).any()}
     bases = complete if bases is None else complete & set(bases)
     found = []
     for j, b in enumerate(names):
-        vb = values[b]
-        seen = ~np.isnan(vb)
+        seen = ~np.isnan(values[b])
         if seen.sum() < _MIN_ROWS:
             continue
-        vb = vb[seen]
-        first = vb[:_SCREEN_ROWS, None]
-        candidates = [a for a in names[:j] if a in bases]
+        first = values[b][seen][:_SCREEN_ROWS, None]
+        candidates = [a for a in names[:j] if a in bases and kinds[a] == kinds[b]]
         if not candidates:
             continue
         head = np.column_stack([values[a][seen][:_SCREEN_ROWS] for a in candidates])
         at_least, at_most = (head <= first).all(0), (head >= first).all(0)
+        vb = exact[b][seen]
         for i, a in enumerate(candidates):
-            va = values[a][seen]
+            va = exact[a][seen]
             for lower, screened in ((True, at_least[i]), (False, at_most[i])):
                 if not screened:
                     continue

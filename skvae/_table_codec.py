@@ -478,7 +478,6 @@ class TableCodec:
             b.name: b.column
             for b in self._layout
             if isinstance(b.column, QuantileColumn)
-            and b.column.value_kind == "numeric"
             and not b.column.spiked
             and b.name not in self.derived
         }

@@ -209,3 +209,53 @@ def test_narrow_and_deep_limits():
         loc32, torch.ones(1), low, torch.full_like(low, 1e3), "sample", generator, -50.0
     )
     assert ((pairs >= 5.5) & (pairs < 10)).all()
+
+
+def test_dates_and_durations_keep_their_order():
+    """A discharge never before its admission (dates with a calendar, ties
+    on same-day stays), a follow-up duration never shorter than the stay;
+    a number is never compared with a date."""
+    rng = np.random.default_rng(5)
+    n = 1200
+    admitted = pd.Timestamp("2021-01-01") + pd.to_timedelta(
+        rng.integers(0, 700, n), "D"
+    )
+    stay = pd.to_timedelta(rng.poisson(3, n), "D")
+    ward = rng.choice(["a", "b", "c"], n)
+    frame = pd.DataFrame(
+        {
+            "admitted": admitted,
+            "ward": ward,
+            "discharged": admitted + stay,
+            "stay": stay,
+            "follow_up": stay + pd.to_timedelta(rng.integers(0, 30, n), "D"),
+            "age": rng.integers(20, 90, n),
+        }
+    )
+    vae = _fit(frame)
+    listed = {text for v in vae.relations_.values() for text in v.split(", ")}
+    assert {"discharged >= admitted", "follow_up >= stay"} <= listed
+    assert not any("age" in text for text in listed)
+    rows = vae.sample(3000, random_state=0)
+    assert (rows["discharged"] >= rows["admitted"]).mean() >= 0.99
+    assert (rows["discharged"] == rows["admitted"]).mean() > 0.01  # same-day stays
+    assert (rows["follow_up"] >= rows["stay"]).mean() >= 0.99
+    given = vae.sample(500, random_state=0, given={"admitted": "2022-06-01"})
+    assert (given["discharged"] >= pd.Timestamp("2022-06-01")).mean() >= 0.99
+
+
+def test_float32_scores_decode_as_float64():
+    """The model's scores are float32; decoding them with float32's Phi
+    (1e-7 in u) moved values in a long tail (county populations of 10**6
+    by hundreds), past the limits of orders too."""
+    from skvae._quantile_column import QuantileColumn
+
+    rng = np.random.default_rng(6)
+    column = QuantileColumn().fit(
+        pd.Series(rng.lognormal(10, 1.5, 400).astype(np.int64)), True
+    )
+    tail = pd.Series(np.arange(200_000, 2_000_000, 997))
+    encoded = column.encode(tail)[0].astype(np.float32)
+    np.testing.assert_array_equal(
+        column.decode(encoded), column.decode(encoded.astype(np.float64))
+    )
