@@ -267,8 +267,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         f(education)"}``. The residual is constant, so samples keep the
         relation; fixing such a column in :meth:`sample`'s ``given`` fixes the
         column it is determined by. Under the autoregressive model, also the
-        orders: a numeric column never below (or above) a complete numeric
-        column before it, where their ranges overlap, e.g. ``{"temp_max":
+        orders: a numeric, datetime or timedelta column never below (or
+        above) a complete column of the same kind before it, where their
+        ranges overlap, e.g. ``{"temp_max":
         "temp_max >= temp_min"}`` (several joined by commas); the base's
         value limits the column's draws (in all but a share ``1 / (n +
         2)**2`` of rows, for ``n`` training rows; see the User Guide). For
