@@ -764,7 +764,8 @@ class RowLikelihood(nn.Module):
             d += head.n_features
             p += head.n_params
         self.n_features, self.n_params = d, p
-        self.bounds = None  # (head, its features, the interval head's slices)
+        # (head, its features, the interval head and its slices)
+        self.bounds = None
         for head, ds in zip(self.heads, self.data_slices, strict=True):
             if isinstance(head, _OrderBounds):
                 i = next(
@@ -772,7 +773,8 @@ class RowLikelihood(nn.Module):
                     for i, h in enumerate(self.heads)
                     if isinstance(h, _IntervalGaussian)
                 )
-                self.bounds = (head, ds, self.data_slices[i], self.param_slices[i])
+                interval = (self.heads[i], self.data_slices[i], self.param_slices[i])
+                self.bounds = (head, ds, *interval)
 
     def reset_parameters(self, generator=None):
         for head in self.heads:
@@ -799,9 +801,8 @@ class RowLikelihood(nn.Module):
 
     def _truncation(self, params, x):
         """The orders' log-factors (see :func:`truncation_log_prob`)."""
-        bounds, edges, ds, ps = self.bounds
+        bounds, edges, interval, ds, ps = self.bounds
         low, high, log_epsilon = bounds.limits(x[..., edges])
-        interval = self.heads[self.data_slices.index(ds)]
         loc, scale = interval.loc_scale(params[..., ps])
         columns = bounds.columns
         scale = scale.expand_as(loc)[..., columns]

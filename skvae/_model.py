@@ -240,15 +240,17 @@ class VAE(nn.Module):
                 continue
             params = base[:, ps] + network.outputs(x, inner, ps)
             draw = _choose(head, params, pick, generator)
-            for _, fs, loc, scale, limits in self._limited(head, ds, params, x):
+            for fs, loc, scale, (low, high, log_epsilon) in self._limited(
+                head, ds, params, x
+            ):
                 draw[:, fs] = ordered_choose(
-                    loc, scale, *limits[:2], pick, generator, limits[2]
+                    loc, scale, low, high, pick, generator, log_epsilon
                 )
             x[:, ds] = torch.where(chained, x[:, ds], draw)  # keep the chain
         return x
 
     def _limited(self, head, ds, params, rows):
-        """``(column, features, loc, scale, limits)`` of the columns of the
+        """``(features, loc, scale, limits)`` of the columns of the
         interval-Gaussian ``head`` (encoded features ``ds``, outputs
         ``params``) outside the order that an order bounds, their limits
         read from ``rows`` (see :meth:`_order_limits`); the features are
@@ -263,7 +265,7 @@ class VAE(nn.Module):
             limits = self._order_limits(column, rows)
             if limits is not None:
                 loc, scale = column.loc_scale(params[:, head.column_params(j)])
-                out.append((column, slice(2 * j, 2 * j + 2), loc, scale, limits))
+                out.append((slice(2 * j, 2 * j + 2), loc, scale, limits))
         return out
 
     def _ordered_columns(self):
@@ -510,10 +512,9 @@ class VAE(nn.Module):
                 masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
                 draw = _choose(head, masked, pick, generator)
             cells = chain[:, ds].clone()
-            for _, fs, loc, scale, limits in self._limited(
+            for fs, loc, scale, (low, high, log_epsilon) in self._limited(
                 head, ds, head_params, chain
             ):
-                low, high, log_epsilon = limits
                 total = total + truncation_log_prob(
                     loc, scale, given[:, fs], low, high, log_epsilon
                 )

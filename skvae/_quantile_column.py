@@ -499,29 +499,10 @@ class QuantileColumn:
                 if lower
                 else np.maximum(edge + inward, centre)
             )
-            edge = np.where(z_hi > z_lo, nudged, edge)
+            edge = np.where(missing, np.nan, np.where(z_hi > z_lo, nudged, edge))
             if self.discrete or self.step:
-                edge = self._decodes_inside(edge, t, lower, missing)
-        return np.where(missing, np.nan, edge)
-
-    def _decodes_inside(self, edge, t, lower, missing):
-        """``edge`` as float32 (the model's scores), moved a float32 step at
-        a time inward until it decodes to ``t`` or inside (a cell narrower
-        than float32 resolves, deep in a tail, decodes to a neighbour)."""
-        edge = edge.astype(np.float32)
-        towards = np.float32(np.inf if lower else -np.inf)
-        check = ~missing & np.isfinite(edge) & (t >= self.low) & (t <= self.high)
-        for _ in range(64):
-            z = edge[check].astype(np.float64)
-            back = self._decode_t(np.column_stack([z, z]))
-            wrong = (back < t[check]) if lower else (back > t[check])
-            if not wrong.any():
-                break
-            rows = np.flatnonzero(check)[wrong]
-            edge[rows] = np.nextafter(edge[rows], towards)
-            check = np.zeros_like(check)
-            check[rows] = True
-        return edge.astype(np.float64)
+                edge = self._float32_decoding_to(edge, t, lower)
+        return edge
 
     # --------------------------------------------------------------- decode
 
@@ -673,25 +654,29 @@ class QuantileColumn:
                 z_lo[point] = z_hi[point] = z
         return np.column_stack([z_lo, z_hi])[rows]
 
-    def _float32_decoding_to(self, z, t):
-        """The float32 scores nearest ``z`` that decode to ``t`` (where one
-        does: a cell narrower than float32 resolves, deep in a tail, may
-        have none), as float64."""
+    def _float32_decoding_to(self, z, t, lower=None):
+        """The scores ``z`` as float32 (the model's), each moved a float32
+        step at a time until it decodes to ``t`` (``lower=None``), to ``t``
+        or above (``True``: a lower limit) or to ``t`` or below (``False``),
+        as float64. A cell narrower than float32 resolves, deep in a tail,
+        may decode to a neighbour only; NaN stays NaN."""
         z = z.astype(np.float32)
         check = np.isfinite(z) & (t >= self.low) & (t <= self.high)
         for _ in range(64):
-            if not check.any():
-                break
             rows = np.flatnonzero(check)
+            if not rows.size:
+                break
             x = z[rows].astype(np.float64)
             back = self._decode_t(np.column_stack([x, x]))
-            off = back != t[rows]
-            up = back < t[rows]
-            z[rows[off]] = np.nextafter(
-                z[rows[off]], np.where(up[off], np.float32(np.inf), np.float32(-np.inf))
+            up = (back < t[rows]) & (lower is not False)
+            down = (back > t[rows]) & (lower is not True)
+            move = up | down
+            z[rows[move]] = np.nextafter(
+                z[rows[move]],
+                np.where(up[move], np.float32(np.inf), np.float32(-np.inf)),
             )
-            check = np.zeros_like(check)
-            check[rows[off]] = True
+            check[:] = False
+            check[rows[move]] = True
         return z.astype(np.float64)
 
     def _decode_t(self, encoded, atoms=None):
@@ -731,7 +716,8 @@ class QuantileColumn:
         margin = (0.5 - np.abs(t / unit - np.rint(t / unit))) * unit
         risky = np.flatnonzero((margin <= error.max()) & (u > ud[0]) & (u < ud[-1]))
         k = np.clip(np.searchsorted(ud, u[risky], side="right"), 1, xp.size - 1)
-        risky, k = risky[error[k] >= margin[risky]], k[error[k] >= margin[risky]]
+        reaches = error[k] >= margin[risky]
+        risky, k = risky[reaches], k[reaches]
         if not risky.size:
             return t
         u, near = u[risky], t[risky]

@@ -297,8 +297,9 @@ class _OrderBound:
     dtype = None
     missing = False
 
-    def __init__(self, order, column, base):
+    def __init__(self, order, column, base, n_rows):
         self.order, self.column, self.base = order, column, base
+        self.n_rows = n_rows  # training rows where the order held
 
     def encode(self, series, free=False):
         """Edges ``(n, 1)`` of the base values ``series`` (NaN where missing;
@@ -467,7 +468,6 @@ class TableCodec:
             key=lambda b: (order[b.column.kind], id(b.column) not in dated),
         )
         self.ordered = self._find_orders(frame) if self.orders else []
-        self.n_rows = len(frame)
         return self
 
     def _find_orders(self, frame):
@@ -490,8 +490,8 @@ class TableCodec:
         position = {name: i for i, name in enumerate(columns)}
         found.sort(key=lambda o: (position[o.base], position[o.column]))
         for o in found:
-            bound = _OrderBound(o, columns[o.column], columns[o.base])
-            bound.n_rows = int(frame[o.column].notna().sum())  # where it held
+            observed = int(frame[o.column].notna().sum())
+            bound = _OrderBound(o, columns[o.column], columns[o.base], observed)
             block = _Block(o.column, bound, True)
             self.blocks.append(block)
             self._layout.append(block)
@@ -511,15 +511,16 @@ class TableCodec:
                     for b in self._layout
                     if isinstance(b.column, QuantileColumn)
                 ]
+                index = [numeric.index(id(b.column.column)) for b in blocks]
                 bounds = [
-                    (numeric.index(id(b.column.column)), b.column.order.lower)
-                    for b in blocks
+                    (j, b.column.order.lower)
+                    for j, b in zip(index, blocks, strict=True)
                 ]
                 # the chance that a new row breaks an order kept in n rows,
                 # with prior 1/2 that it is a law (Wrinch & Jeffreys 1921)
                 epsilon = {
-                    numeric.index(id(b.column.column)): 1 / (b.column.n_rows + 2) ** 2
-                    for b in blocks
+                    j: 1 / (b.column.n_rows + 2) ** 2
+                    for j, b in zip(index, blocks, strict=True)
                 }
                 out.append((kind, (bounds, epsilon)))
             elif kind == "categorical":
