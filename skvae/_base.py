@@ -449,6 +449,10 @@ class _BaseVAE(BaseEstimator):
             kept = self.relations_.get(order.column)
             text = order.describe()
             self.relations_[order.column] = text if kept is None else f"{kept}, {text}"
+        for column, base in getattr(self._codec, "ranges", ()):
+            kept = self.relations_.get(column)
+            text = f"{column} kept apart by the levels of {base}"
+            self.relations_[column] = text if kept is None else f"{kept}, {text}"
         names = getattr(self, "feature_names_in_", None)
         for b, a in getattr(self._codec, "equal_", ()):
             b, a = (f"x{j}" if names is None else str(names[j]) for j in (b, a))

@@ -389,13 +389,17 @@ def truncation_log_prob(loc, scale, x, low, high, log_epsilon):
     """Log-factor of an ordered column's likelihood for its limits.
 
     The column's head ``N(loc, scale^2)`` in normal scores is the mixture
-    ``(1 - epsilon) N_[low, high] + epsilon N`` of the Gaussian truncated to
-    its limits and the Gaussian itself, so a value inside the limits has its
-    Gaussian density (or mass) times ``(1 - epsilon) / P(low < y < high) +
-    epsilon`` and one outside times ``epsilon`` (an interval partly inside:
-    its share inside weights the first term): a proper density that holds
-    the order in all but a share ``epsilon`` of rows. ``x`` holds encoded
-    pairs ``(..., 2m)`` (NaN: unobserved, factor 1); the others ``(..., m)``.
+    ``(1 - epsilon) N_[low, high] + epsilon N(0, 1)`` of the Gaussian
+    truncated to its limits and the column's marginal (the standard normal,
+    in its normal scores), so a value inside the limits has its Gaussian
+    density (or mass) times ``(1 - epsilon) / P(low < y < high) + epsilon
+    r`` and one outside times ``epsilon r``, with ``r`` the ratio of the
+    marginal's density (mass) to the head's at the value (an interval
+    partly inside: its share inside weights the first term): a proper
+    density that holds the limits in all but a share ``epsilon`` of rows.
+    A row beyond them scores by the marginal, however narrow the head.
+    ``x`` holds encoded pairs ``(..., 2m)`` (NaN: unobserved, factor 1); the
+    others ``(..., m)``.
     """
     mask, x = observed(x)
     lo, hi = x[..., 0::2], x[..., 1::2]
@@ -412,18 +416,27 @@ def truncation_log_prob(loc, scale, x, low, high, log_epsilon):
     mass = _log_mass_between(loc, scale, low, high)
     log_epsilon = torch.as_tensor(log_epsilon, dtype=mass.dtype, device=mass.device)
     keep = torch.log(-torch.expm1(log_epsilon)) - mass + log_share
-    factor = torch.logaddexp(keep, log_epsilon.expand_as(keep))
+    # the untruncated share is the column's marginal, N(0, 1) in its normal
+    # scores: the ratio of its density (mass) to the head's at the value
+    zero, one = torch.zeros_like(loc), torch.ones_like(scale)
+    ratio = torch.where(
+        point,
+        normal_log_prob(lo, zero, one) - normal_log_prob(lo, loc, scale),
+        _log_mass_between(zero, one, lo, hi) - _log_mass_between(loc, scale, lo, hi),
+    )
+    factor = torch.logaddexp(keep, log_epsilon + ratio)
     return _masked_sum(factor, mask[..., 0::2])
 
 
 def ordered_choose(loc, scale, low, high, how, generator, log_epsilon):
     """Encoded pairs picked from the mixture of :func:`truncation_log_prob`:
-    drawn (``how="sample"``), or its Gaussian's centre moved inside the
-    limits (``"mean"``, ``"mode"``)."""
+    drawn (``how="sample"``; the untruncated share from ``N(0, 1)``), or its
+    Gaussian's centre moved inside the limits (``"mean"``, ``"mode"``)."""
     if how != "sample":
         return _pair(torch.minimum(torch.maximum(loc, low), high))
     inside = interval_sample_within(loc, scale, _pair(low, high), generator)
-    anywhere = _pair(_normal_sample(loc, scale, generator))
+    marginal = _normal_sample(torch.zeros_like(loc), torch.ones_like(loc), generator)
+    anywhere = _pair(marginal)
     u = torch.rand(loc.shape, generator=generator, dtype=loc.dtype, device=loc.device)
     epsilon = torch.as_tensor(log_epsilon, dtype=loc.dtype, device=loc.device).exp()
     return torch.where(_pair(u < epsilon), anywhere, inside)
@@ -671,17 +684,34 @@ class _OrderBounds(_Covariates):
     of their own; they truncate the bounded column's head (see
     :func:`truncation_log_prob`).
 
+    A feature may instead be the edge of the range that the level of an
+    earlier discrete column keeps the bounded column to: a function of that
+    column's encoding, which :meth:`level_edges` computes once it is drawn.
+
     Parameters
     ----------
-    spec : (list of (int, bool), dict)
+    spec : (list of (int, bool), dict[, dict])
         Per feature, the bounded column's index in the interval-Gaussian head
         and whether the edge is a lower limit; then ``{column index:
-        epsilon}``, the share of rows drawn without the limits.
+        epsilon}``, the share of rows drawn without the limits; then
+        ``{feature: (start, stop, table)}`` for the features of level ranges:
+        the encoded features of the discrete column and the edge of each of
+        its levels (of 0 and 1 for a Bernoulli column).
     """
 
     def __init__(self, spec):
-        bounds, epsilon = spec
+        bounds, epsilon, *rest = spec
+        sources = rest[0] if rest else {}
         super().__init__(len(bounds))
+        self.sources = [
+            (k, start, stop) for k, (start, stop, _) in sorted(sources.items())
+        ]
+        width = max((len(t) for _, _, t in sources.values()), default=0)
+        tables = torch.zeros((len(self.sources), width))
+        for i, (k, _, _) in enumerate(self.sources):
+            table = sources[k][2]
+            tables[i, : len(table)] = torch.tensor(table)
+        self.register_buffer("level_tables", tables)
         self.columns = sorted({j for j, _ in bounds})
         rows = [self.columns.index(j) for j, _ in bounds]
         self.register_buffer("targets", torch.tensor(rows, dtype=torch.long))
@@ -689,6 +719,23 @@ class _OrderBounds(_Covariates):
         self.register_buffer("lower", lower)
         log_epsilon = torch.log(torch.tensor([epsilon[j] for j in self.columns]))
         self.register_buffer("log_epsilon", log_epsilon)
+
+    def level_edges(self, x, features):
+        """``[(feature, edges (n,))]``: the edges of the level ranges whose
+        discrete column has the encoded ``features`` (a slice), read from the
+        rows ``x`` (``(n, n_features)``, that column drawn)."""
+        out = []
+        sources = getattr(self, "sources", [])  # older pickles: none
+        for i, (k, start, stop) in enumerate(sources):
+            if start != features.start:
+                continue
+            part = x[:, start:stop]
+            if stop - start == 1:
+                codes = (part[:, 0] > 0.5).long()
+            else:
+                codes = part.argmax(-1)
+            out.append((k, self.level_tables[i].to(x.dtype)[codes]))
+        return out
 
     def limits(self, edges, j=None):
         """``(low, high, log_epsilon)`` of every bounded column (``(..., m)``,

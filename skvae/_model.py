@@ -230,6 +230,8 @@ class VAE(nn.Module):
                 )
             if snap is not None and not discrete:
                 x[:, ds] = snap(ds, x[:, ds], x)
+            if discrete:
+                self._level_edges(x, ds)
             inner = network.add_inputs(inner, x, ds)
             calendar = self._calendar(ds) if snap is not None else None
             if calendar is not None:
@@ -291,6 +293,20 @@ class VAE(nn.Module):
             return None
         head, edges = bounds[:2]
         return head.limits(rows[:, edges], column.j)
+
+    def _level_edges(self, rows, features, free=None):
+        """Write into ``rows`` the edges of the level ranges of the discrete
+        column at ``features``, once it is drawn (only at the ``free``
+        entries, where given)."""
+        bounds = getattr(self.likelihood, "bounds", None)
+        if bounds is None:
+            return
+        head, edges = bounds[:2]
+        for k, value in head.level_edges(rows, features):
+            f = edges.start + k
+            if free is not None:
+                value = torch.where(free[:, f], value, rows[:, f])
+            rows[:, f] = value
 
     def _calendar(self, features):
         """The calendar features of the datetime at ``features``, or None."""
@@ -453,6 +469,7 @@ class VAE(nn.Module):
                     head, params.masked_fill(blocked[ds], -torch.inf), how, generator
                 )
                 chain[:, ds] = torch.where(is_free, draw, chain[:, ds])
+                self._level_edges(chain, ds, free)
                 missing = (chain[:, ds] * blocked[ds]).sum(-1, keepdim=True) > 0
                 out[:, ds] = torch.where(is_free | missing, draw, given)
             else:

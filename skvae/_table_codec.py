@@ -37,6 +37,7 @@ _MISSING = "__skvae_missing__"
 _QUANTILE_KINDS = ("numeric", "datetime", "timedelta")
 _MAX_LEVELS = 200  # a categorical column models its 199 commonest levels + a pool
 _QUADRATURE = 16  # Gauss-Hermite nodes for a particle's conditional mean
+_MIN_LEVEL_ROWS = 20  # rows of a level needed to trust its range
 _ENCODE_ROWS = 2**16  # rows per chunk when encoding a column
 
 
@@ -315,6 +316,60 @@ class _OrderBound:
         return np.zeros(1, dtype=bool)
 
 
+class _LevelBound:
+    """The edge, in a numeric column's normal scores, of the smallest (lower)
+    or largest (upper) value the column took in training among the rows of
+    each level of an earlier discrete column: a covariate that limits the
+    column's draws given the level (see :meth:`TableCodec._find_ranges`).
+
+    ``table`` holds the edge of each of the base's encoded levels (for a
+    Bernoulli column: of 0 and 1), ``-_Z_LIMIT`` (``+_Z_LIMIT``), the whole
+    line, for a level that bounds nothing; ``n_rows`` is the fewest
+    training rows of a level that bounds.
+    """
+
+    kind = "bounds"
+    width = 1
+    dtype = None
+    missing = False
+
+    def __init__(self, base, column, name, lower, table, n_rows):
+        self.base, self.column, self.name = base, column, name
+        self.lower, self.table, self.n_rows = lower, table, n_rows
+
+    def encode(self, series, free=False):
+        """Edges ``(n, 1)`` of the levels of the base values ``series`` (NaN
+        where unobserved) and a log-Jacobian of 0."""
+        codes = _level_codes(self.base, self.base.encode(series, free)[0])
+        edge = np.full(codes.size, np.nan)
+        seen = codes >= 0
+        edge[seen] = self.table[codes[seen]]
+        return edge[:, None], np.zeros(codes.size)
+
+    def missing_features(self):
+        return np.zeros(1, dtype=bool)
+
+
+def _tighten(edges, level, value, rows, lower):
+    """Keep in ``edges`` (level -> (value, rows)) the tighter of a level's
+    limits: the larger lower one, the smaller upper one."""
+    kept = edges.get(level)
+    if kept is None or (value > kept[0] if lower else value < kept[0]):
+        edges[level] = (value, rows)
+
+
+def _level_codes(column, onehot):
+    """Each row's level position in a discrete column's encoding (for a
+    Bernoulli column 0 or 1), -1 where unobserved (NaN)."""
+    unobserved = np.isnan(onehot).any(axis=1)
+    if onehot.shape[1] == 1:
+        codes = (np.nan_to_num(onehot[:, 0]) > 0.5).astype(np.int64)
+    else:
+        codes = np.nan_to_num(onehot).argmax(axis=1)
+    codes[unobserved] = -1
+    return codes
+
+
 @dataclass
 class _Block:
     name: str
@@ -468,6 +523,7 @@ class TableCodec:
             key=lambda b: (order[b.column.kind], id(b.column) not in dated),
         )
         self.ordered = self._find_orders(frame) if self.orders else []
+        self.ranges = self._find_ranges(frame) if self.orders else []
         return self
 
     def _find_orders(self, frame):
@@ -497,6 +553,87 @@ class TableCodec:
             self._layout.append(block)
         return found
 
+    def _find_ranges(self, frame):
+        """Levels of discrete columns that hold the smallest (largest) values
+        of a numeric column, with a :class:`_LevelBound` block for each side
+        that they bound; returns ``[(column, base)]``.
+
+        A level of at least ``_MIN_LEVEL_ROWS`` rows with a value of the
+        column (and as many of the other levels) holds its smallest values
+        where every one of them is below every value of the other levels
+        (as a tree's first split would separate them). Then the level's
+        rows are bounded above by its largest value and the other levels'
+        rows below by their smallest;
+        likewise for the largest values. A numeric column qualifies as for
+        orders (modelled as itself, no spike, not a datetime that leads the
+        order); the discrete columns are the data's own Bernoulli and
+        categorical columns, which the autoregressive order draws first.
+        """
+        dated = {  # they lead the order, drawn before any discrete column
+            id(b.column.column)
+            for b in self.blocks
+            if isinstance(b.column, CalendarFeatures)
+        }
+        numeric = [
+            b
+            for b in self._layout
+            if isinstance(b.column, QuantileColumn)
+            and not b.column.spiked
+            and b.name not in self.derived
+            and id(b.column) not in dated
+        ]
+        discrete = [
+            b
+            for b in self._layout
+            if isinstance(b.column, (_CategoricalColumn, _BooleanColumn))
+        ]
+        found = []
+        for d in discrete:
+            codes = _level_codes(d.column, d.column.encode(frame[d.name])[0])
+            width = max(d.column.width, 2)
+            for n in numeric:
+                values = frame[n.name].reset_index(drop=True)
+                seen = values.notna().to_numpy() & (codes >= 0)
+                if seen.sum() < _MIN_LEVEL_ROWS:
+                    continue
+                x, level = values[seen].reset_index(drop=True), codes[seen]
+                groups = x.groupby(level)
+                counts, low, high = groups.count(), groups.min(), groups.max()
+                # per side: level position -> (edge value, rows behind it)
+                edges = {True: {}, False: {}}
+                for m in counts.index[counts.to_numpy() >= _MIN_LEVEL_ROWS]:
+                    others = x[level != m]
+                    if len(others) < _MIN_LEVEL_ROWS:
+                        continue
+                    for lower, inside in (
+                        (False, high[m] < others.min()),
+                        (True, low[m] > others.max()),
+                    ):
+                        if not inside:
+                            continue
+                        # the level's own side, then the others' facing one
+                        own = low[m] if lower else high[m]
+                        _tighten(edges[lower], m, own, int(counts[m]), lower)
+                        rest = others.max() if lower else others.min()
+                        n_rest = int((level != m).sum())
+                        for k in counts.index[counts.index != m]:
+                            _tighten(edges[not lower], k, rest, n_rest, not lower)
+                for lower, table_of in edges.items():
+                    if not table_of:
+                        continue
+                    at = np.fromiter(table_of, dtype=np.int64)
+                    ends = pd.Series([table_of[k][0] for k in at])
+                    table = np.full(width, -_Z_LIMIT if lower else _Z_LIMIT)
+                    table[at] = n.column.limit(ends, lower)
+                    rows = min(r for _, r in table_of.values())
+                    bound = _LevelBound(d.column, n.column, d.name, lower, table, rows)
+                    block = _Block(n.name, bound, True)
+                    self.blocks.append(block)
+                    self._layout.append(block)
+                    if (n.name, d.name) not in found:
+                        found.append((n.name, d.name))
+        return found
+
     def heads(self):
         """Likelihood heads as ``(kind, argument)`` pairs, in encoded order."""
         out = []
@@ -512,17 +649,25 @@ class TableCodec:
                     if isinstance(b.column, QuantileColumn)
                 ]
                 index = [numeric.index(id(b.column.column)) for b in blocks]
-                bounds = [
-                    (j, b.column.order.lower)
-                    for j, b in zip(index, blocks, strict=True)
-                ]
-                # the chance that a new row breaks an order kept in n rows,
-                # with prior 1/2 that it is a law (Wrinch & Jeffreys 1921)
-                epsilon = {
-                    j: 1 / (b.column.n_rows + 2) ** 2
-                    for j, b in zip(index, blocks, strict=True)
-                }
-                out.append((kind, (bounds, epsilon)))
+                bounds, epsilon, sources = [], {}, {}
+                where = {id(b.column): s for b, s in self._slices()}
+                for k, (j, b) in enumerate(zip(index, blocks, strict=True)):
+                    bound = b.column
+                    if isinstance(bound, _OrderBound):
+                        bounds.append((j, bound.order.lower))
+                        # the chance that a new row breaks an order kept in n
+                        # rows, with prior 1/2 that it is a law (Wrinch &
+                        # Jeffreys 1921)
+                        share = 1 / (bound.n_rows + 2) ** 2
+                    else:
+                        bounds.append((j, bound.lower))
+                        # the chance that a new row of a level falls beyond
+                        # the range of its n rows (exchangeable rows)
+                        share = 2 / (bound.n_rows + 1)
+                        base = where[id(bound.base)]
+                        sources[k] = (base.start, base.stop, bound.table.tolist())
+                    epsilon[j] = max(epsilon.get(j, 0.0), share)
+                out.append((kind, (bounds, epsilon, sources)))
             elif kind == "categorical":
                 out.append((kind, [b.column.width for b in blocks]))
             elif kind == "calendar":
@@ -756,6 +901,8 @@ class TableCodec:
             name = block.name
             if isinstance(block.column, _OrderBound):
                 name = block.column.order.base
+            elif isinstance(block.column, _LevelBound):
+                name = block.column.name
             series = columns.get(name)
             series = frame[name] if series is None else series
             for start in range(0, n, _ENCODE_ROWS):
@@ -894,6 +1041,7 @@ class TableCodec:
         # order (the quadrature's Gaussians do not), so that their means do
         orders = getattr(self, "ordered", [])  # older pickles: none
         ordered = {o.column for o in orders} | {o.base for o in orders}
+        ordered |= {column for column, _ in getattr(self, "ranges", [])}
         columns, numeric = {}, 0
         for block, features in self._slices():
             column = block.column

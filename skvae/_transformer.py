@@ -272,7 +272,14 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         ranges overlap, e.g. ``{"temp_max":
         "temp_max >= temp_min"}`` (several joined by commas); the base's
         value limits the column's draws (in all but a share ``1 / (n +
-        2)**2`` of rows, for ``n`` training rows; see the User Guide). For
+        2)**2`` of rows, for ``n`` training rows; see the User Guide). And
+        the level ranges: a numeric column whose smallest (or largest)
+        values a level of a discrete column holds apart from the other
+        levels, each level of at least 20 rows, e.g.
+        ``{"petal length (cm)": "petal length (cm) kept apart by the levels
+        of species"}``; a level's range then limits the column's draws (in
+        all but a share ``2 / (n + 1)`` of rows, for ``n`` rows of the
+        level). For
         arrays and all-float frames (the Gaussian model): equal columns
         only, named ``x0, x1, ...`` for an array, e.g. ``{"x2": "x2 - x0"}``.
 
