@@ -419,10 +419,11 @@ def truncation_log_prob(loc, scale, x, low, high, log_epsilon):
     # the untruncated share is the column's marginal, N(0, 1) in its normal
     # scores: the ratio of its density (mass) to the head's at the value
     zero, one = torch.zeros_like(loc), torch.ones_like(scale)
+    a, b = lo.clamp(-_NO_LIMIT, _NO_LIMIT), hi.clamp(-_NO_LIMIT, _NO_LIMIT)
     ratio = torch.where(
         point,
-        normal_log_prob(lo, zero, one) - normal_log_prob(lo, loc, scale),
-        _log_mass_between(zero, one, lo, hi) - _log_mass_between(loc, scale, lo, hi),
+        normal_log_prob(a, zero, one) - normal_log_prob(a, loc, scale),
+        _log_mass_between(zero, one, a, b) - _log_mass_between(loc, scale, a, b),
     )
     factor = torch.logaddexp(keep, log_epsilon + ratio)
     return _masked_sum(factor, mask[..., 0::2])
@@ -703,6 +704,7 @@ class _OrderBounds(_Covariates):
         bounds, epsilon, *rest = spec
         sources = rest[0] if rest else {}
         super().__init__(len(bounds))
+        # each table's last entry is an unknown level's: padded alike
         self.sources = [
             (k, start, stop) for k, (start, stop, _) in sorted(sources.items())
         ]
@@ -710,6 +712,7 @@ class _OrderBounds(_Covariates):
         tables = torch.zeros((len(self.sources), width))
         for i, (k, _, _) in enumerate(self.sources):
             table = sources[k][2]
+            tables[i] = table[-1]
             tables[i, : len(table)] = torch.tensor(table)
         self.register_buffer("level_tables", tables)
         self.columns = sorted({j for j, _ in bounds})
@@ -732,8 +735,8 @@ class _OrderBounds(_Covariates):
             part = x[:, start:stop]
             if stop - start == 1:
                 codes = (part[:, 0] > 0.5).long()
-            else:
-                codes = part.argmax(-1)
+            else:  # an unknown level (all zero): the last entry, no limit
+                codes = torch.where(part.sum(-1) > 0, part.argmax(-1), -1)
             out.append((k, self.level_tables[i].to(x.dtype)[codes]))
         return out
 

@@ -342,12 +342,21 @@ class _LevelBound:
         where unobserved) and a log-Jacobian of 0."""
         codes = _level_codes(self.base, self.base.encode(series, free)[0])
         edge = np.full(codes.size, np.nan)
-        seen = codes >= 0
+        seen = codes >= -1  # an unknown level: the table's last entry, no limit
         edge[seen] = self.table[codes[seen]]
         return edge[:, None], np.zeros(codes.size)
 
     def missing_features(self):
         return np.zeros(1, dtype=bool)
+
+
+def _ordered_dtype(dtype):
+    """Whether values of ``dtype`` compare as numbers, dates or durations."""
+    return (
+        pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+    ) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _tighten(edges, level, value, rows, lower):
@@ -360,13 +369,15 @@ def _tighten(edges, level, value, rows, lower):
 
 def _level_codes(column, onehot):
     """Each row's level position in a discrete column's encoding (for a
-    Bernoulli column 0 or 1), -1 where unobserved (NaN)."""
+    Bernoulli column 0 or 1): -1 for an unknown level (an all-zero row,
+    with ``handle_unknown="ignore"``), -2 where unobserved (NaN)."""
     unobserved = np.isnan(onehot).any(axis=1)
     if onehot.shape[1] == 1:
         codes = (np.nan_to_num(onehot[:, 0]) > 0.5).astype(np.int64)
     else:
         codes = np.nan_to_num(onehot).argmax(axis=1)
-    codes[unobserved] = -1
+        codes[np.nan_to_num(onehot).sum(axis=1) == 0] = -1
+    codes[unobserved] = -2
     return codes
 
 
@@ -593,6 +604,8 @@ class TableCodec:
             width = max(d.column.width, 2)
             for n in numeric:
                 values = frame[n.name].reset_index(drop=True)
+                if not _ordered_dtype(values.dtype):  # text: compared as text
+                    continue
                 seen = values.notna().to_numpy() & (codes >= 0)
                 if seen.sum() < _MIN_LEVEL_ROWS:
                     continue
@@ -623,8 +636,17 @@ class TableCodec:
                         continue
                     at = np.fromiter(table_of, dtype=np.int64)
                     ends = pd.Series([table_of[k][0] for k in at])
-                    table = np.full(width, -_Z_LIMIT if lower else _Z_LIMIT)
-                    table[at] = n.column.limit(ends, lower)
+                    # one more entry, the last, for an unknown level
+                    table = np.full(width + 1, -_Z_LIMIT if lower else _Z_LIMIT)
+                    # the edge holds the extreme value's own encoding too
+                    # (the limit is where it decodes: a float32 step inside)
+                    cells = n.column.encode(ends)[0]
+                    limit = n.column.limit(ends, lower)
+                    table[at] = (
+                        np.minimum(limit, cells[:, 0])
+                        if lower
+                        else np.maximum(limit, cells[:, 1])
+                    )
                     rows = min(r for _, r in table_of.values())
                     bound = _LevelBound(d.column, n.column, d.name, lower, table, rows)
                     block = _Block(n.name, bound, True)
