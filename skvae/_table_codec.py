@@ -340,7 +340,7 @@ class _LevelBound:
     def encode(self, series, free=False):
         """Edges ``(n, 1)`` of the levels of the base values ``series`` (NaN
         where unobserved) and a log-Jacobian of 0."""
-        codes = _level_codes(self.base, self.base.encode(series, free)[0])
+        codes = _level_codes(self.base.encode(series, free)[0])
         edge = np.full(codes.size, np.nan)
         seen = codes >= -1  # an unknown level: the table's last entry, no limit
         edge[seen] = self.table[codes[seen]]
@@ -367,7 +367,7 @@ def _tighten(edges, level, value, rows, lower):
         edges[level] = (value, rows)
 
 
-def _level_codes(column, onehot):
+def _level_codes(onehot):
     """Each row's level position in a discrete column's encoding (for a
     Bernoulli column 0 or 1): -1 for an unknown level (an all-zero row,
     with ``handle_unknown="ignore"``), -2 where unobserved (NaN)."""
@@ -600,7 +600,7 @@ class TableCodec:
         ]
         found = []
         for d in discrete:
-            codes = _level_codes(d.column, d.column.encode(frame[d.name])[0])
+            codes = _level_codes(d.column.encode(frame[d.name])[0])
             width = max(d.column.width, 2)
             for n in numeric:
                 values = frame[n.name].reset_index(drop=True)
@@ -615,20 +615,21 @@ class TableCodec:
                 # per side: level position -> (edge value, rows behind it)
                 edges = {True: {}, False: {}}
                 for m in counts.index[counts.to_numpy() >= _MIN_LEVEL_ROWS]:
-                    others = x[level != m]
-                    if len(others) < _MIN_LEVEL_ROWS:
+                    n_rest = int(counts.sum() - counts[m])
+                    if n_rest < _MIN_LEVEL_ROWS:
                         continue
+                    # the other levels' extremes, from their groups'
+                    rest_low, rest_high = low.drop(m).min(), high.drop(m).max()
                     for lower, inside in (
-                        (False, high[m] < others.min()),
-                        (True, low[m] > others.max()),
+                        (False, high[m] < rest_low),
+                        (True, low[m] > rest_high),
                     ):
                         if not inside:
                             continue
                         # the level's own side, then the others' facing one
                         own = low[m] if lower else high[m]
                         _tighten(edges[lower], m, own, int(counts[m]), lower)
-                        rest = others.max() if lower else others.min()
-                        n_rest = int((level != m).sum())
+                        rest = rest_high if lower else rest_low
                         for k in counts.index[counts.index != m]:
                             _tighten(edges[not lower], k, rest, n_rest, not lower)
                 for lower, table_of in edges.items():
