@@ -602,13 +602,18 @@ class _BaseVAE(BaseEstimator):
         if not isinstance(codec, TableCodec):
             return None
         companions = codec.spike_companions()
+        indicators = codec.missing_indicators()
         calendars = getattr(self.module_, "calendars", {})
 
         def snap(features, values, rows):
             part = companions.get(features.start)
             companion = None if part is None else rows[:, part].cpu().numpy()
+            indicator = indicators.get(features.start)
+            missing = None
+            if indicator is not None:
+                missing = (rows[:, indicator] > 0.5).cpu().numpy()
             out, days, edges = codec.snap(
-                features.start, values.cpu().numpy(), companion
+                features.start, values.cpu().numpy(), companion, missing
             )
             calendar = calendars.get(features.start)
             if calendar is not None:

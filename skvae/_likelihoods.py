@@ -691,19 +691,22 @@ class _OrderBounds(_Covariates):
 
     Parameters
     ----------
-    spec : (list of (int, bool), dict[, dict])
+    spec : (list of (int, bool), dict[, dict[, dict]])
         Per feature, the bounded column's index in the interval-Gaussian head
         and whether the edge is a lower limit; then ``{column index:
         epsilon}``, the share of rows drawn without the limits; then
         ``{feature: (start, stop, table)}`` for the features of level ranges:
         the encoded features of the discrete column and the edge of each of
-        its levels (of 0 and 1 for a Bernoulli column).
+        its levels (of 0 and 1 for a Bernoulli column); then ``{feature:
+        base column index}`` for the features of orders, the base's index in
+        the interval-Gaussian head.
     """
 
     def __init__(self, spec):
         bounds, epsilon, *rest = spec
         sources = rest[0] if rest else {}
         super().__init__(len(bounds))
+        self.bases = dict(rest[1]) if len(rest) > 1 else {}
         # each table's last entry is an unknown level's: padded alike
         self.sources = [
             (k, start, stop) for k, (start, stop, _) in sorted(sources.items())

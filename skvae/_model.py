@@ -202,9 +202,11 @@ class VAE(nn.Module):
         picked in order, each given the ones picked before it: datetimes with
         a calendar, the discrete columns (``"mean"`` then picks their modes:
         the later columns are defined given actual values), then the other
-        numeric ones, then the rest (missingness indicators) given all of
-        them. ``snap(features, values,
-        rows)``, if given, returns the encoding of the value each drawn
+        numeric ones, then the rest (missingness indicators, numbers with
+        missing values) given all of them, and last, again, each number that
+        an order bounds by another with missing values, truncated given it
+        (see :meth:`_late_bounds`; with ``snap`` only). ``snap(features,
+        values, rows)``, if given, returns the encoding of the value each drawn
         numeric entry decodes to (an atom's whole interval, a grid cell),
         which the later columns read, as they read it in training; for a
         datetime it also writes the value's calendar features into ``rows``.
@@ -236,6 +238,7 @@ class VAE(nn.Module):
             calendar = self._calendar(ds) if snap is not None else None
             if calendar is not None:
                 inner = network.add_inputs(inner, x, calendar)
+        late = self._late_bounds() if snap is not None else []
         for head, ds, ps in self.likelihood._parts():
             chained = self.chained[ds]
             if bool(chained.all()):
@@ -243,25 +246,68 @@ class VAE(nn.Module):
             params = base[:, ps] + network.outputs(x, inner, ps)
             draw = _choose(head, params, pick, generator)
             for fs, loc, scale, (low, high, log_epsilon) in self._limited(
-                head, ds, params, x
+                head, ds, params, x, late
             ):
                 draw[:, fs] = ordered_choose(
                     loc, scale, low, high, pick, generator, log_epsilon
                 )
             x[:, ds] = torch.where(chained, x[:, ds], draw)  # keep the chain
+        if late:
+            _, _, interval, ds, ps = self.likelihood.bounds
+            params = base[:, ps] + network.outputs(x, inner, ps)
+            drawn = set()
+            for j, bases in late:
+                for features in bases:
+                    if features.start not in drawn:  # writes its edges into x
+                        snap(features, x[:, features], x)
+                        drawn.add(features.start)
+                column = interval.column(j)
+                loc, scale = column.loc_scale(params[:, interval.column_params(j)])
+                low, high, log_epsilon = self._order_limits(column, x)
+                x[:, ds.start + 2 * j : ds.start + 2 * j + 2] = ordered_choose(
+                    loc, scale, low, high, pick, generator, log_epsilon
+                )
         return x
 
-    def _limited(self, head, ds, params, rows):
+    def _base_edges(self, features):
+        """Encoded features of the edges of the orders whose base has the
+        encoded ``features`` (a slice of the interval-Gaussian head's)."""
+        head, edges, _, ds, _ = self.likelihood.bounds
+        base = (features.start - ds.start) // 2
+        return [edges.start + k for k, b in sorted(head.bases.items()) if b == base]
+
+    def _late_bounds(self):
+        """``[(column index, [base features])]``: the columns of the
+        interval-Gaussian head that an order bounds by a base outside the
+        autoregressive order (a column with missing values, drawn with the
+        rest given the order), with the encoded features of those bases; a
+        base comes before the columns it bounds, so each column is drawn
+        again, truncated, after its bases."""
+        bounds = getattr(self.likelihood, "bounds", None)
+        if bounds is None or self.autoregressive is None:
+            return []
+        head, _, _, ds, _ = bounds
+        late = {}
+        for k, base in sorted(getattr(head, "bases", {}).items()):
+            features = slice(ds.start + 2 * base, ds.start + 2 * base + 2)
+            if not bool(self.chained[features.start]):
+                j = head.columns[int(head.targets[k])]
+                late.setdefault(j, []).append(features)
+        return sorted(late.items())
+
+    def _limited(self, head, ds, params, rows, late=()):
         """``(features, loc, scale, limits)`` of the columns of the
         interval-Gaussian ``head`` (encoded features ``ds``, outputs
         ``params``) outside the order that an order bounds, their limits
         read from ``rows`` (see :meth:`_order_limits`); the features are
-        the column's pair within the head's."""
+        the column's pair within the head's. The columns of ``late`` (see
+        :meth:`_late_bounds`) are left out."""
         if not isinstance(head, _IntervalGaussian):
             return []
         out = []
+        later = {j for j, _ in late}
         for j in range(head.n_locs):
-            if bool(self.chained[ds.start + 2 * j]):
+            if bool(self.chained[ds.start + 2 * j]) or j in later:
                 continue
             column = head.column(j)
             limits = self._order_limits(column, rows)
@@ -512,6 +558,7 @@ class VAE(nn.Module):
                 chain[:, calendar] = out[:, calendar] = kept
                 inner = network.add_inputs(inner, chain, calendar)
         params = base if network is None else base + network(chain, z)
+        late = self._late_bounds() if snap is not None else []
         # the other heads (numbers, missingness indicators), given the chain
         blocked_logits = like.discrete_params(blocked)
         for head, ds, ps in like._parts():
@@ -530,7 +577,7 @@ class VAE(nn.Module):
                 draw = _choose(head, masked, pick, generator)
             cells = chain[:, ds].clone()
             for fs, loc, scale, (low, high, log_epsilon) in self._limited(
-                head, ds, head_params, chain
+                head, ds, head_params, chain, late
             ):
                 total = total + truncation_log_prob(
                     loc, scale, given[:, fs], low, high, log_epsilon
@@ -546,7 +593,53 @@ class VAE(nn.Module):
                 # drawn from the head truncated to it
                 within = head.sample_within(head_params, cells, generator)
                 out[:, ds] = torch.where(torch.isnan(given), out[:, ds], within)
+        if late:
+            total = total + self._complete_late(
+                x, chain, out, params, late, pick, generator, snap
+            )
         return out, total, params
+
+    def _complete_late(self, x, chain, out, params, late, pick, generator, snap):
+        """For :meth:`_complete`: draw again in ``out`` the free entries of
+        the columns of ``late`` (see :meth:`_late_bounds`) from their heads
+        truncated to their orders, each once its bases are drawn, and draw a
+        fixed interval within them; returns the orders' log-factors of the
+        fixed entries."""
+        _, _, interval, ds, ps = self.likelihood.bounds
+        free = torch.isnan(x)
+        # a fixed base's edges are its value's (NaN: missing, no limit)
+        rows = chain.clone()
+        for _, bases in late:
+            for features in bases:
+                mine = self._base_edges(features)
+                rows[:, mine] = x[:, mine]
+        total = 0.0
+        drawn = set()
+        for j, bases in late:
+            for features in bases:
+                if features.start in drawn:
+                    continue
+                drawn.add(features.start)
+                scratch = out.clone()
+                snap(features, out[:, features], scratch)
+                mine = self._base_edges(features)
+                base_free = free[:, features.start : features.start + 1]
+                rows[:, mine] = torch.where(base_free, scratch[:, mine], rows[:, mine])
+            fs = slice(ds.start + 2 * j, ds.start + 2 * j + 2)
+            column = interval.column(j)
+            column_params = params[:, ps][:, interval.column_params(j)]
+            loc, scale = column.loc_scale(column_params)
+            low, high, log_epsilon = self._order_limits(column, rows)
+            given = x[:, fs]
+            total = total + truncation_log_prob(
+                loc, scale, given, low, high, log_epsilon
+            )
+            draw = ordered_choose(loc, scale, low, high, pick, generator, log_epsilon)
+            within = column.sample_within(
+                column_params, _inside(chain[:, fs], low, high), generator
+            )
+            out[:, fs] = torch.where(free[:, fs], draw, within)
+        return total
 
     def _network(self, net, inputs, *more):
         """``net(inputs)``, under autocast to ``compute_dtype`` when one is set.

@@ -442,12 +442,13 @@ def find_orders(frame, names, bases=None):
     """Orders between numeric columns of the training ``frame``.
 
     Column ``b`` is bounded by an earlier column ``a`` of ``names`` (the
-    model's order) where ``b >= a`` (or ``b <= a``) in every row where ``b``
-    is observed (at least ``_MIN_ROWS``), the two are not equal in every
-    such row, and their ranges overlap (otherwise the order follows from the
-    ranges, which samples keep). A base has no missing value. An order that
-    a chain of two implies (``b >= c >= a``) is left out. Screened on the
-    first rows, then checked on all.
+    model's order) where ``b >= a`` (or ``b <= a``) in every row where both
+    are observed (at least ``_MIN_ROWS``), the two are not equal in every
+    such row, and their ranges there overlap (otherwise the order follows
+    from the ranges, which samples keep). An order that a chain of two
+    implies (``b >= c >= a``, through a column ``c`` with no missing value,
+    so that the chain holds wherever ``b`` and ``a`` do) is left out.
+    Screened on the first rows, then checked on all.
 
     Parameters
     ----------
@@ -457,8 +458,7 @@ def find_orders(frame, names, bases=None):
         Numeric, datetime and timedelta columns in the autoregressive order
         (a pair compares only within one of these kinds).
     bases : collection of str, optional
-        The columns that may be bases (default: those of ``names`` with no
-        missing value).
+        The columns that may be bases (default: all of ``names``).
 
     Returns
     -------
@@ -474,7 +474,7 @@ def find_orders(frame, names, bases=None):
         kinds[name] = _order_kind(series.dtype)
     names = [n for n in names if n in values]
     complete = {n for n in names if not np.isnan(values[n]).any()}
-    bases = complete if bases is None else complete & set(bases)
+    bases = set(names) if bases is None else set(bases)
     found = []
     for j, b in enumerate(names):
         seen = ~np.isnan(values[b])
@@ -485,10 +485,16 @@ def find_orders(frame, names, bases=None):
         if not candidates:
             continue
         head = np.column_stack([values[a][seen][:_SCREEN_ROWS] for a in candidates])
-        at_least, at_most = (head <= first).all(0), (head >= first).all(0)
-        vb = exact[b][seen]
+        absent = np.isnan(head)
+        at_least = (absent | (head <= first)).all(0)
+        at_most = (absent | (head >= first)).all(0)
         for i, a in enumerate(candidates):
-            va = exact[a][seen]
+            if not (at_least[i] or at_most[i]):
+                continue
+            both = seen & ~np.isnan(values[a])
+            if both.sum() < _MIN_ROWS:
+                continue
+            vb, va = exact[b][both], exact[a][both]
             for lower, screened in ((True, at_least[i]), (False, at_most[i])):
                 if not screened:
                     continue
@@ -504,6 +510,8 @@ def find_orders(frame, names, bases=None):
     for o in found:
         u, v = o.facts()
         before = names[: names.index(o.column)]
-        if not any((u, w) in facts and (w, v) in facts for w in before):
+        if not any(
+            (u, w) in facts and (w, v) in facts and w in complete for w in before
+        ):
             kept.append(o)
     return kept

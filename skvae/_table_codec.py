@@ -549,11 +549,11 @@ class TableCodec:
             and b.name not in self.derived
         }
         # the model's order: the complete columns, then the others (drawn
-        # given all of them), which are never bases
+        # given all of them, then each given the bases before it)
         complete = [name for name, c in columns.items() if not c.missing]
         rest = [name for name, c in columns.items() if c.missing]
         columns = {name: columns[name] for name in complete + rest}
-        found = find_orders(frame, list(columns), bases=complete)
+        found = find_orders(frame, list(columns))
         position = {name: i for i, name in enumerate(columns)}
         found.sort(key=lambda o: (position[o.base], position[o.column]))
         for o in found:
@@ -672,7 +672,7 @@ class TableCodec:
                     if isinstance(b.column, QuantileColumn)
                 ]
                 index = [numeric.index(id(b.column.column)) for b in blocks]
-                bounds, epsilon, sources = [], {}, {}
+                bounds, epsilon, sources, bases = [], {}, {}, {}
                 where = {id(b.column): s for b, s in self._slices()}
                 for k, (j, b) in enumerate(zip(index, blocks, strict=True)):
                     bound = b.column
@@ -682,6 +682,7 @@ class TableCodec:
                         # rows, with prior 1/2 that it is a law (Wrinch &
                         # Jeffreys 1921)
                         share = 1 / (bound.n_rows + 2) ** 2
+                        bases[k] = numeric.index(id(bound.base))
                     else:
                         bounds.append((j, bound.lower))
                         # the chance that a new row of a level falls beyond
@@ -690,7 +691,7 @@ class TableCodec:
                         base = where[id(bound.base)]
                         sources[k] = (base.start, base.stop, bound.table.tolist())
                     epsilon[j] = max(epsilon.get(j, 0.0), share)
-                out.append((kind, (bounds, epsilon, sources)))
+                out.append((kind, (bounds, epsilon, sources, bases)))
             elif kind == "categorical":
                 out.append((kind, [b.column.width for b in blocks]))
             elif kind == "calendar":
@@ -845,7 +846,17 @@ class TableCodec:
             if isinstance(b.column, CalendarFeatures)
         }
 
-    def snap(self, feature, values, companion=None):
+    def missing_indicators(self):
+        """``{first feature of a numeric column with missing values: its
+        missingness indicator's feature}``."""
+        slices = {id(b.column): s for b, s in self._slices()}
+        return {
+            slices[id(b.column.column)].start: slices[id(b.column)].start
+            for b in self._layout
+            if isinstance(b.column, _MissingIndicator) and id(b.column.column) in slices
+        }
+
+    def snap(self, feature, values, companion=None, missing=None):
         """The encoding of the values that drawn numeric entries decode to.
 
         Parameters
@@ -858,6 +869,9 @@ class TableCodec:
             For a spike-and-slab column, its companion's encoded values (see
             :meth:`spike_companions`), which say whether a value is an atom
             or missing.
+        missing : ndarray of bool of shape (n,), optional
+            Which values are missing (their indicator drawn so): their
+            orders' edges are NaN, no limit.
 
         Returns
         -------
@@ -893,6 +907,9 @@ class TableCodec:
             for b, s in self._slices()
             if isinstance(b.column, _OrderBound) and b.column.base is column
         ]
+        if missing is not None:
+            for _, edge in edges:
+                edge[missing] = np.nan
         return out, None if calendar is None else calendar.features(t), edges
 
     def _slices(self):

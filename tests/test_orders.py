@@ -259,3 +259,27 @@ def test_float32_scores_decode_as_float64():
     np.testing.assert_array_equal(
         column.decode(encoded), column.decode(encoded.astype(np.float64))
     )
+
+
+def test_an_order_between_two_columns_with_missing_values(weather):
+    """Both columns have holes: the later one is drawn given its base where
+    both are present, so samples, given values and imputations keep the
+    order, and each column keeps its missing rate."""
+    holes = weather.copy()
+    holes.loc[::5, "temp_max"] = np.nan
+    holes.loc[2::7, "temp_min"] = np.nan
+    vae = _fit(holes)
+    assert [o.describe() for o in vae._codec.ordered] == ["temp_max >= temp_min"]
+    rows = vae.sample(3000, random_state=0)
+    both = rows["temp_max"].notna() & rows["temp_min"].notna()
+    assert (rows["temp_max"] >= rows["temp_min"])[both].mean() >= 0.99
+    for name in ("temp_max", "temp_min"):
+        assert abs(rows[name].isna().mean() - holes[name].isna().mean()) < 0.03
+    cold = vae.sample(1000, random_state=0, given={"temp_min": 12.0})
+    assert (cold["temp_max"].dropna() >= 12.0).mean() >= 0.99
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        imputer = VAEImputer(**{**FAST_TABLE, "max_iter": 40}).fit(holes)
+    for posterior in (False, True):
+        filled = imputer.set_params(sample_posterior=posterior).transform(holes)
+        assert (filled["temp_max"] >= filled["temp_min"]).mean() >= 0.99
