@@ -622,9 +622,11 @@ class VAE(nn.Module):
                 drawn.add(features.start)
                 scratch = out.clone()
                 snap(features, out[:, features], scratch)
+                # a free base, or a range on it (whose edges are not given)
                 mine = self._base_edges(features)
-                base_free = free[:, features.start : features.start + 1]
-                rows[:, mine] = torch.where(base_free, scratch[:, mine], rows[:, mine])
+                rows[:, mine] = torch.where(
+                    torch.isnan(x[:, mine]), scratch[:, mine], rows[:, mine]
+                )
             fs = slice(ds.start + 2 * j, ds.start + 2 * j + 2)
             column = interval.column(j)
             column_params = params[:, ps][:, interval.column_params(j)]

@@ -655,29 +655,58 @@ class QuantileColumn:
         return np.column_stack([z_lo, z_hi])[rows]
 
     def _float32_decoding_to(self, z, t, lower=None):
-        """The scores ``z`` as float32 (the model's), each moved a float32
-        step at a time until it decodes to ``t`` (``lower=None``), to ``t``
-        or above (``True``: a lower limit) or to ``t`` or below (``False``),
-        as float64. A cell narrower than float32 resolves, deep in a tail,
-        may decode to a neighbour only; NaN stays NaN."""
+        """The scores ``z`` as float32 (the model's), each moved to the
+        nearest float32 that decodes to ``t`` (``lower=None``), to ``t`` or
+        above (``True``: a lower limit) or to ``t`` or below (``False``), as
+        float64. The search gallops over float32 steps, then bisects (the
+        decoding is monotone in the score). A cell narrower than float32
+        resolves, deep in a tail, may decode to a neighbour only; NaN stays
+        NaN."""
         z = z.astype(np.float32)
-        check = np.isfinite(z) & (t >= self.low) & (t <= self.high)
-        for _ in range(64):
-            rows = np.flatnonzero(check)
-            if not rows.size:
-                break
-            x = z[rows].astype(np.float64)
-            back = self._decode_t(np.column_stack([x, x]))
-            up = (back < t[rows]) & (lower is not False)
-            down = (back > t[rows]) & (lower is not True)
-            move = up | down
-            z[rows[move]] = np.nextafter(
-                z[rows[move]],
-                np.where(up[move], np.float32(np.inf), np.float32(-np.inf)),
-            )
-            check[:] = False
-            check[rows[move]] = True
+        rows = np.flatnonzero(np.isfinite(z) & (t >= self.low) & (t <= self.high))
+        back = self._decode_t(np.repeat(z[rows, None].astype(np.float64), 2, 1))
+        for side in (1, -1):
+            if lower is (side < 0):  # a lower limit never moves down
+                continue
+            mine = rows[back < t[rows] if side > 0 else back > t[rows]]
+            if mine.size:
+                z[mine] = self._float32_search(z[mine], t[mine], side)
         return z.astype(np.float64)
+
+    def _float32_search(self, z, t, side):
+        """The float32 nearest ``z`` on its ``side`` (1: above) that decodes
+        to ``t`` or beyond on that side; ``z`` where none is within 2**31
+        steps."""
+
+        def beyond(o):
+            x = _from_ordinal(o).astype(np.float64)
+            back = self._decode_t(np.column_stack([x, x]))
+            return back >= t if side > 0 else back <= t
+
+        start = _ordinal(z)
+        bad, step = start.copy(), np.ones(z.size, dtype=np.int64)
+        good = np.full(z.size, _MAX_ORDINAL * side, dtype=np.int64)
+        pending = np.ones(z.size, dtype=bool)
+        for _ in range(32):  # gallop: 1, 2, 4, ... steps
+            if not pending.any():
+                break
+            guess = np.clip(start + side * step, -_MAX_ORDINAL, _MAX_ORDINAL)
+            hit = beyond(guess) & pending
+            good[hit] = guess[hit]
+            miss = pending & ~hit
+            bad[miss] = guess[miss]
+            pending = miss & (np.abs(guess) < _MAX_ORDINAL)
+            step *= 2
+        found = beyond(good)
+        for _ in range(33):  # bisect between a miss and a hit
+            gap = np.abs(good - bad) > 1
+            if not gap.any():
+                break
+            middle = bad + (good - bad) // 2
+            hit = beyond(middle)
+            good = np.where(gap & hit, middle, good)
+            bad = np.where(gap & ~hit, middle, bad)
+        return np.where(found, _from_ordinal(good), z)
 
     def _decode_t(self, encoded, atoms=None):
         """Decoded values in the encoding's units (grid indices if discrete)."""
@@ -846,3 +875,19 @@ def _months(ints, unit):
 def _month_starts(months, unit):
     """The counts of ``unit`` at which months (since 1970-01) start."""
     return months.astype("M8[M]").astype(f"M8[{unit}]").view(np.int64)
+
+
+_MAX_ORDINAL = int(np.float32(np.finfo(np.float32).max).view(np.int32))
+
+
+def _ordinal(x):
+    """float32 values as integers in the same order, one per float32 (the
+    two zeros share 0)."""
+    bits = np.asarray(x, dtype=np.float32).view(np.int32).astype(np.int64)
+    return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
+
+
+def _from_ordinal(o):
+    """The float32 values of :func:`_ordinal` integers."""
+    bits = np.where(o < 0, (-o) | 0x80000000, o).astype(np.uint32)
+    return bits.view(np.float32)

@@ -557,7 +557,7 @@ class TableCodec:
         position = {name: i for i, name in enumerate(columns)}
         found.sort(key=lambda o: (position[o.base], position[o.column]))
         for o in found:
-            observed = int(frame[o.column].notna().sum())
+            observed = int((frame[o.column].notna() & frame[o.base].notna()).sum())
             bound = _OrderBound(o, columns[o.column], columns[o.base], observed)
             block = _Block(o.column, bound, True)
             self.blocks.append(block)
