@@ -140,9 +140,11 @@ def test_mixed_precision_trains_as_well_as_full_precision(ppca_data):
     mixed = VAETransformer(mixed_precision=True, **kwargs).fit(X_train)
     # bfloat16 matmuls change the trajectory, not what it reaches
     assert not np.array_equal(full.transform(X_test), mixed.transform(X_test))
-    # measured: exact -60.773, full -60.852, mixed -60.836 nats per row
+    # measured on two machines: exact -60.773, full -60.852 / -60.863,
+    # mixed -60.836 / -60.880 nats per row (bfloat16 rounds differently
+    # where the CPU has no bfloat16 instructions)
     assert full.score(X_test) - 0.02 < mixed.score(X_test) < exact
-    assert mixed.score(X_test) > exact - 0.1
+    assert mixed.score(X_test) > exact - 0.15
     # scores are computed in full precision whatever the training precision
     assert mixed.module_.compute_dtype is None
 
