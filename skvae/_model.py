@@ -244,6 +244,8 @@ class VAE(nn.Module):
             if bool(chained.all()):
                 continue
             params = base[:, ps] + network.outputs(x, inner, ps)
+            if late and head is self.likelihood.bounds[2]:
+                interval_params = params
             draw = _choose(head, params, pick, generator)
             for fs, loc, scale, (low, high, log_epsilon) in self._limited(
                 head, ds, params, x, late
@@ -253,46 +255,43 @@ class VAE(nn.Module):
                 )
             x[:, ds] = torch.where(chained, x[:, ds], draw)  # keep the chain
         if late:
-            _, _, interval, ds, ps = self.likelihood.bounds
-            params = base[:, ps] + network.outputs(x, inner, ps)
+            _, _, interval, ds, _ = self.likelihood.bounds
             drawn = set()
             for j, bases in late:
-                for features in bases:
+                for features, _ in bases:
                     if features.start not in drawn:  # writes its edges into x
                         snap(features, x[:, features], x)
                         drawn.add(features.start)
                 column = interval.column(j)
-                loc, scale = column.loc_scale(params[:, interval.column_params(j)])
+                loc, scale = column.loc_scale(
+                    interval_params[:, interval.column_params(j)]
+                )
                 low, high, log_epsilon = self._order_limits(column, x)
                 x[:, ds.start + 2 * j : ds.start + 2 * j + 2] = ordered_choose(
                     loc, scale, low, high, pick, generator, log_epsilon
                 )
         return x
 
-    def _base_edges(self, features):
-        """Encoded features of the edges of the orders whose base has the
-        encoded ``features`` (a slice of the interval-Gaussian head's)."""
-        head, edges, _, ds, _ = self.likelihood.bounds
-        base = (features.start - ds.start) // 2
-        return [edges.start + k for k, b in sorted(head.bases.items()) if b == base]
-
     def _late_bounds(self):
-        """``[(column index, [base features])]``: the columns of the
-        interval-Gaussian head that an order bounds by a base outside the
-        autoregressive order (a column with missing values, drawn with the
-        rest given the order), with the encoded features of those bases; a
-        base comes before the columns it bounds, so each column is drawn
-        again, truncated, after its bases."""
+        """``[(column index, [(base features, edge features)])]``: the
+        columns of the interval-Gaussian head that an order bounds by a base
+        outside the autoregressive order (a column with missing values,
+        drawn with the rest given the order), with the encoded features of
+        those bases and of all their orders' edges; a base comes before the
+        columns it bounds, so each column is drawn again, truncated, after
+        its bases."""
         bounds = getattr(self.likelihood, "bounds", None)
         if bounds is None or self.autoregressive is None:
             return []
-        head, _, _, ds, _ = bounds
+        head, edges, _, ds, _ = bounds
+        bases = sorted(getattr(head, "bases", {}).items())
         late = {}
-        for k, base in sorted(getattr(head, "bases", {}).items()):
+        for k, base in bases:
             features = slice(ds.start + 2 * base, ds.start + 2 * base + 2)
             if not bool(self.chained[features.start]):
                 j = head.columns[int(head.targets[k])]
-                late.setdefault(j, []).append(features)
+                mine = [edges.start + i for i, b in bases if b == base]
+                late.setdefault(j, []).append((features, mine))
         return sorted(late.items())
 
     def _limited(self, head, ds, params, rows, late=()):
@@ -610,20 +609,18 @@ class VAE(nn.Module):
         # a fixed base's edges are its value's (NaN: missing, no limit)
         rows = chain.clone()
         for _, bases in late:
-            for features in bases:
-                mine = self._base_edges(features)
+            for _, mine in bases:
                 rows[:, mine] = x[:, mine]
         total = 0.0
         drawn = set()
+        scratch = out.clone()  # snap writes edges here, not into the particles
         for j, bases in late:
-            for features in bases:
+            for features, mine in bases:
                 if features.start in drawn:
                     continue
                 drawn.add(features.start)
-                scratch = out.clone()
                 snap(features, out[:, features], scratch)
                 # a free base, or a range on it (whose edges are not given)
-                mine = self._base_edges(features)
                 rows[:, mine] = torch.where(
                     torch.isnan(x[:, mine]), scratch[:, mine], rows[:, mine]
                 )

@@ -438,7 +438,7 @@ def _order_kind(dtype):
     return "zoned" if getattr(dtype, "tz", None) is not None else "datetime"
 
 
-def find_orders(frame, names, bases=None):
+def find_orders(frame, names):
     """Orders between numeric columns of the training ``frame``.
 
     Column ``b`` is bounded by an earlier column ``a`` of ``names`` (the
@@ -457,8 +457,6 @@ def find_orders(frame, names, bases=None):
     names : list of str
         Numeric, datetime and timedelta columns in the autoregressive order
         (a pair compares only within one of these kinds).
-    bases : collection of str, optional
-        The columns that may be bases (default: all of ``names``).
 
     Returns
     -------
@@ -474,14 +472,13 @@ def find_orders(frame, names, bases=None):
         kinds[name] = _order_kind(series.dtype)
     names = [n for n in names if n in values]
     complete = {n for n in names if not np.isnan(values[n]).any()}
-    bases = set(names) if bases is None else set(bases)
     found = []
     for j, b in enumerate(names):
         seen = ~np.isnan(values[b])
         if seen.sum() < _MIN_ROWS:
             continue
         first = values[b][seen][:_SCREEN_ROWS, None]
-        candidates = [a for a in names[:j] if a in bases and kinds[a] == kinds[b]]
+        candidates = [a for a in names[:j] if kinds[a] == kinds[b]]
         if not candidates:
             continue
         head = np.column_stack([values[a][seen][:_SCREEN_ROWS] for a in candidates])
