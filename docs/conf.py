@@ -104,6 +104,9 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "image_scrapers": ("matplotlib",),
     "min_reported_time": 1,
+    # the examples run in worker processes, one per core (joblib gives each
+    # worker its share of the threads)
+    "parallel": max(1, min(os.cpu_count() or 1, 5)),
 }
 
 # examples run headless

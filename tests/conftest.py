@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -13,6 +15,10 @@ FAST = dict(
 FAST_TABLE = dict(max_iter=15, hidden_layer_sizes=(16,), device="cpu", random_state=0)
 
 torch.use_deterministic_algorithms(True)
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one worker per core (pytest -n auto): a second torch thread would only
+    # contend with the other workers
+    torch.set_num_threads(1)
 
 
 @pytest.fixture
