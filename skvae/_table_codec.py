@@ -537,17 +537,22 @@ class TableCodec:
         self.ranges = self._find_ranges(frame) if self.orders else []
         return self
 
-    def _find_orders(self, frame):
-        """Orders among the numeric columns that are modelled as themselves,
-        with an :class:`_OrderBound` block for each, grouped by base in the
-        autoregressive order."""
-        columns = {
-            b.name: b.column
+    def _own_numeric_blocks(self):
+        """The blocks of numeric columns modelled as themselves: no spike,
+        not derived from another column (relations need their values)."""
+        return [
+            b
             for b in self._layout
             if isinstance(b.column, QuantileColumn)
             and not b.column.spiked
             and b.name not in self.derived
-        }
+        ]
+
+    def _find_orders(self, frame):
+        """Orders among the numeric columns that are modelled as themselves,
+        with an :class:`_OrderBound` block for each, grouped by base in the
+        autoregressive order."""
+        columns = {b.name: b.column for b in self._own_numeric_blocks()}
         # the model's order: the complete columns, then the others (drawn
         # given all of them, then each given the bases before it)
         complete = [name for name, c in columns.items() if not c.missing]
@@ -585,14 +590,7 @@ class TableCodec:
             for b in self.blocks
             if isinstance(b.column, CalendarFeatures)
         }
-        numeric = [
-            b
-            for b in self._layout
-            if isinstance(b.column, QuantileColumn)
-            and not b.column.spiked
-            and b.name not in self.derived
-            and id(b.column) not in dated
-        ]
+        numeric = [b for b in self._own_numeric_blocks() if id(b.column) not in dated]
         discrete = [
             b
             for b in self._layout
