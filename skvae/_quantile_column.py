@@ -216,6 +216,12 @@ class QuantileColumn:
         if kind != "numeric":
             self.time_dtype = datetime_dtype(series, kind)
         self.text_format = date_text_format(series) if kind == "datetime" else None
+        # numbers written as text come back as text, written the same way
+        self.number_text = (
+            kind == "numeric"
+            and not pd.api.types.is_numeric_dtype(dtype)
+            and all(isinstance(v, str) for v in series.dropna().to_numpy(dtype=object))
+        )
         if self.exact:
             unsigned = pd.api.types.is_unsigned_integer_dtype(dtype)
             self.int_dtype = np.dtype(np.uint64 if unsigned else np.int64)
@@ -840,8 +846,22 @@ class QuantileColumn:
             return pd.Series(array, copy=False).astype(out.dtype)
         return out.mask(missing)
 
+    def _as_text(self, values):
+        """Decoded numbers as the training text wrote them: whole numbers
+        without a decimal point, others with the grid's decimals."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.discrete:
+            decimals = 0
+        elif self.step:
+            decimals = max(_decimals(self.step), 0)
+        else:
+            decimals = None
+        return _format_numbers(values, decimals)
+
     def _to_dtype(self, values):
         if self.value_kind == "numeric":
+            if getattr(self, "number_text", False):  # older pickles: none
+                return pd.Series(self._as_text(values), dtype=object).astype(self.dtype)
             return pd.Series(values).astype(self.dtype)
         unit = datetime_unit(self.time_dtype)
         if self.value_kind == "timedelta":
@@ -859,6 +879,14 @@ class QuantileColumn:
             if text_format is not None:  # text in training: text back
                 out = out.dt.strftime(text_format)
         return out.astype(self.dtype)
+
+
+def _format_numbers(values, decimals):
+    """Numbers as text with ``decimals`` decimals (None: the shortest text
+    that reads back as the same float)."""
+    if decimals is None:
+        return [repr(float(v)) for v in values]
+    return [f"{v:.{decimals}f}" for v in values]
 
 
 def _decimals(step):
