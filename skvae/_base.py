@@ -523,6 +523,12 @@ class _BaseVAE(BaseEstimator):
         """``X`` as the codec of ``likelihood`` reads it: a float array, or a
         DataFrame for per-column models."""
         frame = isinstance(X, pd.DataFrame)
+        if frame and X.columns.duplicated().any():
+            twice = list(dict.fromkeys(X.columns[X.columns.duplicated()]))
+            raise ValueError(
+                f"X has duplicate column names: {', '.join(map(repr, twice))}. "
+                "Give every column its own name (or drop the copies)."
+            )
         if frame and (X.shape[0] == 0 or X.shape[1] == 0):
             raise ValueError(
                 f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} "
@@ -818,8 +824,9 @@ class _BaseVAE(BaseEstimator):
             column that is not in the training data, holds a value the column
             cannot take (a category not seen in ``fit``, text in a numeric
             column), a list of values, a range with no bound or without a
-            value seen in fit inside it (samples keep to those values), or
-            is a table whose length is not ``n_samples``.
+            value seen in fit inside it (samples keep to those values), is
+            a table whose length is not ``n_samples``, or, after a fit on a
+            DataFrame, is neither a dict nor a DataFrame.
 
         Examples
         --------
@@ -882,6 +889,14 @@ class _BaseVAE(BaseEstimator):
             patches = self._codec.encode_ranges(ranges) if ranges else None
             repeat = n_samples
         else:
+            if hasattr(self, "feature_names_in_") and not isinstance(
+                given, pd.DataFrame
+            ):
+                raise ValueError(
+                    "given must be a dict of fixed values, e.g. {'column': "
+                    "value}, or a DataFrame of partial rows with the training "
+                    f"columns; got {type(given).__name__}."
+                )
             row = self._validate_fitted(given)
             if len(row) != n_samples:
                 raise ValueError(

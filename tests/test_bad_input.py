@@ -275,6 +275,21 @@ def test_high_cardinality_categorical(rng):
     assert set(vae.sample(20, random_state=0)["id"]) <= set(table["id"])
 
 
+def test_duplicate_column_names_are_named(frame):
+    twice = pd.concat([frame, frame[["num"]]], axis=1)
+    with pytest.raises(ValueError, match="duplicate column names: 'num'"):
+        VAETransformer(**FAST).fit(twice)
+    vae = VAETransformer(**FAST).fit(frame)
+    with pytest.raises(ValueError, match="duplicate column names: 'num'"):
+        vae.transform(twice)
+
+
+def test_given_that_is_neither_a_dict_nor_a_table(frame):
+    vae = VAETransformer(**FAST).fit(frame)
+    with pytest.raises(ValueError, match="given must be a dict .* got list"):
+        vae.sample(3, given=[("txt", "u")])
+
+
 def test_empty_frame():
     with pytest.raises(ValueError, match="0 sample"):
         VAETransformer(**FAST).fit(pd.DataFrame({"a": [], "b": []}))
