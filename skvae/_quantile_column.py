@@ -163,6 +163,24 @@ class QuantileColumn:
             return values
         return np.rint(values / self.step) if rounded else values / self.step
 
+    def _wall_time_is_coarser(self, series):
+        """Whether a zoned datetime column is modelled in its wall time (local
+        midnights a day apart across clock changes) rather than as instants
+        (a fixed UTC time of day): the one whose values share the coarser
+        grid, the wall time when they tie; True for a column with no zone."""
+        if getattr(self.time_dtype, "tz", None) is None:
+            return True
+        self.wall_time = False
+        instants, missing = self._integers(series)
+        self.wall_time = True
+        wall, _ = self._integers(series)
+        instants, wall = instants[~missing], wall[~missing]
+        if instants.size < 2:
+            return True
+        return np.gcd.reduce(wall - wall.min()) >= np.gcd.reduce(
+            instants - instants.min()
+        )
+
     def _integers(self, series):
         """The column as int64 / uint64 (datetimes: counts of their unit), 0
         where a value is missing, and the mask of missing values."""
@@ -170,7 +188,8 @@ class QuantileColumn:
             values, missing = as_int64(series, self.time_dtype)
             values = np.where(missing, 0, values)
             tz = getattr(self.time_dtype, "tz", None)
-            if tz is not None:  # the wall time: local midnights stay a day apart
+            if tz is not None and getattr(self, "wall_time", True):
+                # the wall time: local midnights stay a day apart
                 unit = datetime_unit(self.time_dtype)
                 utc = pd.to_datetime(values, unit=unit, utc=True).as_unit(unit)
                 wall = utc.tz_convert(tz).tz_localize(None)
@@ -215,6 +234,7 @@ class QuantileColumn:
         self.discrete = self.exact
         if kind != "numeric":
             self.time_dtype = datetime_dtype(series, kind)
+            self.wall_time = self._wall_time_is_coarser(series)
         self.text_format = date_text_format(series) if kind == "datetime" else None
         # numbers written as text come back as text, written the same way
         self.number_text = (
@@ -869,7 +889,9 @@ class QuantileColumn:
         else:
             out = pd.Series(values.view(f"M8[{unit}]"))
             tz = getattr(self.time_dtype, "tz", None)
-            if tz is not None:  # a wall time; in a clock change, the later one
+            if tz is not None and not getattr(self, "wall_time", True):
+                out = out.dt.tz_localize("UTC").dt.tz_convert(tz)  # instants
+            elif tz is not None:  # a wall time; in a clock change, the later one
                 out = out.dt.tz_localize(
                     tz,
                     ambiguous=np.zeros(len(out), dtype=bool),

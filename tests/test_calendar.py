@@ -162,6 +162,28 @@ def test_wall_time_of_an_aware_column():
     np.testing.assert_allclose(features[:, 2 * i], np.cos(day), atol=1e-9)
 
 
+@pytest.mark.parametrize("hour, utc_hours", [("12:00", {12}), ("00:00", {22, 23})])
+def test_an_aware_column_keeps_the_coarser_of_wall_and_utc_grids(hour, utc_hours):
+    """Daily times in Europe/Paris, at 12:00 UTC (13:00 or 14:00 on the
+    wall) or at local midnight (22:00 or 23:00 UTC): samples keep that time
+    of day across clock changes. Before, times at 12:00 UTC were modelled on
+    the wall clock's hour grid: 29.5 % of samples fell at 12:00 UTC."""
+    rng = np.random.default_rng(0)
+    days = pd.to_timedelta(rng.integers(0, 1000, 300), unit="D")
+    if hour == "12:00":
+        stamps = (pd.Timestamp("2020-01-01 12:00", tz="UTC") + days).tz_convert(
+            "Europe/Paris"
+        )
+    else:
+        stamps = pd.Timestamp("2020-01-01") + days
+        stamps = stamps.tz_localize("Europe/Paris")
+    frame = pd.DataFrame({"t": stamps, "x": rng.normal(size=300)})
+    rows = _fit(frame, max_iter=40).sample(500, random_state=0)
+    assert rows["t"].dtype == frame["t"].dtype
+    assert set(rows["t"].dt.tz_convert("UTC").dt.hour) == utc_hours
+    assert (rows["t"].dt.minute == 0).all()
+
+
 def _seasonal(n_years=3, seed=0):
     """Daily temperatures that follow the year, and a rainy-season flag."""
     rng = np.random.default_rng(seed)
