@@ -453,6 +453,10 @@ class _BaseVAE(BaseEstimator):
             kept = self.relations_.get(column)
             text = f"{column} kept apart by the levels of {base}"
             self.relations_[column] = text if kept is None else f"{kept}, {text}"
+        for earlier, later, _, _ in getattr(self._codec, "nested", ()):
+            kept = self.relations_.get(later)
+            text = f"{later} among the levels seen with {earlier}'s level"
+            self.relations_[later] = text if kept is None else f"{kept}, {text}"
         names = getattr(self, "feature_names_in_", None)
         for b, a in getattr(self._codec, "equal_", ()):
             b, a = (f"x{j}" if names is None else str(names[j]) for j in (b, a))

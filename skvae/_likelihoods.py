@@ -758,6 +758,96 @@ class _OrderBounds(_Covariates):
         return low, high, self.log_epsilon[k : k + 1]
 
 
+class _Nesting(_Covariates):
+    """Categorical columns drawn given an earlier one that determines them,
+    or that they determine, in every training row (a car's model and its
+    manufacturer): the later column's head is truncated to the levels seen
+    with the earlier column's level, a mixture that keeps a share
+    ``epsilon`` untruncated (see :func:`nested_log_factor`). No features
+    and no decoder outputs of its own.
+
+    Parameters
+    ----------
+    pairs : list of (slice, slice, list of list of bool, float)
+        The encoded features of the earlier and of the later column, the
+        table of the levels seen together (earlier x later), and the
+        untruncated share.
+    """
+
+    def __init__(self, pairs):
+        super().__init__(0)
+        self.pairs = []
+        for i, (u, v, allowed, epsilon) in enumerate(pairs):
+            table = torch.tensor(allowed, dtype=torch.bool)
+            # an unknown earlier level (an all-zero row) limits nothing
+            table = torch.cat([table, torch.ones_like(table[:1])])
+            self.register_buffer(f"table_{i}", table, persistent=False)
+            self.pairs.append((u, v, math.log(epsilon)))
+        targets = {v.start: v for _, v, _ in self.pairs}
+        self.targets = [targets[k] for k in sorted(targets)]
+
+    def allowed(self, x, features):
+        """``(allowed (..., k) bool, log_epsilon)`` of the later column at
+        ``features`` given the earlier columns' levels in rows ``x`` (NaN:
+        unobserved, no limit), or None if no earlier column limits it."""
+        out, log_epsilon = None, None
+        for i, (u, v, log_eps) in enumerate(self.pairs):
+            if v.start != features.start:
+                continue
+            part = filled(x[..., u])
+            table = getattr(self, f"table_{i}")
+            codes = torch.where(
+                part.sum(-1) > 0,
+                part.argmax(-1),
+                torch.full_like(part[..., 0], -1).long(),
+            )
+            mine = table[codes]
+            out = mine if out is None else out & mine
+            log_epsilon = log_eps if log_epsilon is None else max(log_epsilon, log_eps)
+        if out is None:
+            return None
+        return out, log_epsilon
+
+
+def nested_log_factor(logits, x, allowed, log_epsilon):
+    """``log p(x) - log q(x)`` of one-hot levels ``x`` (``(..., k)``; all
+    zero, unknown or unobserved: 0) under the mixture ``p = (1 - epsilon)
+    q_A + epsilon q``, where ``q = softmax(logits)`` and ``q_A`` is ``q``
+    truncated to the ``allowed`` levels ``A`` (``(..., k)`` bool): the
+    factor ``(1 - epsilon) / q(A) + epsilon`` inside ``A``, ``epsilon``
+    outside. The mixture sums to 1 over the levels, so a row that breaks
+    the law keeps a finite score."""
+    x = filled(x)
+    log_q = torch.log_softmax(logits, -1)
+    log_mass = torch.logsumexp(log_q.masked_fill(~allowed, -torch.inf), -1)
+    log_keep = math.log(-math.expm1(log_epsilon))
+    inside = (x * allowed).sum(-1) > 0
+    term = torch.where(
+        inside,
+        torch.logaddexp(log_keep - log_mass, torch.full_like(log_mass, log_epsilon)),
+        torch.full_like(log_mass, log_epsilon),
+    )
+    return torch.where(x.sum(-1) > 0, term, torch.zeros_like(term))
+
+
+def nested_choose(head, logits, allowed, log_epsilon, how, generator):
+    """One-hot levels picked from the mixture of :func:`nested_log_factor`
+    (``how`` is ``"sample"`` or ``"mode"``, the mode inside ``A``);
+    ``log_epsilon`` may be a tensor of shape ``(n, 1)``: a share per row."""
+    inside = logits.masked_fill(~allowed, -torch.inf)
+    if how != "sample":
+        return head.mode(inside)
+    drawn = head.sample(inside, generator)
+    anywhere = head.sample(logits, generator)
+    u = torch.rand(
+        (logits.shape[0], 1),
+        generator=generator,
+        dtype=logits.dtype,
+        device=logits.device,
+    )
+    return torch.where(torch.log(u) < log_epsilon, anywhere, drawn)
+
+
 LIKELIHOODS = {
     "gaussian": _Gaussian,
     "interval_gaussian": _IntervalGaussian,
@@ -766,6 +856,7 @@ LIKELIHOODS = {
     "missing": _Missingness,
     "calendar": _Covariates,
     "bounds": _OrderBounds,
+    "nesting": _Nesting,
 }
 _GAUSSIANS = ("gaussian", "interval_gaussian")
 
@@ -828,6 +919,14 @@ class RowLikelihood(nn.Module):
                 )
                 interval = (self.heads[i], self.data_slices[i], self.param_slices[i])
                 self.bounds = (head, ds, *interval)
+        # (head, the categorical head's features and outputs)
+        self.nesting = None
+        for head in self.heads:
+            if isinstance(head, _Nesting):
+                i = next(
+                    i for i, h in enumerate(self.heads) if isinstance(h, _Categorical)
+                )
+                self.nesting = (head, self.data_slices[i], self.param_slices[i])
 
     def reset_parameters(self, generator=None):
         for head in self.heads:
@@ -850,6 +949,32 @@ class RowLikelihood(nn.Module):
             total = total + head.log_prob(params[..., ps], x[..., ds])
         if getattr(self, "bounds", None) is not None:  # older pickles: none
             total = total + self._truncation(params, x)
+        if getattr(self, "nesting", None) is not None:  # older pickles: none
+            total = total + self._nested(params, x)
+        return total
+
+    def nested_params(self, features):
+        """The decoder outputs of the categorical column at encoded
+        ``features`` (a slice)."""
+        _, ds, ps = self.nesting
+        return slice(
+            ps.start + features.start - ds.start, ps.start + features.stop - ds.start
+        )
+
+    def nested(self, x, features):
+        """See :meth:`_Nesting.allowed`; None without nested columns."""
+        if getattr(self, "nesting", None) is None:
+            return None
+        return self.nesting[0].allowed(x, features)
+
+    def _nested(self, params, x):
+        """The nested columns' log-factors (see :func:`nested_log_factor`)."""
+        head = self.nesting[0]
+        total = 0.0
+        for v in head.targets:
+            allowed, log_epsilon = head.allowed(x, v)
+            logits = params[..., self.nested_params(v)]
+            total = total + nested_log_factor(logits, x[..., v], allowed, log_epsilon)
         return total
 
     def _truncation(self, params, x):

@@ -21,6 +21,8 @@ from ._likelihoods import (
     _IntervalGaussian,
     filled,
     kl_normal_standard_normal,
+    nested_choose,
+    nested_log_factor,
     normal_log_prob,
     ordered_choose,
     truncation_log_prob,
@@ -223,7 +225,10 @@ class VAE(nn.Module):
         for discrete, head, ds, ps in self._ordered_columns():
             params = base[:, ps] + network.outputs(x, inner, ps)
             limits = None if discrete else self._order_limits(head, x)
-            if limits is None:
+            nest = self.likelihood.nested(x, ds) if discrete else None
+            if nest is not None:
+                x[:, ds] = nested_choose(head, params, *nest, how, generator)
+            elif limits is None:
                 x[:, ds] = _choose(head, params, how if discrete else pick, generator)
             else:
                 low, high, log_epsilon = limits
@@ -506,13 +511,27 @@ class VAE(nn.Module):
             total = total + head.log_prob(params, given)
             if discrete:
                 is_free = free[:, ds].any(-1, keepdim=True)
-                if bool(blocked[ds].any()):  # a free entry drawn as observed
-                    kept = params.masked_fill(blocked[ds], -torch.inf)
-                    observed = torch.logsumexp(kept, -1) - torch.logsumexp(params, -1)
-                    total = total + torch.where(is_free[:, 0], observed, 0.0)
-                draw = _choose(
-                    head, params.masked_fill(blocked[ds], -torch.inf), how, generator
-                )
+                nest = like.nested(chain, ds)
+                if nest is not None:
+                    total = total + nested_log_factor(params, given, *nest)
+                    draw, observed = _nested_unblocked(
+                        head, params, *nest, blocked[ds], how, generator
+                    )
+                    if observed is not None:
+                        total = total + torch.where(is_free[:, 0], observed, 0.0)
+                else:
+                    if bool(blocked[ds].any()):  # a free entry drawn as observed
+                        kept = params.masked_fill(blocked[ds], -torch.inf)
+                        observed = torch.logsumexp(kept, -1) - torch.logsumexp(
+                            params, -1
+                        )
+                        total = total + torch.where(is_free[:, 0], observed, 0.0)
+                    draw = _choose(
+                        head,
+                        params.masked_fill(blocked[ds], -torch.inf),
+                        how,
+                        generator,
+                    )
                 chain[:, ds] = torch.where(is_free, draw, chain[:, ds])
                 self._level_edges(chain, ds, free)
                 missing = (chain[:, ds] * blocked[ds]).sum(-1, keepdim=True) > 0
@@ -701,6 +720,35 @@ def _inside(cell, low, high):
     point = cell[:, 0:1] >= cell[:, 1:2]  # a point inside stays itself
     meets = torch.where(point, start <= stop, start < stop)
     return torch.where(meets, torch.cat([start, stop], -1), cell)
+
+
+def _nested_unblocked(head, logits, allowed, log_epsilon, blocked, how, generator):
+    """For :meth:`VAE._complete`: a nested categorical column's draw (see
+    :func:`nested_choose`) among the levels not ``blocked`` (``(k,)``
+    bool), and ``log p(not blocked)`` under the mixture (None when nothing
+    is blocked); the untruncated share is that of the mixture given the
+    level is not blocked, per row."""
+    if not bool(blocked.any()):
+        return nested_choose(head, logits, allowed, log_epsilon, how, generator), None
+    log_q = torch.log_softmax(logits, -1)
+
+    def log_mass(levels):
+        return torch.logsumexp(log_q.masked_fill(~levels, -torch.inf), -1)
+
+    kept = allowed & ~blocked
+    inside = math.log(-math.expm1(log_epsilon)) + log_mass(kept) - log_mass(allowed)
+    outside = log_epsilon + log_mass(~blocked.expand_as(allowed))
+    observed = torch.logaddexp(inside, outside)
+    kept = torch.where(kept.any(-1, keepdim=True), kept, ~blocked)
+    draw = nested_choose(
+        head,
+        logits.masked_fill(blocked, -torch.inf),
+        kept,
+        (outside - observed)[:, None],
+        how,
+        generator,
+    )
+    return draw, observed
 
 
 def _choose(head, params, how, generator):

@@ -31,7 +31,7 @@ from ._codecs import Encoded
 from ._identifiers import IdentifierColumn, is_identifier
 from ._parsing import as_boolean, column_kind
 from ._quantile_column import _Z_LIMIT, QuantileColumn
-from ._relations import find_orders, find_relations
+from ._relations import _MAX_LEVELS_SHARE, _MIN_ROWS, find_orders, find_relations
 
 _MISSING = "__skvae_missing__"
 _QUANTILE_KINDS = ("numeric", "datetime", "timedelta")
@@ -535,7 +535,51 @@ class TableCodec:
         )
         self.ordered = self._find_orders(frame) if self.orders else []
         self.ranges = self._find_ranges(frame) if self.orders else []
+        self.nested = self._find_nestings(frame) if self.orders else []
         return self
+
+    def _find_nestings(self, frame):
+        """Pairs of categorical columns of which one determines the other in
+        every training row (each level of a car's model has one
+        manufacturer): ``[(earlier, later, allowed, n_rows)]``, the names in
+        the autoregressive order and ``allowed`` the boolean
+        ``(levels of earlier, levels of later)`` table of the pairs seen
+        together, by which the later column is drawn given the earlier.
+
+        The column with more levels must have at most ``_MAX_LEVELS_SHARE``
+        of the rows as levels (two rows a level on average), both at least
+        two levels, and the table must limit something.
+        """
+        blocks = [b for b in self._layout if isinstance(b.column, _CategoricalColumn)]
+        codes = {
+            b.name: _level_codes(b.column.encode(frame[b.name])[0]) for b in blocks
+        }
+        found = []
+        for i, u in enumerate(blocks):
+            for v in blocks[i + 1 :]:
+                cu, cv = codes[u.name], codes[v.name]
+                # levels proper: not unknown, missing or the pool of rare ones
+                seen = (cu >= 0) & (cv >= 0)
+                seen &= (cu < len(u.column.known)) & (cv < len(v.column.known))
+                n = int(seen.sum())
+                if n < _MIN_ROWS or u.column.width < 2 or v.column.width < 2:
+                    continue
+                allowed = np.zeros((u.column.width, v.column.width), dtype=bool)
+                allowed[cu[seen], cv[seen]] = True
+                present = allowed.any(1), allowed.any(0)
+                levels = int(max(present[0].sum(), present[1].sum()))
+                if levels > _MAX_LEVELS_SHARE * n or min(map(np.sum, present)) < 2:
+                    continue
+                functional = (allowed.sum(1) <= 1).all() or (allowed.sum(0) <= 1).all()
+                if not functional or allowed[present[0]][:, present[1]].all():
+                    continue
+                # a level unseen beside the other column (missing, the pool)
+                # limits nothing, and a missing or pooled later value is
+                # never ruled out
+                allowed[~present[0]] = True
+                allowed[:, len(v.column.known) :] = True
+                found.append((u.name, v.name, allowed, n))
+        return found
 
     def _own_numeric_blocks(self):
         """The blocks of numeric columns modelled as themselves: no spike,
@@ -696,6 +740,20 @@ class TableCodec:
                 out.append((kind, sum(b.column.width for b in blocks)))
             else:
                 out.append((kind, len(blocks)))
+        nested = getattr(self, "nested", [])  # older pickles: none
+        if nested:
+            where = {
+                b.name: s
+                for b, s in self._slices()
+                if isinstance(b.column, _CategoricalColumn)
+            }
+            pairs = []
+            for u, v, allowed, n_rows in nested:
+                # the chance that a new row breaks a law kept in n rows (as
+                # for orders)
+                share = 1 / (n_rows + 2) ** 2
+                pairs.append((where[u], where[v], allowed.tolist(), share))
+            out.append(("nesting", pairs))
         return out
 
     def column_models(self):

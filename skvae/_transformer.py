@@ -279,7 +279,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         ``{"petal length (cm)": "petal length (cm) kept apart by the levels
         of species"}``; a level's range then limits the column's draws (in
         all but a share ``2 / (n + 1)`` of rows, for ``n`` rows of the
-        level). For
+        level). And nested categories: a categorical column that an earlier
+        one determines, or that determines it, in every training row, e.g.
+        ``{"manufacturer": "manufacturer among the levels seen with model's
+        level"}``; it is drawn among those levels (in all but a share
+        ``1 / (n + 2)**2`` of rows). For
         arrays and all-float frames (the Gaussian model): equal columns
         only, named ``x0, x1, ...`` for an array, e.g. ``{"x2": "x2 - x0"}``.
 
