@@ -1127,6 +1127,7 @@ class TableCodec:
         n, k, _ = particles.shape
         flat = particles.reshape(n * k, -1)
         mean = np.einsum("nk,nkd->nd", weights, particles)
+        self._keep_nestings(mean)
         atoms, _ = self._companions(self._split(flat))
         nodes, node_weights = np.polynomial.hermite_e.hermegauss(_QUADRATURE)
         node_weights = node_weights / node_weights.sum()
@@ -1166,6 +1167,21 @@ class TableCodec:
         self._restore(columns)
         self._keep_orders(columns)
         return pd.DataFrame({c: columns[c] for c in self.columns if c in columns})
+
+    def _keep_nestings(self, mean):
+        """Limit, in place, the level weights ``mean`` (``(n, d)``) of each
+        nested column to the levels seen with the earlier column's level of
+        largest weight, so that the modes of the two are a pair seen in
+        training (each particle's are, their separate modes need not be); a
+        row with no weight there keeps its own."""
+        nested = getattr(self, "nested", [])  # older pickles: none
+        if not nested:
+            return
+        where = {b.name: s for b, s in self._slices()}
+        for u, v, allowed, _ in nested:
+            limited = mean[:, where[v]] * allowed[mean[:, where[u]].argmax(1)]
+            some = limited.sum(1, keepdims=True) > 0
+            mean[:, where[v]] = np.where(some, limited, mean[:, where[v]])
 
     def _keep_orders(self, columns):
         """Put on its base a continuous column's value that the decoding's

@@ -107,3 +107,19 @@ def test_no_nesting_by_chance():
         }
     )
     assert _fit(frame, max_iter=2)._codec.nested == []
+
+
+def test_single_imputation_modes_are_a_seen_pair():
+    """The weighted modes of particles, column by column, need not be a pair
+    seen in training ((A, a1) 0.3, (A, a2) 0.3, (B, b1) 0.4: A and b1); the
+    nested column's mode is taken among the earlier mode's levels."""
+    vae = _fit(_cars(), max_iter=2)
+    codec = vae._codec
+    rows = pd.DataFrame(
+        {"maker": ["A", "A", "B"], "model": ["a1", "a2", "b1"], "colour": "red"}
+    )
+    particles = codec.encode(rows, np.float64).values[None]
+    weights = np.array([[0.3, 0.3, 0.4]])
+    empty = np.zeros((1, 3, 0))
+    out = codec.decode_mean(particles, weights, empty, empty)
+    assert (out["maker"].iloc[0], out["model"].iloc[0]) == ("A", "a1")
