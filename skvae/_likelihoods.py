@@ -806,6 +806,9 @@ class _Nesting(_Covariates):
             log_epsilon = log_eps if log_epsilon is None else max(log_epsilon, log_eps)
         if out is None:
             return None
+        # earlier levels never seen together (no level allowed by all): no
+        # limit, so that the mixture stays proper
+        out = torch.where(out.any(-1, keepdim=True), out, torch.ones_like(out))
         return out, log_epsilon
 
 
@@ -815,8 +818,9 @@ def nested_log_factor(logits, x, allowed, log_epsilon):
     q_A + epsilon q``, where ``q = softmax(logits)`` and ``q_A`` is ``q``
     truncated to the ``allowed`` levels ``A`` (``(..., k)`` bool): the
     factor ``(1 - epsilon) / q(A) + epsilon`` inside ``A``, ``epsilon``
-    outside. The mixture sums to 1 over the levels, so a row that breaks
-    the law keeps a finite score."""
+    outside. With ``A`` not empty in any row (see :meth:`_Nesting.allowed`)
+    the mixture sums to 1 over the levels, so a row that breaks the law
+    keeps a finite score."""
     x = filled(x)
     log_q = torch.log_softmax(logits, -1)
     log_mass = torch.logsumexp(log_q.masked_fill(~allowed, -torch.inf), -1)

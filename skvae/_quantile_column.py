@@ -167,7 +167,9 @@ class QuantileColumn:
         """Whether a zoned datetime column is modelled in its wall time (local
         midnights a day apart across clock changes) rather than as instants
         (a fixed UTC time of day): the one whose values share the coarser
-        grid, the wall time when they tie; True for a column with no zone."""
+        grid; on a tie the wall time, unless two instants share a wall time
+        (the hour repeated when the clocks go back), which it would merge;
+        True for a column with no zone."""
         if getattr(self.time_dtype, "tz", None) is None:
             return True
         self.wall_time = False
@@ -177,9 +179,11 @@ class QuantileColumn:
         instants, wall = instants[~missing], wall[~missing]
         if instants.size < 2:
             return True
-        return np.gcd.reduce(wall - wall.min()) >= np.gcd.reduce(
-            instants - instants.min()
-        )
+        coarse_wall = np.gcd.reduce(wall - wall.min())
+        coarse_instants = np.gcd.reduce(instants - instants.min())
+        if coarse_wall != coarse_instants:
+            return bool(coarse_wall > coarse_instants)
+        return np.unique(wall).size == np.unique(instants).size
 
     def _integers(self, series):
         """The column as int64 / uint64 (datetimes: counts of their unit), 0
@@ -237,11 +241,11 @@ class QuantileColumn:
             self.wall_time = self._wall_time_is_coarser(series)
         self.text_format = date_text_format(series) if kind == "datetime" else None
         # numbers written as text come back as text, written the same way
-        self.number_text = (
-            kind == "numeric"
-            and not pd.api.types.is_numeric_dtype(dtype)
-            and all(isinstance(v, str) for v in series.dropna().to_numpy(dtype=object))
-        )
+        self.number_text = None
+        if kind == "numeric" and not pd.api.types.is_numeric_dtype(dtype):
+            texts = series.dropna().to_numpy(dtype=object)
+            if all(isinstance(v, str) for v in texts):
+                self.number_text = _text_decimals(texts)
         if self.exact:
             unsigned = pd.api.types.is_unsigned_integer_dtype(dtype)
             self.int_dtype = np.dtype(np.uint64 if unsigned else np.int64)
@@ -867,20 +871,20 @@ class QuantileColumn:
         return out.mask(missing)
 
     def _as_text(self, values):
-        """Decoded numbers as the training text wrote them: whole numbers
-        without a decimal point, others with the grid's decimals."""
+        """Decoded numbers as the training text wrote them: with its number
+        of decimals where every text had the same (``number_text``, an
+        int), else as the shortest text that reads back as the number,
+        without a trailing ``.0`` (``number_text`` -1)."""
         values = np.asarray(values, dtype=np.float64)
-        if self.discrete:
-            decimals = 0
-        elif self.step:
-            decimals = max(_decimals(self.step), 0)
-        else:
-            decimals = None
-        return _format_numbers(values, decimals)
+        decimals = self.number_text
+        if decimals is True:  # pickles of 0.2.0.dev: decimals from the grid
+            decimals = 0 if self.discrete else -1
+        return _format_numbers(values, None if decimals < 0 else decimals)
 
     def _to_dtype(self, values):
         if self.value_kind == "numeric":
-            if getattr(self, "number_text", False):  # older pickles: none
+            text = getattr(self, "number_text", None)  # older pickles: none
+            if text is not None and text is not False:
                 return pd.Series(self._as_text(values), dtype=object).astype(self.dtype)
             return pd.Series(values).astype(self.dtype)
         unit = datetime_unit(self.time_dtype)
@@ -903,11 +907,27 @@ class QuantileColumn:
         return out.astype(self.dtype)
 
 
+def _text_decimals(texts):
+    """The decimals that every one of the number ``texts`` has (0: none is
+    written with a decimal point), or -1 where they differ or one has an
+    exponent."""
+    counts = set()
+    for text in texts:
+        text = text.strip().lower()
+        if "e" in text:
+            return -1
+        whole, point, fraction = text.partition(".")
+        counts.add(len(fraction) if point else 0)
+        if len(counts) > 1:
+            return -1
+    return counts.pop() if counts else -1
+
+
 def _format_numbers(values, decimals):
     """Numbers as text with ``decimals`` decimals (None: the shortest text
-    that reads back as the same float)."""
+    that reads back as the same float, without a trailing ``.0``)."""
     if decimals is None:
-        return [repr(float(v)) for v in values]
+        return [np.format_float_positional(v, trim="-") for v in values]
     return [f"{v:.{decimals}f}" for v in values]
 
 

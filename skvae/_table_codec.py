@@ -574,10 +574,15 @@ class TableCodec:
                 if not functional or allowed[present[0]][:, present[1]].all():
                     continue
                 # a level unseen beside the other column (missing, the pool)
-                # limits nothing, and a missing or pooled later value is
-                # never ruled out
+                # limits nothing; a missing later value is never ruled out,
+                # nor the later pool of rare levels where it was seen
                 allowed[~present[0]] = True
                 allowed[:, len(v.column.known) :] = True
+                if v.column.pooled:
+                    pool = len(v.column.known)
+                    rows = (cu >= 0) & (cu < len(u.column.known)) & (cv == pool)
+                    allowed[present[0], pool] = False
+                    allowed[cu[rows], pool] = True
                 found.append((u.name, v.name, allowed, n))
         return found
 

