@@ -17,6 +17,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from ._parsing import _all_number_text
+
 _MIN_VALUES = 20  # fewer non-missing values: not an identifier
 _DISTINCT_SHARE = 0.95  # text columns: share of distinct non-missing values
 _SHAPE_SHARE = 0.5  # a shape held by at least this share of values is the form
@@ -55,7 +57,9 @@ def is_identifier(series):
       dtype, or ``category`` dtype whose categories are strings): at least 20
       non-missing values, and at least 95 % of the non-missing values are
       distinct. Object columns holding non-strings (numbers, booleans, a mix)
-      are not identifiers by this rule.
+      are not identifiers by this rule, nor text of numbers one of which has
+      a fraction (``"40.1234"``: measurements written as text, as a float
+      column holding a fraction).
     * Integer columns (numpy int/uint of any width, pandas nullable Int/UInt,
       and float columns whose values are all whole numbers: an integer column
       with missing values, as ``read_csv`` gives it): at least 20
@@ -461,7 +465,14 @@ def _kind(series):
         return "integer" if integral else None
     if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
         strings = pd.api.types.infer_dtype(series, skipna=True)
-        return "text" if strings == "string" else None
+        if strings != "string":
+            return None
+        texts = series.dropna().to_numpy(dtype=object)
+        if _all_number_text(texts):  # measurements written as text
+            values = texts.astype(np.float64)
+            if (values != np.round(values)).any():
+                return None  # a fraction, as a float column's
+        return "text"
     return None
 
 

@@ -124,6 +124,12 @@ def test_nearly_unique_text_is_an_identifier():
         pd.Series(np.arange(100) % 90, name="customer_id"),
         pd.Series(np.arange(100) + 0.5, name="customer_id"),
         pd.Series(np.arange(100, dtype=float), name="weight"),
+        # measurements written as text (a review saw them taken for
+        # identifiers and sampled as new random digits)
+        pd.Series(
+            [f"{v:.4f}" for v in np.random.default_rng(0).normal(40, 10, 300)],
+            name="reading",
+        ),
     ],
     ids=lambda s: f"{s.name}:{s.dtype}",
 )
