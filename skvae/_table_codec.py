@@ -127,7 +127,10 @@ class _CategoricalColumn:
         self.width = len(self.levels)
         return self
 
-    def encode(self, series, free=False):
+    def encode(self, series, free=False, given=None):
+        """One-hot levels and the log-Jacobians (a pooled level's share of the
+        pool); ``given``, the level codes of the earlier column of a nesting
+        (see :meth:`pool_shares`), sets a pooled level's share given them."""
         values = series.to_numpy(dtype=object)
         codes = pd.Index(self.known, dtype=object).get_indexer(values)
         codes = codes.astype(np.int64)
@@ -136,7 +139,8 @@ class _CategoricalColumn:
             pool = pd.Index(self.pooled, dtype=object).get_indexer(values)
             in_pool = pool >= 0
             codes[in_pool] = len(self.known)
-            logjac[in_pool] = np.log(self.pool_share[pool[in_pool]])
+            shares = self.pool_shares(given, in_pool)
+            logjac[in_pool] = np.log(shares[np.arange(shares.shape[0]), pool[in_pool]])
         missing = pd.isna(values)
         if self.missing:
             codes[missing] = self.width - 1
@@ -169,11 +173,34 @@ class _CategoricalColumn:
     def missing_features(self):
         return np.asarray(self.levels, dtype=object) == _MISSING
 
-    def decode(self, encoded, rng=None):
+    def pool_shares(self, given, rows):
+        """``(rows.sum(), n_pooled)``: each pooled level's share of the pool
+        in the ``rows`` (a boolean mask) — its share in training, or, under a
+        nesting (``pool_given``: the shares beside each level of the earlier
+        column, and the untruncated share ``epsilon``), given the earlier
+        level codes ``given``: ``(1 - epsilon)`` times its share beside
+        that level plus ``epsilon`` times its share, where the level was
+        seen beside the pool."""
+        n = int(np.sum(rows))
+        out = np.broadcast_to(self.pool_share, (n, len(self.pooled))).copy()
+        nesting = getattr(self, "pool_given", None)  # older pickles: none
+        if nesting is None or given is None or not n:
+            return out
+        table, epsilon = nesting
+        codes = np.asarray(given)[rows]
+        known = (codes >= 0) & (codes < table.shape[0])
+        beside = table[np.where(known, codes, 0)]
+        seen = known & (beside.sum(1) > 0)
+        out[seen] = (1 - epsilon) * beside[seen] + epsilon * out[seen]
+        return out
+
+    def decode(self, encoded, rng=None, given=None):
         """The levels of ``encoded`` rows, a Series of the training dtype.
 
         A row's level is the position of its largest entry (a pooled level: the
-        commonest of the pool, or with ``rng`` one drawn by its share). Text
+        commonest of the pool, or with ``rng`` one drawn by its share, given
+        the earlier column's level codes ``given`` where a nesting has them,
+        see :meth:`pool_shares`). Text
         and category dtypes are built from the level positions (a ``take``),
         never from a column of Python objects.
         """
@@ -181,11 +208,16 @@ class _CategoricalColumn:
         missing = position == self.width - 1 if self.missing else None
         if self.pooled:
             in_pool = position == len(self.known)
+            shares = self.pool_shares(given, in_pool)
             if rng is None:  # a mode: the commonest pooled level
-                position[in_pool] = len(self.known)
-            else:
-                which = rng.choice(len(self.pooled), in_pool.sum(), p=self.pool_share)
-                position[in_pool] = len(self.known) + which
+                which = shares.argmax(axis=1)
+            else:  # inverse CDF, one uniform a row
+                u = rng.random((shares.shape[0], 1))
+                which = (shares.cumsum(axis=1) < u * shares.sum(1, keepdims=True)).sum(
+                    1
+                )
+                which = np.minimum(which, len(self.pooled) - 1)
+            position[in_pool] = len(self.known) + which
         if missing is not None:
             position[missing] = -1
         values, dtype = self.known + self.pooled, self.dtype
@@ -535,6 +567,7 @@ class TableCodec:
         )
         self.ordered = self._find_orders(frame) if self.orders else []
         self.ranges = self._find_ranges(frame) if self.orders else []
+        self.pool_bases = {}  # a nested column with a pool: its earlier column
         self.nested = self._find_nestings(frame) if self.orders else []
         return self
 
@@ -583,8 +616,25 @@ class TableCodec:
                     rows = (cu >= 0) & (cu < len(u.column.known)) & (cv == pool)
                     allowed[present[0], pool] = False
                     allowed[cu[rows], pool] = True
+                    self._pool_given(frame, u, v, cu, rows, n)
                 found.append((u.name, v.name, allowed, n))
         return found
+
+    def _pool_given(self, frame, u, v, cu, rows, n_rows):
+        """Give the later column ``v`` of a nesting the shares of its pooled
+        levels beside each level of ``u`` (the first such ``u``), so that a
+        pooled level is drawn given the earlier level too."""
+        column = v.column
+        if getattr(column, "pool_given", None) is not None:
+            return
+        values = frame[v.name].to_numpy(dtype=object)[rows]
+        which = pd.Index(column.pooled, dtype=object).get_indexer(values)
+        table = np.zeros((u.column.width, len(column.pooled)))
+        np.add.at(table, (cu[rows], which), 1.0)
+        total = table.sum(1, keepdims=True)
+        table = np.divide(table, total, out=np.zeros_like(table), where=total > 0)
+        column.pool_given = (table, 1 / (n_rows + 2) ** 2)
+        self.pool_bases[v.name] = u.name
 
     def _own_numeric_blocks(self):
         """The blocks of numeric columns modelled as themselves: no spike,
@@ -973,6 +1023,16 @@ class TableCodec:
                 edge[missing] = np.nan
         return out, None if calendar is None else calendar.features(t), edges
 
+    def _slice_of(self, name):
+        """The encoded features of the column ``name`` (not a companion)."""
+        return next(s for b, s in self._slices() if b.name == name and not b.companion)
+
+    def _codes_of(self, name, series, free):
+        """Level codes (see :func:`_level_codes`) of the categorical column
+        ``name``'s values ``series``."""
+        block = next(b for b in self._layout if b.name == name and not b.companion)
+        return _level_codes(block.column.encode(series, free)[0])
+
     def _slices(self):
         """``(block, slice of the encoded features)`` in layout order."""
         start = 0
@@ -1006,9 +1066,15 @@ class TableCodec:
                 name = block.column.name
             series = columns.get(name)
             series = frame[name] if series is None else series
+            base = getattr(self, "pool_bases", {}).get(block.name)  # older: none
             for start in range(0, n, _ENCODE_ROWS):
                 rows = slice(start, start + _ENCODE_ROWS)
-                out[rows, features], lj = block.column.encode(series.iloc[rows], free)
+                if base is None:
+                    encoded = block.column.encode(series.iloc[rows], free)
+                else:  # a pooled level's share given its nesting's level
+                    given = self._codes_of(base, frame[base].iloc[rows], free)
+                    encoded = block.column.encode(series.iloc[rows], free, given)
+                out[rows, features], lj = encoded
                 logjac[rows] += lj
         return Encoded(out, logjac.astype(dtype))
 
@@ -1070,6 +1136,7 @@ class TableCodec:
         """
         parts = self._split(encoded)
         atoms, missing = self._companions(parts)
+        where = {b.name: f for b, f in self._slices() if not b.companion}
         columns = {}
         for block, part in parts:
             column = block.column
@@ -1078,6 +1145,9 @@ class TableCodec:
             if isinstance(column, QuantileColumn):
                 values = column.decode(part, atoms.get(block.name))
                 columns[block.name] = column.to_dtype(values, missing.get(block.name))
+            elif block.name in getattr(self, "pool_bases", {}):
+                given = _level_codes(encoded[:, where[self.pool_bases[block.name]]])
+                columns[block.name] = column.decode(part, rng, given)
             else:
                 columns[block.name] = column.decode(part, rng)
         self._restore(columns)
@@ -1167,6 +1237,10 @@ class TableCodec:
                 values = column.decode(z, at).astype(np.float64)
                 values = values.reshape(n, m, x.size) @ w
                 columns[block.name] = column.to_dtype(column.mean(values, share))
+            elif block.name in getattr(self, "pool_bases", {}):
+                base = self._slice_of(self.pool_bases[block.name])
+                given = _level_codes(mean[:, base])
+                columns[block.name] = column.decode(mean[:, features], None, given)
             else:
                 columns[block.name] = column.decode(mean[:, features], None)
         self._restore(columns)
