@@ -139,8 +139,13 @@ class _CategoricalColumn:
             pool = pd.Index(self.pooled, dtype=object).get_indexer(values)
             in_pool = pool >= 0
             codes[in_pool] = len(self.known)
-            shares = self.pool_shares(given, in_pool)
-            logjac[in_pool] = np.log(shares[np.arange(shares.shape[0]), pool[in_pool]])
+            earlier, mixed = self._pool_given_codes(given, in_pool)
+            share = self.pool_share[pool[in_pool]]
+            if earlier is not None:  # share beside the earlier level, mixed
+                table, epsilon = self.pool_given
+                beside = table[earlier[mixed], pool[in_pool][mixed]]
+                share[mixed] = (1 - epsilon) * beside + epsilon * share[mixed]
+            logjac[in_pool] = np.log(share)
         missing = pd.isna(values)
         if self.missing:
             codes[missing] = self.width - 1
@@ -175,24 +180,55 @@ class _CategoricalColumn:
 
     def pool_shares(self, given, rows):
         """``(rows.sum(), n_pooled)``: each pooled level's share of the pool
-        in the ``rows`` (a boolean mask) — its share in training, or, under a
+        in the ``rows`` (a boolean mask): its share in training, or, under a
         nesting (``pool_given``: the shares beside each level of the earlier
         column, and the untruncated share ``epsilon``), given the earlier
-        level codes ``given``: ``(1 - epsilon)`` times its share beside
-        that level plus ``epsilon`` times its share, where the level was
-        seen beside the pool."""
-        n = int(np.sum(rows))
-        out = np.broadcast_to(self.pool_share, (n, len(self.pooled))).copy()
+        level codes ``given`` where the level was seen beside the pool:
+        ``(1 - epsilon)`` times its share beside that level plus
+        ``epsilon`` times its share. (Rows x levels: for checks, not for
+        batches.)"""
+        out = np.tile(self.pool_share, (int(np.sum(rows)), 1))
+        codes, mixed = self._pool_given_codes(given, rows)
+        if codes is not None:
+            table, epsilon = self.pool_given
+            out[mixed] = (1 - epsilon) * table[codes[mixed]] + epsilon * out[mixed]
+        return out
+
+    def _pool_given_codes(self, given, rows):
+        """The earlier level codes of the ``rows`` and which of them have
+        shares beside the pool (see :meth:`pool_shares`), or ``(None,
+        None)`` without a nesting."""
         nesting = getattr(self, "pool_given", None)  # older pickles: none
-        if nesting is None or given is None or not n:
-            return out
-        table, epsilon = nesting
+        if nesting is None or given is None:
+            return None, None
+        table = nesting[0]
         codes = np.asarray(given)[rows]
         known = (codes >= 0) & (codes < table.shape[0])
-        beside = table[np.where(known, codes, 0)]
-        seen = known & (beside.sum(1) > 0)
-        out[seen] = (1 - epsilon) * beside[seen] + epsilon * out[seen]
-        return out
+        codes = np.where(known, codes, 0)
+        return codes, known & (table.sum(1)[codes] > 0)
+
+    def _pooled_levels(self, given, rows, rng):
+        """Positions in the pool of the levels of the ``rows`` drawn from the
+        pool: drawn by their shares (see :meth:`pool_shares`) with ``rng``,
+        else the likeliest; one earlier level at a time, so that memory
+        stays one row of shares per level, not per row."""
+        n = int(np.sum(rows))
+        codes, mixed = self._pool_given_codes(given, rows)
+        if rng is None:
+            which = np.zeros(n, dtype=np.int64)  # the commonest pooled level
+        else:
+            which = rng.choice(len(self.pooled), n, p=self.pool_share)
+        if codes is None or not mixed.any():
+            return which
+        table, epsilon = self.pool_given
+        for code in np.unique(codes[mixed]):
+            mine = np.flatnonzero(mixed & (codes == code))
+            p = (1 - epsilon) * table[code] + epsilon * self.pool_share
+            if rng is None:
+                which[mine] = p.argmax()
+            else:
+                which[mine] = rng.choice(len(self.pooled), mine.size, p=p / p.sum())
+        return which
 
     def decode(self, encoded, rng=None, given=None):
         """The levels of ``encoded`` rows, a Series of the training dtype.
@@ -208,15 +244,7 @@ class _CategoricalColumn:
         missing = position == self.width - 1 if self.missing else None
         if self.pooled:
             in_pool = position == len(self.known)
-            shares = self.pool_shares(given, in_pool)
-            if rng is None:  # a mode: the commonest pooled level
-                which = shares.argmax(axis=1)
-            else:  # inverse CDF, one uniform a row
-                u = rng.random((shares.shape[0], 1))
-                which = (shares.cumsum(axis=1) < u * shares.sum(1, keepdims=True)).sum(
-                    1
-                )
-                which = np.minimum(which, len(self.pooled) - 1)
+            which = self._pooled_levels(given, in_pool, rng)
             position[in_pool] = len(self.known) + which
         if missing is not None:
             position[missing] = -1
