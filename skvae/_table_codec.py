@@ -151,14 +151,15 @@ class _CategoricalColumn:
             codes[missing] = self.width - 1
         unknown = (codes < 0) & ~missing
         if unknown.any() and (self.handle_unknown == "error" or free):
-            examples = sorted({str(v) for v in values[unknown]})[:5]
+            examples = sorted(set(values[unknown]), key=str)[:5]  # as given
             advice = (
                 "use handle_unknown='ignore' to encode them as all-zero (the "
                 "column then drops out of the likelihood)"
             )
             if free:
                 near = {str(v).strip(): v for v in self.known}
-                close = [near[e.strip()] for e in examples if e.strip() in near]
+                texts = [str(e).strip() for e in examples]
+                close = [near[e] for e in texts if e in near]
                 levels = ", ".join(repr(v) for v in self.known[:10])
                 more = ", ..." if len(self.known) > 10 else ""
                 advice = f"give levels seen in fit ({levels}{more})"

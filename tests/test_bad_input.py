@@ -290,6 +290,18 @@ def test_given_that_is_neither_a_dict_nor_a_table(frame):
         vae.sample(3, given=[("txt", "u")])
 
 
+def test_unknown_integer_levels_are_shown_as_given():
+    """An unknown level of a category of integers is named as the number it
+    is, as the levels seen in fit are ([6], not ['6'])."""
+    rng = np.random.default_rng(0)
+    levels = pd.Categorical(rng.integers(1, 6, 80), categories=[1, 2, 3, 4, 5, 6])
+    vae = VAETransformer(**FAST).fit(
+        pd.DataFrame({"rate": levels, "x": rng.normal(size=80)})
+    )
+    with pytest.raises(ValueError, match=r"unknown categories \[6\] in column 'rate'"):
+        vae.sample(2, given={"rate": 6})
+
+
 def test_empty_frame():
     with pytest.raises(ValueError, match="0 sample"):
         VAETransformer(**FAST).fit(pd.DataFrame({"a": [], "b": []}))
