@@ -445,18 +445,18 @@ class _BaseVAE(BaseEstimator):
         self.column_models_ = np.asarray(self._codec.column_models(), dtype=object)
         derived = getattr(self._codec, "derived", {})
         self.relations_ = {name: r.describe() for name, r in derived.items()}
-        for order in getattr(self._codec, "ordered", ()):
-            kept = self.relations_.get(order.column)
-            text = order.describe()
-            self.relations_[order.column] = text if kept is None else f"{kept}, {text}"
-        for column, base in getattr(self._codec, "ranges", ()):
+        limits = [(o.column, o.describe()) for o in getattr(self._codec, "ordered", ())]
+        limits += [
+            (column, f"{column} kept apart by the levels of {base}")
+            for column, base in getattr(self._codec, "ranges", ())
+        ]
+        limits += [
+            (later, f"{later} among the levels seen with {earlier}'s level")
+            for earlier, later, _, _ in getattr(self._codec, "nested", ())
+        ]
+        for column, text in limits:  # several joined by commas
             kept = self.relations_.get(column)
-            text = f"{column} kept apart by the levels of {base}"
             self.relations_[column] = text if kept is None else f"{kept}, {text}"
-        for earlier, later, _, _ in getattr(self._codec, "nested", ()):
-            kept = self.relations_.get(later)
-            text = f"{later} among the levels seen with {earlier}'s level"
-            self.relations_[later] = text if kept is None else f"{kept}, {text}"
         names = getattr(self, "feature_names_in_", None)
         for b, a in getattr(self._codec, "equal_", ()):
             b, a = (f"x{j}" if names is None else str(names[j]) for j in (b, a))

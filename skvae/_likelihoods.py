@@ -739,7 +739,7 @@ class _OrderBounds(_Covariates):
             if stop - start == 1:
                 codes = (part[:, 0] > 0.5).long()
             else:  # an unknown level (all zero): the last entry, no limit
-                codes = torch.where(part.sum(-1) > 0, part.argmax(-1), -1)
+                codes = level_codes(part)
             out.append((k, self.level_tables[i].to(x.dtype)[codes]))
         return out
 
@@ -756,6 +756,12 @@ class _OrderBounds(_Covariates):
             edges[..., mine], torch.zeros_like(self.targets[mine]), self.lower[mine], 1
         )
         return low, high, self.log_epsilon[k : k + 1]
+
+
+def level_codes(onehot):
+    """The level of each one-hot row (``(..., k)``, k > 1): -1 where all
+    entries are 0 (an unknown level)."""
+    return torch.where(onehot.sum(-1) > 0, onehot.argmax(-1), -1)
 
 
 class _Nesting(_Covariates):
@@ -794,14 +800,8 @@ class _Nesting(_Covariates):
         for i, (u, v, log_eps) in enumerate(self.pairs):
             if v.start != features.start:
                 continue
-            part = filled(x[..., u])
             table = getattr(self, f"table_{i}")
-            codes = torch.where(
-                part.sum(-1) > 0,
-                part.argmax(-1),
-                torch.full_like(part[..., 0], -1).long(),
-            )
-            mine = table[codes]
+            mine = table[level_codes(filled(x[..., u]))]  # unknown: the last row
             out = mine if out is None else out & mine
             log_epsilon = log_eps if log_epsilon is None else max(log_epsilon, log_eps)
         if out is None:

@@ -170,13 +170,12 @@ class QuantileColumn:
         grid; on a tie the wall time, unless two instants share a wall time
         (the hour repeated when the clocks go back), which it would merge;
         True for a column with no zone."""
-        if getattr(self.time_dtype, "tz", None) is None:
+        tz = getattr(self.time_dtype, "tz", None)
+        if tz is None:
             return True
-        self.wall_time = False
-        instants, missing = self._integers(series)
-        self.wall_time = True
-        wall, _ = self._integers(series)
-        instants, wall = instants[~missing], wall[~missing]
+        instants, missing = as_int64(series, self.time_dtype)
+        instants = instants[~missing]
+        wall = _wall_counts(instants, tz, datetime_unit(self.time_dtype))
         if instants.size < 2:
             return True
         coarse_wall = np.gcd.reduce(wall - wall.min())
@@ -194,10 +193,7 @@ class QuantileColumn:
             tz = getattr(self.time_dtype, "tz", None)
             if tz is not None and getattr(self, "wall_time", True):
                 # the wall time: local midnights stay a day apart
-                unit = datetime_unit(self.time_dtype)
-                utc = pd.to_datetime(values, unit=unit, utc=True).as_unit(unit)
-                wall = utc.tz_convert(tz).tz_localize(None)
-                values = wall.to_numpy().view(np.int64)
+                values = _wall_counts(values, tz, datetime_unit(self.time_dtype))
             return values, missing
         if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
             return series.to_numpy(dtype=self.int_dtype), np.zeros(len(series), bool)
@@ -877,14 +873,11 @@ class QuantileColumn:
         without a trailing ``.0`` (``number_text`` -1)."""
         values = np.asarray(values, dtype=np.float64)
         decimals = self.number_text
-        if decimals is True:  # pickles of 0.2.0.dev: decimals from the grid
-            decimals = 0 if self.discrete else -1
         return _format_numbers(values, None if decimals < 0 else decimals)
 
     def _to_dtype(self, values):
         if self.value_kind == "numeric":
-            text = getattr(self, "number_text", None)  # older pickles: none
-            if text is not None and text is not False:
+            if getattr(self, "number_text", None) is not None:  # older: none
                 return pd.Series(self._as_text(values), dtype=object).astype(self.dtype)
             return pd.Series(values).astype(self.dtype)
         unit = datetime_unit(self.time_dtype)
@@ -905,6 +898,13 @@ class QuantileColumn:
             if text_format is not None:  # text in training: text back
                 out = out.dt.strftime(text_format)
         return out.astype(self.dtype)
+
+
+def _wall_counts(values, tz, unit):
+    """UTC datetime counts ``values`` of ``unit`` as counts of the wall time
+    in time zone ``tz``."""
+    utc = pd.to_datetime(values, unit=unit, utc=True).as_unit(unit)
+    return utc.tz_convert(tz).tz_localize(None).to_numpy().view(np.int64)
 
 
 def _text_decimals(texts):

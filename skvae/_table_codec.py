@@ -191,9 +191,15 @@ class _CategoricalColumn:
         out = np.tile(self.pool_share, (int(np.sum(rows)), 1))
         codes, mixed = self._pool_given_codes(given, rows)
         if codes is not None:
-            table, epsilon = self.pool_given
-            out[mixed] = (1 - epsilon) * table[codes[mixed]] + epsilon * out[mixed]
+            out[mixed] = self._pool_mixture(codes[mixed])
         return out
+
+    def _pool_mixture(self, codes):
+        """The pooled levels' shares beside the earlier levels ``codes`` (an
+        int or an array of them), mixed with their shares (see
+        :meth:`pool_shares`)."""
+        table, epsilon = self.pool_given
+        return (1 - epsilon) * table[codes] + epsilon * self.pool_share
 
     def _pool_given_codes(self, given, rows):
         """The earlier level codes of the ``rows`` and which of them have
@@ -221,10 +227,9 @@ class _CategoricalColumn:
             which = rng.choice(len(self.pooled), n, p=self.pool_share)
         if codes is None or not mixed.any():
             return which
-        table, epsilon = self.pool_given
         for code in np.unique(codes[mixed]):
             mine = np.flatnonzero(mixed & (codes == code))
-            p = (1 - epsilon) * table[code] + epsilon * self.pool_share
+            p = self._pool_mixture(code)
             if rng is None:
                 which[mine] = p.argmax()
             else:
@@ -826,17 +831,14 @@ class TableCodec:
                 out.append((kind, len(blocks)))
         nested = getattr(self, "nested", [])  # older pickles: none
         if nested:
-            where = {
-                b.name: s
-                for b, s in self._slices()
-                if isinstance(b.column, _CategoricalColumn)
-            }
             pairs = []
             for u, v, allowed, n_rows in nested:
                 # the chance that a new row breaks a law kept in n rows (as
                 # for orders)
                 share = 1 / (n_rows + 2) ** 2
-                pairs.append((where[u], where[v], allowed.tolist(), share))
+                pairs.append(
+                    (self._slice_of(u), self._slice_of(v), allowed.tolist(), share)
+                )
             out.append(("nesting", pairs))
         return out
 
@@ -1056,12 +1058,6 @@ class TableCodec:
         """The encoded features of the column ``name`` (not a companion)."""
         return next(s for b, s in self._slices() if b.name == name and not b.companion)
 
-    def _codes_of(self, name, series, free):
-        """Level codes (see :func:`_level_codes`) of the categorical column
-        ``name``'s values ``series``."""
-        block = next(b for b in self._layout if b.name == name and not b.companion)
-        return _level_codes(block.column.encode(series, free)[0])
-
     def _slices(self):
         """``(block, slice of the encoded features)`` in layout order."""
         start = 0
@@ -1096,12 +1092,15 @@ class TableCodec:
             series = columns.get(name)
             series = frame[name] if series is None else series
             base = getattr(self, "pool_bases", {}).get(block.name)  # older: none
+            # a pooled level's share is given its nesting's earlier level,
+            # encoded before it
+            base = None if base is None else self._slice_of(base)
             for start in range(0, n, _ENCODE_ROWS):
                 rows = slice(start, start + _ENCODE_ROWS)
                 if base is None:
                     encoded = block.column.encode(series.iloc[rows], free)
-                else:  # a pooled level's share given its nesting's level
-                    given = self._codes_of(base, frame[base].iloc[rows], free)
+                else:
+                    given = _level_codes(out[rows, base])
                     encoded = block.column.encode(series.iloc[rows], free, given)
                 out[rows, features], lj = encoded
                 logjac[rows] += lj
@@ -1165,7 +1164,6 @@ class TableCodec:
         """
         parts = self._split(encoded)
         atoms, missing = self._companions(parts)
-        where = {b.name: f for b, f in self._slices() if not b.companion}
         columns = {}
         for block, part in parts:
             column = block.column
@@ -1175,8 +1173,10 @@ class TableCodec:
                 values = column.decode(part, atoms.get(block.name))
                 columns[block.name] = column.to_dtype(values, missing.get(block.name))
             elif block.name in getattr(self, "pool_bases", {}):
-                given = _level_codes(encoded[:, where[self.pool_bases[block.name]]])
-                columns[block.name] = column.decode(part, rng, given)
+                base = self._slice_of(self.pool_bases[block.name])
+                columns[block.name] = column.decode(
+                    part, rng, _level_codes(encoded[:, base])
+                )
             else:
                 columns[block.name] = column.decode(part, rng)
         self._restore(columns)
@@ -1285,11 +1285,11 @@ class TableCodec:
         nested = getattr(self, "nested", [])  # older pickles: none
         if not nested:
             return
-        where = {b.name: s for b, s in self._slices()}
         for u, v, allowed, _ in nested:
-            limited = mean[:, where[v]] * allowed[mean[:, where[u]].argmax(1)]
+            u, v = self._slice_of(u), self._slice_of(v)
+            limited = mean[:, v] * allowed[mean[:, u].argmax(1)]
             some = limited.sum(1, keepdims=True) > 0
-            mean[:, where[v]] = np.where(some, limited, mean[:, where[v]])
+            mean[:, v] = np.where(some, limited, mean[:, v])
 
     def _keep_orders(self, columns):
         """Put on its base a continuous column's value that the decoding's
