@@ -398,13 +398,14 @@ class _BaseVAE(BaseEstimator):
         self._publish_history(early)
         self._n_features_out = self.n_components
         scores = self.validation_scores_
-        after_warmup = len(scores or ()) > max(1, self.kl_warmup_iter_)
-        if early and after_warmup and np.argmax(scores) == 0:
+        first = max(0, self.kl_warmup_iter_ - 1)  # the first at the full KL weight
+        if early and len(scores or ()) > first + 1 and np.argmax(scores[first:]) == 0:
             warn(
-                "The held-out ELBO was best after the first epoch, so the model "
-                "keeps its first-epoch weights. Held-out rows may hold values the "
-                "training rows never have (an identifier column: declare it in "
-                "identifier_features), or the learning rate is too large.",
+                "The held-out ELBO was best after the first epoch at the full KL "
+                f"weight (epoch {first + 1}), so the model keeps those weights. "
+                "Held-out rows may hold values the training rows never have (an "
+                "identifier column: declare it in identifier_features), or the "
+                "learning rate is too large.",
                 UserWarning,
             )
         if not converged and not incremental and self.max_iter != "auto":

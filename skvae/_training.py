@@ -272,7 +272,8 @@ def train(
         Source of the batch order and the reparameterisation noise.
     kl_warmup_iter : int, default=0
         Epochs (counted over the life of ``state``) over which the KL weight
-        rises linearly to ``kl_weight``; no early stop happens before the end.
+        rises linearly to ``kl_weight``; no early stop happens before the end,
+        and the best held-out weights are chosen from its last epoch on.
     adaptive : bool, default=False
         On a plateau, divide the step size by 10 (at most twice) instead of
         stopping.
@@ -340,7 +341,7 @@ def train(
                     score = evaluate(module, validation)
                     state.validation_scores.append(score)
                     improved = score > state.best_validation_score + tol
-                    if score > state.best_validation_score:
+                    if score > state.best_validation_score and ramp >= 1.0:
                         state.best_validation_score = score
                         best_state = copy.deepcopy(module.state_dict())
                     if averaging is not None:
@@ -374,6 +375,9 @@ def train(
             averaging.publish()
         if best_state is not None:
             module.load_state_dict(best_state)
+        elif validation is not None and state.validation_scores:
+            # every epoch was inside the warm-up: the last weights are kept
+            state.best_validation_score = state.validation_scores[-1]
         module.eval()
     return converged
 

@@ -149,7 +149,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
 
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows, stop when their ELBO stops
-        improving, and keep the weights with the best held-out ELBO. Without it a
+        improving, and keep the weights with the best held-out ELBO among the
+        epochs from the end of the KL warm-up on (see ``kl_warmup_iter``:
+        before it the model is trained for another objective, and one barely
+        trained has a small KL term, which on a small table can win the held-out
+        ELBO while its columns are still near their uniform start). Without it a
         nonlinear VAE overfits small data sets and its held-out score degrades.
 
     validation_fraction : float, default=0.1
@@ -325,7 +329,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Held-out ELBO per sample after each epoch, or None without early stopping.
 
     best_validation_score_ : float or None
-        Best held-out ELBO, or None without early stopping.
+        Best held-out ELBO from the end of the KL warm-up on (the weights kept),
+        or None without early stopping.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.

@@ -46,6 +46,21 @@ def test_early_stopping_keeps_the_best_weights():
     assert vae.best_loss_ is None
 
 
+def test_the_weights_kept_are_the_best_from_the_end_of_the_warm_up(monkeypatch):
+    # a barely trained model has a small KL term and can win the held-out
+    # ELBO during the warm-up: only epochs at the full KL weight compete
+    scores = iter(-float(epoch) for epoch in range(1, 100))
+    monkeypatch.setattr(_training, "evaluate", lambda *args: next(scores))
+    params = {**FAST, "kl_warmup_iter": 5, "max_iter": 20, "n_iter_no_change": 3}
+    with pytest.warns(UserWarning, match=r"full KL weight \(epoch 5\)"):
+        vae = VAETransformer(**params).fit(X)
+    assert vae.validation_scores_[:6] == [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0]
+    assert vae.best_validation_score_ == -5.0
+    scores = iter(-float(epoch) for epoch in range(1, 100))
+    vae = VAETransformer(**{**params, "max_iter": 3}).fit(X)  # inside the warm-up
+    assert vae.best_validation_score_ == vae.validation_scores_[-1] == -3.0
+
+
 def test_auto_budget_stops_growing_with_the_rows():
     # 80 epochs (50 of KL warm-up) up to 10**5 training rows; beyond, the
     # epochs that read 8 * 10**6 rows, so fit time is flat in n, not linear;
