@@ -272,6 +272,29 @@ def test_integer_column_is_a_pmf_over_all_integers(rng):
     )
 
 
+def test_integers_on_a_coarser_grid_are_a_pmf_over_all_integers(rng):
+    """Years every 5 (vega_datasets' wheat: 1565, 1570, ...) are sampled on
+    their grid, and exp(score) summed over every integer stays <= 1: an
+    integer off the grid is not scored as its grid neighbour (the sum was 8.5
+    for a grid of 10 before), but shares a mass of 1/(n+2)^2."""
+    years = 1565 + 5 * rng.poisson(8, 300).astype(np.int64)
+    vae = VAETransformer(**FIT).fit(pd.DataFrame({"year": years}))
+    assert (vae.sample(2000, random_state=0)["year"] % 5 == 0).all()
+    every = pd.DataFrame({"year": np.arange(1365, 1866, dtype=np.int64)})
+    scores = vae.score_samples(every)
+    assert 0.5 < np.exp(scores).sum() <= 1.02
+    assert np.isfinite(scores).all()
+    # each off-grid year: 1/5 of the share, beside its nearest grid year
+    nearest = 1565 + 5 * np.rint((every["year"] - 1565) / 5).astype(np.int64)
+    gap = scores - vae.score_samples(pd.DataFrame({"year": nearest}))
+    share = 1 / (300 + 2) ** 2
+    off = (every["year"] % 5 != 0).to_numpy()
+    np.testing.assert_allclose(
+        gap[off], np.log(share / 5) - np.log1p(-share), atol=1e-3
+    )
+    np.testing.assert_array_equal(gap[~off], 0.0)
+
+
 # ------------------------------------------------- small discrete table, exactly
 
 LEVELS_1, LEVELS_2 = ["a", "b", "c"], ["p", "q", "r", "s"]
