@@ -25,9 +25,9 @@ then a distribution over ``x`` in the user's units:
   dates, whole numbers stored as floats) is *discrete*: a pmf over
   ``minimum + k * step`` for all integers ``k``, the mass of ``k`` being ``F``'s
   mass over ``[k - 1/2, k + 1/2]`` steps; a value off the grid is scored as the
-  grid point nearest to it (a column of integer dtype takes whole numbers
-  only). Other columns are continuous: an atom scores its
-  mass, any other value its density.
+  grid point nearest to it (times the off-grid share above, in an integer
+  column; a column of integer dtype takes whole numbers only). Other columns
+  are continuous: an atom scores its mass, any other value its density.
 * **Decoding** inverts ``F``, stays inside the training range and the support
   of the data (a value in a gap between atoms goes to the nearer atom), snaps
   discrete columns to the grid in exact integer arithmetic (no float64 round trip:
@@ -175,6 +175,14 @@ class QuantileColumn:
             return values
         return np.rint(values / self.step) if rounded else values / self.step
 
+    def _off_grid(self, series):
+        """Which integers of an exact numeric column are off its grid, in
+        integer arithmetic (a float quotient is inexact beyond 2**53)."""
+        ints, _ = self._integers(series)
+        u_ints, u_base = ints.view(np.uint64), self.base.view(np.uint64)
+        distance = np.where(ints >= self.base, u_ints - u_base, u_base - u_ints)
+        return distance % np.uint64(self.step) != 0
+
     def _wall_time_is_coarser(self, series):
         """Whether a zoned datetime column is modelled in its wall time (local
         midnights a day apart across clock changes) rather than as instants
@@ -274,7 +282,7 @@ class QuantileColumn:
                 any_step=kind == "numeric",
             )
             # integers off a coarser grid share a mass of 1/(n+2)^2 (see
-            # _off_grid), so the pmf over all integers sums to 1
+            # _off_grid), so the pmf over all integers sums to at most 1
             self.off_grid_log_share = None
             if kind == "numeric" and self.step > 1:
                 epsilon = 1.0 / (ints.size + 2) ** 2
@@ -464,9 +472,8 @@ class QuantileColumn:
             z_lo[is_atom], z_hi[is_atom] = -_Z_LIMIT, _Z_LIMIT
             logjac[is_atom] = 0.0
         shares = getattr(self, "off_grid_log_share", None)  # older pickles: none
-        if shares is not None and getattr(self, "month_offset", None) is None:
-            off = self.read(series, rounded=False) != t
-            logjac = logjac + np.where(off, *shares)
+        if shares is not None:
+            logjac = logjac + np.where(self._off_grid(series), *shares)
         if missing.any():
             z_lo[missing] = z_hi[missing] = np.nan
             logjac[missing] = 0.0

@@ -36,7 +36,7 @@ from ._relations import _MAX_LEVELS_SHARE, _MIN_ROWS, find_orders, find_relation
 _MISSING = "__skvae_missing__"
 _QUANTILE_KINDS = ("numeric", "datetime", "timedelta")
 _MAX_LEVELS = 200  # a categorical column models its 199 commonest levels + a pool
-_MIN_LEVEL_ROWS = 5  # levels seen in fewer training rows share the pool
+_POOLED_BELOW = 5  # a near-identifier's levels seen in fewer rows share the pool
 _QUADRATURE = 16  # Gauss-Hermite nodes for a particle's conditional mean
 _MIN_LEVEL_ROWS = 20  # rows of a level needed to trust its range
 _ENCODE_ROWS = 2**16  # rows per chunk when encoding a column
@@ -92,7 +92,9 @@ class _BooleanColumn:
 
 
 class _CategoricalColumn:
-    """One-hot levels; beyond ``_MAX_LEVELS`` the rarest levels share a pool.
+    """One-hot levels; beyond ``_MAX_LEVELS`` the rarest levels share a pool,
+    as do the levels seen in fewer than ``_POOLED_BELOW`` rows of a column
+    with more levels than half its observed values (nearly an identifier).
 
     A pooled level's probability is the pool's times its share of the pool's
     training rows (a fixed second stage, in the log-Jacobian), so parameters,
@@ -116,14 +118,14 @@ class _CategoricalColumn:
         n_kept = _MAX_LEVELS - 1 - self.missing
         self.pooled = []
         by_count = counts.loc[levels].sort_values(ascending=False, kind="stable")
-        rare = int((by_count.to_numpy() < _MIN_LEVEL_ROWS).sum())
+        rare = int((by_count.to_numpy() < _POOLED_BELOW).sum())
         # levels with fewer than two rows each on average: the column is
         # nearly an identifier (no nesting can hold it), and learning its rare
         # levels one by one only memorises rows; a pool of one level would
         # change nothing
         if len(levels) > _MAX_LEVELS_SHARE * counts.sum() and rare >= 2:
             n_kept = min(n_kept, len(levels) - rare)
-        if len(levels) > n_kept + 1 or (rare >= 2 and n_kept < len(levels)):
+        if len(levels) > n_kept + 1:
             kept = set(by_count.index[:n_kept])
             self.pooled = [v for v in by_count.index if v not in kept]
             pool_counts = by_count.loc[self.pooled].to_numpy(dtype=float)

@@ -254,8 +254,9 @@ def train(
     Parameters
     ----------
     module : VAE
-        Trained in place; on return it holds the best weights seen when
-        ``validation`` is given, else the last ones.
+        Trained in place; on return it holds the best weights seen from the
+        end of the warm-up on when ``validation`` is given (the last ones if
+        training ends inside the warm-up), else the last ones.
     state : TrainState
         Optimizer and history, extended in place.
     rows : Rows

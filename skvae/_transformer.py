@@ -136,8 +136,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         hidden layers, a table of fewer than 20,000 training rows gets as many epochs as
         read ``1.6 * 10**6`` rows, at most 300 (222 on 7,200 rows), and the
         held-out ELBO decides when to stop. A fit that spends it ends
-        without a warning (with ``early_stopping`` it keeps
-        the weights of its best held-out epoch; ``validation_scores_`` shows
+        without a warning (with ``early_stopping`` it keeps the weights of
+        its best held-out epoch from the end of the KL warm-up on, or its last
+        ones if it ends inside the warm-up; ``validation_scores_`` shows
         whether they were still rising). An int that is reached before the
         stopping rule fires raises a ConvergenceWarning, as in
         :class:`~sklearn.neural_network.MLPRegressor`. Resolved in ``fit`` into
@@ -329,8 +330,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         Held-out ELBO per sample after each epoch, or None without early stopping.
 
     best_validation_score_ : float or None
-        Best held-out ELBO from the end of the KL warm-up on (the weights kept),
-        or None without early stopping.
+        Best held-out ELBO from the end of the KL warm-up on (the weights kept;
+        the last epoch's score for a fit that ends inside the warm-up), or
+        None without early stopping.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
