@@ -295,6 +295,17 @@ def test_integers_on_a_coarser_grid_are_a_pmf_over_all_integers(rng):
     np.testing.assert_array_equal(gap[~off], 0.0)
 
 
+def test_on_grid_integers_beyond_float_precision_are_on_the_grid(rng):
+    # milliseconds as int64 nanoseconds: a float quotient is inexact here
+    from skvae._quantile_column import QuantileColumn
+
+    ns = pd.Series(rng.integers(0, 10**12, 300) * 10**6 + 10**9)
+    column = QuantileColumn("numeric").fit(ns)
+    assert column.step == 10**6
+    assert not column._off_grid(ns).any()
+    assert column._off_grid(ns + 1).all()
+
+
 # ------------------------------------------------- small discrete table, exactly
 
 LEVELS_1, LEVELS_2 = ["a", "b", "c"], ["p", "q", "r", "s"]

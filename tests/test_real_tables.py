@@ -313,6 +313,18 @@ def test_a_column_that_is_nearly_an_identifier_does_not_stall_the_fit():
     assert synthetic["id"].nunique() > 100  # the pooled levels come back
 
 
+def test_a_near_identifier_pools_only_its_rare_levels():
+    from skvae._table_codec import _CategoricalColumn
+
+    values = [f"city{i}" for i in range(20) for _ in range(15)]
+    values += [f"id{i}" for i in range(700)]  # 720 levels in 1000 rows
+    column = _CategoricalColumn().fit(pd.Series(values), "error")
+    assert (len(column.known), len(column.pooled)) == (20, 700)
+    # 200 levels in 1986 rows: not near an identifier, and no pool of one
+    values = [f"l{i}" for i in range(198) for _ in range(10)] + ["r1", "r2"] * 3
+    assert _CategoricalColumn().fit(pd.Series(values), "error").pooled == []
+
+
 def test_integers_at_the_dtype_limits_decode_exactly(rng):
     n = 300
     imax, umax = np.iinfo(np.int64).max, np.iinfo(np.uint64).max
