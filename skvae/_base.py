@@ -174,11 +174,6 @@ def _keep_given(out, given, fixed):
     for j, name in enumerate(out.columns):
         if fixed is not None and j not in fixed:
             continue
-        # a text column (dates or numbers written as text) keeps given text;
-        # another given value is left as decoded, written as in training
-        text = pd.api.types.is_string_dtype(out[name].dtype)
-        if fixed is not None and text and not isinstance(fixed[j], str):
-            continue
         column = given.iloc[:, j] if fixed is None else None
         try:
             if fixed is not None:
@@ -186,8 +181,6 @@ def _keep_given(out, given, fixed):
                 out[name] = value.astype(out[name].dtype)
             else:
                 keep = column.notna().to_numpy()
-                if text:
-                    keep &= np.array([isinstance(v, str) for v in column], bool)
                 values = pd.Series(column.to_numpy(dtype=object), dtype=object)
                 values = values.astype(out[name].dtype)
                 out[name] = out[name].mask(keep, values)

@@ -111,25 +111,6 @@ def test_date_strings_come_back_as_strings_of_their_form(rng, dates, form, patte
     assert parsed.between(dates.min() - margin, dates.max() + margin).all()
 
 
-def test_a_given_date_comes_back_written_as_in_training(rng):
-    # a Timestamp given for a column of date text came back as
-    # "2008-11-10 00:00:00" (palmerpenguins' raw "Date Egg")
-    days = pd.Timestamp("2008-11-01") + pd.to_timedelta(rng.integers(0, 60, 300), "D")
-    frame = pd.DataFrame({"when": days.strftime("%Y-%m-%d"), "x": rng.normal(size=300)})
-    with pytest.warns(UserWarning, match="ISO-8601 date strings"):
-        vae = _fit(frame)
-    for value in (
-        "2008-11-10",
-        pd.Timestamp("2008-11-10"),
-        np.datetime64("2008-11-10"),
-    ):
-        drawn = vae.sample(2, given={"when": value}, random_state=0)["when"]
-        assert drawn.tolist() == ["2008-11-10"] * 2
-    rows = pd.DataFrame({"when": [pd.Timestamp("2008-11-12"), "2008-11-13"]})
-    rows["x"] = np.nan
-    assert vae.sample(2, given=rows)["when"].tolist() == ["2008-11-12", "2008-11-13"]
-
-
 def test_date_objects_and_number_text_ids_keep_their_kind(rng):
     import datetime
 
