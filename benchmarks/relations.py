@@ -59,16 +59,21 @@ def load(name):
     return data(name)
 
 
-def data_orders(frame):
-    """``[(b, a)]``: ``b >= a`` wherever both are present (see the module)."""
+def numeric_columns(frame):
+    """The numeric columns of ``frame``, booleans left out."""
     import pandas as pd
 
-    numeric = [
+    return [
         c
         for c in frame.columns
         if pd.api.types.is_numeric_dtype(frame[c])
         and not pd.api.types.is_bool_dtype(frame[c])
     ]
+
+
+def data_orders(frame):
+    """``[(b, a)]``: ``b >= a`` wherever both are present (see the module)."""
+    numeric = numeric_columns(frame)
     found = []
     for a in numeric:
         for b in numeric:
@@ -128,12 +133,7 @@ def data_functions(frame):
         for c in frame.columns
         if pd.api.types.is_integer_dtype(frame[c]) and frame[c].notna().all()
     ]
-    numeric = [
-        c
-        for c in frame.columns
-        if pd.api.types.is_numeric_dtype(frame[c])
-        and not pd.api.types.is_bool_dtype(frame[c])
-    ]
+    numeric = numeric_columns(frame)
     found = []
     for a in integers:
         if not 2 <= frame[a].nunique() <= len(frame) / 2 or len(frame) < MIN_ROWS:
@@ -142,8 +142,9 @@ def data_functions(frame):
             pairs = frame[[a, b]].dropna()
             if b == a or pairs[b].nunique() < 2 or len(pairs) < MIN_ROWS:
                 continue
-            if (pairs.groupby(a)[b].nunique() == 1).all():
-                found.append((a, b, pairs.groupby(a)[b].first().to_dict()))
+            groups = pairs.groupby(a)[b]
+            if (groups.nunique() == 1).all():
+                found.append((a, b, groups.first().to_dict()))
     return found
 
 

@@ -162,9 +162,7 @@ class QuantileColumn:
             return t
         if self.exact:
             ints, missing = self._integers(series)
-            above = ints >= self.base
-            u_ints, u_base = ints.view(np.uint64), self.base.view(np.uint64)
-            distance = np.where(above, u_ints - u_base, u_base - u_ints)
+            above, distance = self._distance(ints)
             t = np.where(above, 1.0, -1.0) * distance.astype(np.float64)
             t = np.rint(t / self.step) if rounded else t / self.step
             t[missing] = np.nan
@@ -175,12 +173,17 @@ class QuantileColumn:
             return values
         return np.rint(values / self.step) if rounded else values / self.step
 
+    def _distance(self, ints):
+        """``(above, distance)``: whether each of the integers ``ints`` is at
+        least the minimum, and its exact distance from it (uint64)."""
+        above = ints >= self.base
+        u_ints, u_base = ints.view(np.uint64), self.base.view(np.uint64)
+        return above, np.where(above, u_ints - u_base, u_base - u_ints)
+
     def _off_grid(self, series):
         """Which integers of an exact numeric column are off its grid, in
         integer arithmetic (a float quotient is inexact beyond 2**53)."""
-        ints, _ = self._integers(series)
-        u_ints, u_base = ints.view(np.uint64), self.base.view(np.uint64)
-        distance = np.where(ints >= self.base, u_ints - u_base, u_base - u_ints)
+        _, distance = self._distance(self._integers(series)[0])
         return distance % np.uint64(self.step) != 0
 
     def _wall_time_is_coarser(self, series):
