@@ -7,6 +7,8 @@ latent sampler (:mod:`skvae._latent_mixture`). Subclasses add their public
 face (``transform`` for :class:`~skvae.VAETransformer`).
 """
 
+import datetime
+import functools
 import math
 from numbers import Integral, Real
 
@@ -159,9 +161,20 @@ def keep_equal(out, fixed, equal):
     return out
 
 
-def _keep_given(out, given, fixed):
+def _as_date_text(value, text_format):
+    """A date or datetime given for a column of date text, written as the
+    column's text is; any other value as it is."""
+    if isinstance(value, (datetime.date, np.datetime64)) and not pd.isna(value):
+        return pd.Timestamp(value).strftime(text_format)
+    return value
+
+
+def _keep_given(out, given, fixed, text_formats=None):
     """``out`` with the given entries of ``given`` (a one-row table of fixed
-    ``{position: value}`` or a table of partial rows) in the output dtypes."""
+    ``{position: value}`` or a table of partial rows) in the output dtypes;
+    ``text_formats`` (``{position: strftime format}``) writes a date given for
+    a column of date text as the column's text is."""
+    text_formats = text_formats or {}
     if isinstance(out, np.ndarray):
         values = np.asarray(given, dtype=np.float64)
         if fixed is not None:
@@ -175,6 +188,12 @@ def _keep_given(out, given, fixed):
         if fixed is not None and j not in fixed:
             continue
         column = given.iloc[:, j] if fixed is None else None
+        if j in text_formats:
+            as_text = functools.partial(_as_date_text, text_format=text_formats[j])
+            if fixed is not None:
+                fixed = {**fixed, j: as_text(fixed[j])}
+            else:
+                column = column.astype(object).map(as_text)
         try:
             if fixed is not None:
                 value = pd.Series([fixed[j]] * len(out), dtype=object)
@@ -932,7 +951,10 @@ class _BaseVAE(BaseEstimator):
                     for j in range(row.shape[1])
                     if pd.notna(row.iloc[0, j])
                 }
-        out = _keep_given(out, row, fixed)
+        formats = None
+        if isinstance(self._codec, TableCodec):
+            formats = self._codec.date_text_formats()
+        out = _keep_given(out, row, fixed, formats)
         equal = getattr(self._codec, "equal_", ())
         if len(equal):
             cells = np.asarray(row, dtype=np.float64)

@@ -872,6 +872,17 @@ class TableCodec:
                 )
         return [names[name] for name in self.columns]
 
+    def date_text_formats(self):
+        """``{position: strftime format}`` of the columns of date text (dates
+        that training read from text and sampling writes back as text)."""
+        return {
+            self.columns.index(b.name): b.column.text_format
+            for b in self.blocks
+            if not b.companion
+            and b.name not in self.derived
+            and getattr(b.column, "text_format", None) is not None
+        }
+
     def missing_columns(self):
         """Boolean ``(n_columns,)``: the columns with missing values in fit."""
         flags = {}

@@ -111,6 +111,44 @@ def test_date_strings_come_back_as_strings_of_their_form(rng, dates, form, patte
     assert parsed.between(dates.min() - margin, dates.max() + margin).all()
 
 
+def test_a_given_date_comes_back_written_as_in_training(rng):
+    # a Timestamp given for a column of date text came back as
+    # "2008-11-10 00:00:00" (palmerpenguins' raw "Date Egg")
+    days = pd.Timestamp("2008-11-01") + pd.to_timedelta(rng.integers(0, 60, 300), "D")
+    frame = pd.DataFrame(
+        {
+            "when": days.strftime("%Y-%m-%d"),
+            "x": rng.normal(size=300),
+            "code": rng.choice(["1", "2", "3"], 300),
+        }
+    )
+    with pytest.warns(UserWarning) as caught:
+        vae = _fit(frame)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "ISO-8601 date strings" in messages and "'code' holds numbers" in messages
+    for value in (
+        "2008-11-10",
+        pd.Timestamp("2008-11-10"),
+        pd.Timestamp("2008-11-10").to_pydatetime(),
+        pd.Timestamp("2008-11-10").date(),
+        np.datetime64("2008-11-10"),
+    ):
+        drawn = vae.sample(2, given={"when": value}, random_state=0)["when"]
+        assert drawn.tolist() == ["2008-11-10"] * 2
+    # a date outside the training range comes back as given, not clipped
+    with pytest.warns(UserWarning, match="outside"):
+        drawn = vae.sample(2, given={"when": pd.Timestamp("2010-05-01")})
+    assert drawn["when"].tolist() == ["2010-05-01"] * 2
+    rows = pd.DataFrame({"when": [pd.Timestamp("2008-11-12"), "2008-11-13", None]})
+    rows["x"], rows["code"] = np.nan, None
+    drawn = vae.sample(3, given=rows, random_state=0)
+    assert drawn["when"].tolist()[:2] == ["2008-11-12", "2008-11-13"]
+    assert pd.notna(drawn["when"].iloc[2])
+    # a column of number text is not a date column: its given text stays
+    assert vae.sample(2, given={"code": "2"})["code"].tolist() == ["2", "2"]
+    assert vae.sample(2, given={"code": 2})["code"].tolist() == ["2", "2"]
+
+
 def test_date_objects_and_number_text_ids_keep_their_kind(rng):
     import datetime
 
