@@ -16,22 +16,22 @@ then a distribution over ``x`` in the user's units:
   datetimes and timedeltas: calendar unit, from a day down to the dtype's
   resolution) that divides every training value's distance from the minimum,
   for floats every value itself (or agrees with every value to six significant
-  digits, where the values fill at least 10 points of it: numbers summed or
-  written in single precision, 27.59999 on a grid of 0.1; such a grid only
-  rounds samples, never makes a column discrete); for integers, the distances'
-  greatest common divisor where at least 10 distinct values share it (years
-  1565, 1570, ...: 5). An integer column on a grid coarser than 1 gives the
-  integers off its grid a share ``1 / (n + 2)**2`` of the mass (``n`` training
-  values; each such integer ``1 / step`` of it, beside its nearest grid point;
-  samples keep to the grid), so the pmf over all integers sums to at most 1
-  and an off-grid value keeps a finite score. A column whose step is at least
-  1 (integers, dates, whole numbers stored as floats) is *discrete*: a pmf
-  over ``minimum + k * step`` for all integers ``k``, the mass of ``k`` being
-  ``F``'s mass over ``[k - 1/2, k + 1/2]`` steps; a value off the grid is
-  scored as the grid point nearest to it (times the off-grid share above, in
-  an integer column; a column of integer dtype takes whole numbers only).
-  Other columns are continuous: an atom scores its mass, any other value its
-  density.
+  digits, where the values fill at least 10 points of a step below 1: numbers
+  summed or written in single precision, 27.59999 on a grid of 0.1; such a
+  grid only rounds what decoding returns, never past a value that repeats);
+  for integers, the distances' greatest common divisor where at least 10
+  distinct values share it (years 1565, 1570, ...: 5). An integer column on a
+  grid coarser than 1 gives the integers off its grid a share ``1 / (n +
+  2)**2`` of the mass (``n`` training values; each such integer ``1 / step``
+  of it, beside its nearest grid point; samples keep to the grid), so the pmf
+  over all integers sums to at most 1 and an off-grid value keeps a finite
+  score. A column whose step is at least 1 (integers, dates, whole numbers
+  stored as floats) is *discrete*: a pmf over ``minimum + k * step`` for all
+  integers ``k``, the mass of ``k`` being ``F``'s mass over ``[k - 1/2, k +
+  1/2]`` steps; a value off the grid is scored as the grid point nearest to it
+  (times the off-grid share above, in an integer column; a column of integer
+  dtype takes whole numbers only). Other columns are continuous: an atom
+  scores its mass, any other value its density.
 * **Decoding** inverts ``F``, stays inside the training range and the support
   of the data (a value in a gap between atoms goes to the nearer atom), snaps
   discrete columns to the grid in exact integer arithmetic (no float64 round trip:
@@ -116,9 +116,10 @@ def _float_step(values, eps, single=True):
     """Largest ``10**e`` (at most the largest magnitude) that all ``values`` are
     multiples of, or 0: to ``eps`` relative precision, or to six significant
     digits where the values fill at least ``_MIN_GRID_VALUES`` points of a
-    step that is wide beside that precision (numbers summed or written in
-    single precision: 27.59999 and 5.200005 on a grid of 0.1), unless
-    ``single`` is False."""
+    step below 1 that is wide beside that precision (numbers summed or
+    written in single precision: 27.59999 and 5.200005 on a grid of 0.1;
+    not whole numbers that miss by a millionth, which may be precise),
+    unless ``single`` is False."""
     largest = np.abs(values).max(initial=0.0)
     if largest == 0:
         return 1.0
@@ -135,7 +136,9 @@ def _float_step(values, eps, single=True):
         wide = step >= _SINGLE_MARGIN * _SINGLE * largest
         if single and wide and np.all(off <= _SINGLE * np.abs(scaled)):
             if np.unique(np.rint(scaled)).size >= _MIN_GRID_VALUES:
-                return step
+                if step < 1:
+                    return step
+                single = False  # whole numbers that miss by a millionth
     return 0.0
 
 
@@ -281,6 +284,7 @@ class QuantileColumn:
             texts = series.dropna().to_numpy(dtype=object)
             if all(isinstance(v, str) for v in texts):
                 self.number_text = _text_decimals(texts)
+        self.print_step = None
         if self.exact:
             unsigned = pd.api.types.is_unsigned_integer_dtype(dtype)
             self.int_dtype = np.dtype(np.uint64 if unsigned else np.int64)
@@ -327,10 +331,12 @@ class QuantileColumn:
             numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
             floating = isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f"
             eps = np.finfo(numpy_dtype if floating else np.float64).eps
-            self.step = _float_step(values, eps) if step is None else step
-            # a grid to six digits only rounds samples: atoms keep their values
-            exact = step is not None or _float_step(values, eps, False) == self.step
-            self.discrete = self.step >= 1 and exact
+            self.step = _float_step(values, eps, False) if step is None else step
+            self.discrete = self.step >= 1
+            # a grid to six digits only rounds what decode returns
+            if step is None and not self.discrete:
+                printed = _float_step(values, eps)
+                self.print_step = printed if printed > self.step else None
             t = np.rint(values / self.step) if self.discrete else values
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             self._fit_map(t, spikes)  # subnormal spreads overflow harmlessly
@@ -719,7 +725,8 @@ class QuantileColumn:
 
     def decode(self, encoded, atoms=None):
         """Values of encoded rows; ``atoms`` (NaN: none) overrides the map."""
-        return self.values_of(self._decode_t(encoded, atoms))
+        values = self.values_of(self._decode_t(encoded, atoms))
+        return values if self.discrete else self._printed(values)
 
     def values_of(self, t):
         """The values at model coordinates ``t`` (none missing): floats, or
@@ -821,25 +828,31 @@ class QuantileColumn:
             t = np.where(np.isnan(atoms), t, atoms)
         if not self.discrete:
             if self.step:
-                t = np.clip(self._rounded(t), self.low, self.high)
+                decimals = _decimals(self.step)
+                t = np.clip(np.round(t, decimals), self.low, self.high)
             return t
         return np.rint(t)
 
-    def _rounded(self, t):
-        """Values ``t`` rounded to the step, but never past an atom: an atom
-        off the step (9.7999997 on a grid of 0.1, recorded in single
-        precision) comes back as it was recorded, and the map stays monotone."""
-        rounded = np.round(t, _decimals(self.step))
+    def _printed(self, t):
+        """Decoded values ``t`` of a continuous column rounded to the grid its
+        values agree with to six digits (``print_step``), but never past an
+        atom, which comes back as recorded (9.7999997 on a grid of 0.1), nor
+        out of the training range: monotone, as the decoding is."""
+        step = getattr(self, "print_step", None)  # older pickles: none
+        if step is None:
+            return t
+        rounded = np.round(t, _decimals(step))
         atoms = self.atoms
         if not atoms.size:
-            return rounded
+            return np.clip(rounded, self.low, self.high)
         above = np.searchsorted(atoms, t, side="left")
-        below = np.searchsorted(atoms, t, side="right") - 1
-        ceiling = np.where(
-            above < atoms.size, atoms[np.minimum(above, atoms.size - 1)], np.inf
-        )
-        floor = np.where(below >= 0, atoms[np.maximum(below, 0)], -np.inf)
-        return np.minimum(np.maximum(rounded, floor), ceiling)
+        ceiling = atoms[np.minimum(above, atoms.size - 1)]
+        at = ceiling == t
+        ceiling = np.where(above < atoms.size, ceiling, np.inf)
+        floor = np.where(above > 0, atoms[np.maximum(above - 1, 0)], -np.inf)
+        floor = np.where(at, t, floor)
+        rounded = np.minimum(np.maximum(rounded, floor), ceiling)
+        return np.clip(rounded, self.low, self.high)
 
     def _inverse(self, u):
         """``F^-1(u)``, exact enough that decoding an encoded value gives it

@@ -1316,13 +1316,19 @@ class TableCodec:
         """Put on its base a continuous column's value that the decoding's
         error took past it: within that error of the base, beyond its limit
         (a draw of the untruncated part goes further; columns with a grid
-        decode exactly, see :meth:`QuantileColumn.limit`)."""
+        decode exactly, see :meth:`QuantileColumn.limit`), or within half a
+        step of the grid that either column's values are printed on (see
+        :meth:`QuantileColumn._printed`)."""
         for block in self.blocks:
             bound = block.column
             if not isinstance(bound, _OrderBound):
                 continue
             column, order = bound.column, bound.order
-            if column.discrete or column.step or order.column not in columns:
+            printed = [
+                getattr(c, "print_step", None) or 0.0 for c in (column, bound.base)
+            ]
+            exact = column.discrete or column.step
+            if (exact and not any(printed)) or order.column not in columns:
                 continue
             b, a = columns[order.column], columns.get(order.base)
             if a is None:
@@ -1330,7 +1336,9 @@ class TableCodec:
             vb = b.to_numpy(np.float64, na_value=np.nan)
             va = a.to_numpy(np.float64, na_value=np.nan)
             beyond = (va - vb) if order.lower else (vb - va)
-            tolerance = column.decode_error(vb) + 1e-12 * np.abs(va)
+            tolerance = (sum(printed) / 2 + 1e-12 * np.abs(va)) * np.ones_like(va)
+            if not exact:
+                tolerance = tolerance + column.decode_error(vb)
             fix = (beyond > 0) & (beyond <= tolerance)
             if fix.any():
                 columns[order.column] = b.mask(fix, pd.Series(va, index=b.index))

