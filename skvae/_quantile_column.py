@@ -226,6 +226,14 @@ class QuantileColumn:
             return bool(coarse_wall > coarse_instants)
         return np.unique(wall).size == np.unique(instants).size
 
+    def datetimes(self, series):
+        """A naive datetime column's values ``series`` (dates written as text,
+        too) as ``datetime64`` read as :meth:`fit` reads them, NaT where
+        missing."""
+        values, missing = self._integers(series)
+        out = values.view(f"M8[{datetime_unit(self.time_dtype)}]")
+        return pd.Series(out, index=series.index).mask(missing)
+
     def _integers(self, series):
         """The column as int64 / uint64 (datetimes: counts of their unit), 0
         where a value is missing, and the mask of missing values."""

@@ -701,7 +701,15 @@ class TableCodec:
         complete = [name for name, c in columns.items() if not c.missing]
         rest = [name for name, c in columns.items() if c.missing]
         columns = {name: columns[name] for name in complete + rest}
-        found = find_orders(frame, list(columns))
+        # dates written as text compare as the dates they are
+        dates = {
+            name: column.datetimes(frame[name])
+            for name, column in columns.items()
+            if column.value_kind == "datetime"
+            and getattr(column.time_dtype, "tz", None) is None
+            and not pd.api.types.is_datetime64_any_dtype(frame[name].dtype)
+        }
+        found = find_orders(frame.assign(**dates) if dates else frame, list(columns))
         position = {name: i for i, name in enumerate(columns)}
         found.sort(key=lambda o: (position[o.base], position[o.column]))
         for o in found:
