@@ -435,6 +435,39 @@ def _ordered_dtype(dtype):
     ) and not pd.api.types.is_bool_dtype(dtype)
 
 
+def _dates_compared(frame, columns):
+    """``frame`` with its columns of naive dates written as text, among
+    ``columns`` (name -> :class:`QuantileColumn`), as the datetimes those
+    columns read: they compare as dates, not as text."""
+    dates = [
+        name
+        for name, column in columns.items()
+        if column.value_kind == "datetime"
+        and getattr(column.time_dtype, "tz", None) is None
+        and not pd.api.types.is_datetime64_any_dtype(frame[name].dtype)
+    ]
+    if not dates:
+        return frame
+    frame = frame.copy(deep=False)
+    for name in dates:
+        frame[name] = columns[name].datetimes(frame[name])
+    return frame
+
+
+def _held_put(series, rows, values):
+    """``series`` with ``values`` (float64) in ``rows`` where its dtype holds
+    them exactly, and the rows where it cannot."""
+    try:
+        held = pd.Series(
+            np.where(rows, values, series.to_numpy(np.float64, na_value=np.nan)),
+            index=series.index,
+        ).astype(series.dtype)
+    except (TypeError, ValueError):
+        return series, rows
+    put = rows & (held.to_numpy(np.float64, na_value=np.nan) == values)
+    return series.mask(put, held), rows & ~put
+
+
 def _tighten(edges, level, value, rows, lower):
     """Keep in ``edges`` (level -> (value, rows)) the tighter of a level's
     limits: the larger lower one, the smaller upper one."""
@@ -701,15 +734,7 @@ class TableCodec:
         complete = [name for name, c in columns.items() if not c.missing]
         rest = [name for name, c in columns.items() if c.missing]
         columns = {name: columns[name] for name in complete + rest}
-        # dates written as text compare as the dates they are
-        dates = {
-            name: column.datetimes(frame[name])
-            for name, column in columns.items()
-            if column.value_kind == "datetime"
-            and getattr(column.time_dtype, "tz", None) is None
-            and not pd.api.types.is_datetime64_any_dtype(frame[name].dtype)
-        }
-        found = find_orders(frame.assign(**dates) if dates else frame, list(columns))
+        found = find_orders(_dates_compared(frame, columns), list(columns))
         position = {name: i for i, name in enumerate(columns)}
         found.sort(key=lambda o: (position[o.base], position[o.column]))
         for o in found:
@@ -747,12 +772,13 @@ class TableCodec:
             for b in self._layout
             if isinstance(b.column, (_CategoricalColumn, _BooleanColumn))
         ]
+        compared = _dates_compared(frame, {n.name: n.column for n in numeric})
         found = []
         for d in discrete:
             codes = _level_codes(d.column.encode(frame[d.name])[0])
             width = max(d.column.width, 2)
             for n in numeric:
-                values = frame[n.name].reset_index(drop=True)
+                values = compared[n.name].reset_index(drop=True)
                 if not _ordered_dtype(values.dtype):  # text: compared as text
                     continue
                 seen = values.notna().to_numpy() & (codes >= 0)
@@ -1326,7 +1352,9 @@ class TableCodec:
         (a draw of the untruncated part goes further; columns with a grid
         decode exactly, see :meth:`QuantileColumn.limit`), or within half a
         step of the grid that either column's values are printed on (see
-        :meth:`QuantileColumn._printed`)."""
+        :meth:`QuantileColumn._printed`). Where the column's dtype cannot
+        hold the base's value (float32 beside a printed float64), a printed
+        base goes back to the column's value instead."""
         for block in self.blocks:
             bound = block.column
             if not isinstance(bound, _OrderBound):
@@ -1349,7 +1377,10 @@ class TableCodec:
                 tolerance = tolerance + column.decode_error(vb)
             fix = (beyond > 0) & (beyond <= tolerance)
             if fix.any():
-                columns[order.column] = b.mask(fix, pd.Series(va, index=b.index))
+                b, fix = _held_put(b, fix, va)
+                columns[order.column] = b
+            if fix.any() and printed[1]:
+                columns[order.base] = _held_put(a, fix, vb)[0]
 
     def _restore(self, columns):
         """Replace the residuals of derived columns in ``columns`` by values."""

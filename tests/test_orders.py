@@ -272,6 +272,10 @@ def test_dates_written_as_text_keep_their_order():
     assert rows["endDate"].map(type).eq(str).all()
     kept = pd.to_datetime(rows["endDate"]) >= pd.to_datetime(rows["startDate"])
     assert kept.mean() >= 0.99
+    # column labels that are not text (a frame read with header=None)
+    with pytest.warns(UserWarning, match="ISO-8601 date strings"):
+        unnamed = _fit(frame.set_axis(range(3), axis=1))
+    assert [o.describe() for o in unnamed._codec.ordered] == ["2 >= 0"]
     given = vae.sample(500, random_state=0, given={"startDate": "2005-06-01"})
     assert (pd.to_datetime(given["endDate"]) >= "2005-06-01").mean() >= 0.99
     holes = frame.copy()
@@ -283,6 +287,54 @@ def test_dates_written_as_text_keep_their_order():
         filled = imputer.set_params(sample_posterior=posterior).transform(holes)
         kept = pd.to_datetime(filled["endDate"]) >= pd.to_datetime(filled["startDate"])
         assert kept.mean() >= 0.99
+
+
+def test_a_level_holds_the_earliest_dates_written_as_text():
+    # a level range, found and kept for dates written as text as for
+    # datetimes (dates with missing values have no calendar to lead the order)
+    rng = np.random.default_rng(6)
+    n = 1200
+    start = pd.Timestamp("2004-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
+    frame = pd.DataFrame(
+        {
+            "startDate": start.strftime("%Y-%m-%d"),
+            "era": np.where(start < "2005-01-01", "old", "new"),
+        }
+    )
+    frame.loc[rng.random(n) < 0.1, "startDate"] = None
+    with pytest.warns(UserWarning, match="ISO-8601 date strings"):
+        vae = _fit(frame)
+    assert ("startDate", "era") in vae._codec.ranges
+    rows = vae.sample(3000, random_state=0)
+    dates = pd.to_datetime(rows["startDate"])
+    seen = dates.notna()
+    assert ((dates < "2005-01-01") == rows["era"].eq("old"))[seen].mean() >= 0.99
+
+
+def test_a_float32_column_bounded_by_printed_floats_keeps_its_dtype():
+    # a base of single-precision values held as float64 (printed on a grid
+    # of 0.1) bounds a float32 column: putting the column back on its base
+    # must not turn it into float64
+    rng = np.random.default_rng(0)
+    n = 400
+    a = np.round(rng.normal(10, 60, n), 1).astype(np.float32)
+    ties = rng.random(n) < 0.3
+    b = (a + np.where(ties, 0, np.round(rng.gamma(2, 1.5, n), 1))).astype(np.float32)
+    frame = pd.DataFrame({"a": a.astype(np.float64), "o": rng.choice(list("xyz"), n)})
+    frame["b"] = b
+    vae = _fit(frame)
+    assert [o.describe() for o in vae._codec.ordered] == ["b >= a"]
+    rows = vae.sample(5000, random_state=0)
+    assert rows["b"].dtype == np.float32
+    assert (rows["b"] >= rows["a"]).mean() >= 0.99
+    holes = frame.copy()
+    holes.loc[::3, "b"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        imputer = VAEImputer(**{**FAST_TABLE, "max_iter": 40}).fit(holes)
+    for posterior in (False, True):
+        filled = imputer.set_params(sample_posterior=posterior).transform(holes)
+        assert filled["b"].dtype == np.float32
 
 
 def test_float32_scores_decode_as_float64():
