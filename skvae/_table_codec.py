@@ -1086,10 +1086,14 @@ class TableCodec:
         """
         column = next(b.column for b, s in self._slices() if s.start == feature)
         t = column._decode_t(values.astype(np.float64))
-        out = column.snap(t)
-        if companion is not None:
+        if companion is None:
+            out = column.snap(t)
+        else:
             codes = companion.argmax(axis=1)
-            out[codes < column.atoms.size] = (-_Z_LIMIT, _Z_LIMIT)
+            atom = codes < column.atoms.size
+            out = np.empty((len(t), 2))
+            out[~atom] = column.snap(t[~atom])  # an atom's value is not read
+            out[atom] = (-_Z_LIMIT, _Z_LIMIT)
             out[codes == column.atoms.size + 1] = 0.0
         calendar = next(
             (
