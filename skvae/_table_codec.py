@@ -565,12 +565,14 @@ class TableCodec:
                 and not _read_as_dates(frame[name])
             }
             for name in found:
+                values = frame[name].dropna()
                 self.notes.append(
                     (
                         name,
-                        "is unique per row, an identifier: it is left out of the "
-                        "model and sampled as new unique values (declare "
-                        "identifier_features to choose)",
+                        f"holds {values.nunique()} distinct values in {len(values)} "
+                        "rows, an identifier: it is left out of the model, and "
+                        "samples and imputed holes get new unique values "
+                        "(declare identifier_features to choose)",
                     )
                 )
             return found
