@@ -108,7 +108,10 @@ def _read_table(path, categorical):
 def _keep_codes(frame, path):
     """``frame`` (read from the CSV ``path``) with its numeric columns whose
     text has a leading zero ("02139", a zip code) read back as that text:
-    codes, not numbers, as the model reads such text."""
+    codes, not numbers, as the model reads such text; and its columns of
+    whole numbers with blank cells, which pandas reads as floats, as
+    nullable integers, so that samples and imputed cells are written as
+    whole numbers ("40", not "40.0")."""
     import pandas as pd
 
     from ._parsing import has_code_text
@@ -123,8 +126,15 @@ def _keep_codes(frame, path):
         return frame
     text = pd.read_csv(path, usecols=numeric, dtype=str)
     for name in numeric:
-        if has_code_text(text[name].dropna()):
+        written = text[name].dropna()
+        if has_code_text(written):
             frame[name] = text[name]
+        elif (
+            api.is_float_dtype(frame[name].dtype)
+            and len(written)
+            and written.str.fullmatch(r"[+-]?\d{1,18}").all()
+        ):
+            frame[name] = text[name].astype("Int64")
     return frame
 
 
