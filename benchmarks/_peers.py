@@ -33,7 +33,11 @@ and undone on its samples (nothing else is changed for any peer):
   hides exact copies; float columns whose values are all float32 are read
   back as the shortest decimal of each float32 (0.23).
 * ARF: arfpy 0.1.1 calls ``np.in1d``, which NumPy 2.4 removed; it is set to
-  ``np.isin`` (NumPy's documented replacement) when missing.
+  ``np.isin`` (NumPy's documented replacement) when missing. It finds
+  categories by the dtype ``object``, so text read as pandas 3's ``str`` is
+  passed as ``object``; under pandas 3 its ``forge`` still fails (it indexes
+  a Series by position, ``KeyError: 0``), a row of its own in the results.
+* GaussianCopula: SDV 2 fits and samples ``{name: table}``, SDV 1 the table.
 """
 
 from dataclasses import dataclass
@@ -126,6 +130,9 @@ def run_arf(train):
     if not hasattr(np, "in1d"):  # arfpy 0.1.1 calls np.in1d, gone in NumPy 2.4
         setattr(np, "in1d", np.isin)  # noqa: B010
     data = fill_missing_numbers(dates_to_days(train, datetime_columns(train)))
+    # arfpy finds categories by dtype "object"; pandas 3 reads text as "str"
+    text = [c for c in data if pd.api.types.is_string_dtype(data[c].dtype)]
+    data = data.astype(dict.fromkeys(text, object))
     np.random.seed(SEED)  # noqa: NPY002 (arfpy draws from NumPy's global state)
 
     def fit():
@@ -140,13 +147,16 @@ def run_arf(train):
 
 
 def run_gaussian_copula(train):
+    import sdv
     from sdv.metadata import Metadata
     from sdv.single_table import GaussianCopulaSynthesizer
+
+    sdv_2 = int(sdv.__version__.split(".")[0]) >= 2
 
     def fit():
         metadata = Metadata.detect_from_dataframes({"table": train})
         model = GaussianCopulaSynthesizer(metadata)
-        model.fit({"table": train})  # SDV 2 takes and returns {name: table}
+        model.fit({"table": train} if sdv_2 else train)  # SDV 2: {name: table}
         return model
 
     model, fit_s = timed(fit)
