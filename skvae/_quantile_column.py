@@ -112,34 +112,42 @@ def _scores(below, above):
     return np.where(below < 0.5, ndtri(below), -ndtri(above))
 
 
-def _float_step(values, eps, single=True):
+def _float_step(values, eps):
     """Largest ``10**e`` (at most the largest magnitude) that all ``values`` are
-    multiples of, or 0: to ``eps`` relative precision, or to six significant
-    digits where the values fill at least ``_MIN_GRID_VALUES`` points of a
-    step below 1 that is wide beside that precision (numbers summed or
-    written in single precision: 27.59999 and 5.200005 on a grid of 0.1;
-    not whole numbers that miss by a millionth, which may be precise),
-    unless ``single`` is False."""
+    multiples of, to ``eps`` relative precision, or 0."""
+    return _float_steps(values, eps)[0]
+
+
+def _float_steps(values, eps):
+    """``(step, printed)``: the :func:`_float_step` of ``values``, and the
+    coarser ``10**e`` they agree with to six significant digits where they
+    fill at least ``_MIN_GRID_VALUES`` points of a step below 1 that is wide
+    beside that precision (numbers summed or written in single precision:
+    27.59999 and 5.200005 on a grid of 0.1; not whole numbers that miss by a
+    millionth, which may be precise), else ``step`` again."""
     largest = np.abs(values).max(initial=0.0)
     if largest == 0:
-        return 1.0
+        return 1.0, 1.0
+    printed, single = None, True
     for e in _DECIMALS:
         step = 10.0**e
         if step > largest:
             continue
         if step < 64 * eps * largest:  # finer than the floats resolve: no step
-            return 0.0
+            return 0.0, printed or 0.0
         scaled = values / step
         off = np.abs(scaled - np.rint(scaled))
         if np.all(off <= 8 * eps * np.abs(scaled)):
-            return step
+            return step, printed or step
         wide = step >= _SINGLE_MARGIN * _SINGLE * largest
-        if single and wide and np.all(off <= _SINGLE * np.abs(scaled)):
-            if np.unique(np.rint(scaled)).size >= _MIN_GRID_VALUES:
-                if step < 1:
-                    return step
-                single = False  # whole numbers that miss by a millionth
-    return 0.0
+        if printed is None and single and wide:
+            if np.all(off <= _SINGLE * np.abs(scaled)):
+                if np.unique(np.rint(scaled)).size >= _MIN_GRID_VALUES:
+                    if step < 1:
+                        printed = step
+                    else:
+                        single = False  # whole numbers that miss by a millionth
+    return 0.0, printed or 0.0
 
 
 def _integer_step(offsets, units, any_step=False):
@@ -339,12 +347,14 @@ class QuantileColumn:
             numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
             floating = isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f"
             eps = np.finfo(numpy_dtype if floating else np.float64).eps
-            self.step = _float_step(values, eps, False) if step is None else step
+            printed = None
+            if step is None:
+                step, printed = _float_steps(values, eps)
+            self.step = step
             self.discrete = self.step >= 1
             # a grid to six digits only rounds what decode returns
-            if step is None and not self.discrete:
-                printed = _float_step(values, eps)
-                self.print_step = printed if printed > self.step else None
+            if printed is not None and printed > step and not self.discrete:
+                self.print_step = printed
             t = np.rint(values / self.step) if self.discrete else values
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             self._fit_map(t, spikes)  # subnormal spreads overflow harmlessly

@@ -190,8 +190,7 @@ def _compatible(b, a):
 def _decimals(*columns):
     """Decimals that hold every value of the numeric ``columns``, or None."""
     values = np.concatenate([c.dropna().to_numpy(np.float64) for c in columns])
-    eps = np.finfo(np.float64).eps
-    step = _float_step(values, eps, single=False) if values.size else 0.0
+    step = _float_step(values, np.finfo(np.float64).eps) if values.size else 0.0
     if not step:
         return None
     return max(0, int(round(-np.log10(step))))

@@ -644,8 +644,11 @@ class TableCodec:
             (b for b in self.blocks if not isinstance(b.column, IdentifierColumn)),
             key=lambda b: (order[b.column.kind], id(b.column) not in dated),
         )
-        self.ordered = self._find_orders(frame) if self.orders else []
-        self.ranges = self._find_ranges(frame) if self.orders else []
+        # dates written as text compare as the dates they are
+        own = {b.name: b.column for b in self._own_numeric_blocks()}
+        compared = _dates_compared(frame, own) if self.orders else frame
+        self.ordered = self._find_orders(compared) if self.orders else []
+        self.ranges = self._find_ranges(compared) if self.orders else []
         self.pool_bases = {}  # a nested column with a pool: its earlier column
         self.nested = self._find_nestings(frame) if self.orders else []
         return self
@@ -729,14 +732,15 @@ class TableCodec:
     def _find_orders(self, frame):
         """Orders among the numeric columns that are modelled as themselves,
         with an :class:`_OrderBound` block for each, grouped by base in the
-        autoregressive order."""
+        autoregressive order; ``frame`` holds dates written as text as the
+        dates they are (:func:`_dates_compared`)."""
         columns = {b.name: b.column for b in self._own_numeric_blocks()}
         # the model's order: the complete columns, then the others (drawn
         # given all of them, then each given the bases before it)
         complete = [name for name, c in columns.items() if not c.missing]
         rest = [name for name, c in columns.items() if c.missing]
         columns = {name: columns[name] for name in complete + rest}
-        found = find_orders(_dates_compared(frame, columns), list(columns))
+        found = find_orders(frame, list(columns))
         position = {name: i for i, name in enumerate(columns)}
         found.sort(key=lambda o: (position[o.base], position[o.column]))
         for o in found:
@@ -750,7 +754,8 @@ class TableCodec:
     def _find_ranges(self, frame):
         """Levels of discrete columns that hold the smallest (largest) values
         of a numeric column, with a :class:`_LevelBound` block for each side
-        that they bound; returns ``[(column, base)]``.
+        that they bound; returns ``[(column, base)]``. ``frame`` holds dates
+        written as text as the dates they are (:func:`_dates_compared`).
 
         A level of at least ``_MIN_LEVEL_ROWS`` rows with a value of the
         column (and as many of the other levels) holds its smallest values
@@ -774,13 +779,12 @@ class TableCodec:
             for b in self._layout
             if isinstance(b.column, (_CategoricalColumn, _BooleanColumn))
         ]
-        compared = _dates_compared(frame, {n.name: n.column for n in numeric})
         found = []
         for d in discrete:
             codes = _level_codes(d.column.encode(frame[d.name])[0])
             width = max(d.column.width, 2)
             for n in numeric:
-                values = compared[n.name].reset_index(drop=True)
+                values = frame[n.name].reset_index(drop=True)
                 if not _ordered_dtype(values.dtype):  # text: compared as text
                     continue
                 seen = values.notna().to_numpy() & (codes >= 0)
@@ -1378,7 +1382,7 @@ class TableCodec:
             vb = b.to_numpy(np.float64, na_value=np.nan)
             va = a.to_numpy(np.float64, na_value=np.nan)
             beyond = (va - vb) if order.lower else (vb - va)
-            tolerance = (sum(printed) / 2 + 1e-12 * np.abs(va)) * np.ones_like(va)
+            tolerance = sum(printed) / 2 + 1e-12 * np.abs(va)
             if not exact:
                 tolerance = tolerance + column.decode_error(vb)
             fix = (beyond > 0) & (beyond <= tolerance)
