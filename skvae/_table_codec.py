@@ -31,7 +31,13 @@ from ._codecs import Encoded
 from ._identifiers import IdentifierColumn, is_identifier
 from ._parsing import as_boolean, column_kind
 from ._quantile_column import _Z_LIMIT, QuantileColumn
-from ._relations import _MAX_LEVELS_SHARE, _MIN_ROWS, find_orders, find_relations
+from ._relations import (
+    _MAX_LEVELS_SHARE,
+    _MIN_ROWS,
+    find_near_differences,
+    find_orders,
+    find_relations,
+)
 
 _MISSING = "__skvae_missing__"
 _QUANTILE_KINDS = ("numeric", "datetime", "timedelta")
@@ -363,6 +369,22 @@ def _calendar_of(column):
     return calendar if calendar.width else None
 
 
+def _check_near_base(values, base, relation):
+    """Raise where ``values`` of a column modelled through its near
+    difference are observed but their base is missing (the model has no
+    density of the column without its base)."""
+    alone = values.notna().to_numpy() & pd.isna(base).to_numpy()
+    if alone.any():
+        b, a = relation.column, relation.base
+        raise ValueError(
+            f"Column {b!r} is modelled through its difference from {a!r} "
+            f"({b} - {a} varies little in training, where {b!r} is observed "
+            f"only with {a!r}), but {int(alone.sum())} row(s) hold {b!r} "
+            f"without {a!r} (the first: row {int(np.flatnonzero(alone)[0])}); "
+            f"give {a!r} too, or leave {b!r} missing there."
+        )
+
+
 class _OrderBound:
     """The edge of a base column's value in the normal scores of a column
     that is never below it (the lower edge of the value's cell there) or
@@ -595,6 +617,8 @@ class TableCodec:
             numeric = [c for c, (k, _) in kinds.items() if k in _QUANTILE_KINDS]
             categorical = [c for c, (k, _) in kinds.items() if k == "categorical"]
             found = find_relations(frame, numeric, categorical)
+            taken = {r.column for r in found} | {r.base for r in found}
+            found += find_near_differences(frame, numeric, taken)
             self.derived = {r.column: r for r in found}
         self.blocks = []
         for name in self.columns:
@@ -976,11 +1000,16 @@ class TableCodec:
         patches = {}
         for name in ranges:
             if name in self.derived:
+                relation = self.derived[name]
+                held = (
+                    "a relation that holds in every training row"
+                    if relation.exact
+                    else "a difference that varies little in training"
+                )
                 raise ValueError(
                     f"Column {name!r} is modelled as its residual "
-                    f"{self.derived[name].describe()} (a relation that holds in "
-                    "every training row); a range on it is not supported: give "
-                    "one value, or a range on another column."
+                    f"{relation.describe()} ({held}); a range on it is not "
+                    "supported: give one value, or a range on another column."
                 )
         for block, features in self._slices():
             if block.name not in ranges:
@@ -1192,7 +1221,7 @@ class TableCodec:
         filled cells, shape ``(n, n_columns)``."""
         for name, relation in self.derived.items():
             rows = filled[:, self.columns.index(name)]
-            if rows.any():
+            if rows.any() and relation.exact:
                 base = frame[relation.base].iloc[np.flatnonzero(rows)]
                 residual = pd.Series([relation.constant] * int(rows.sum()))
                 values = relation.restore(residual, base).to_numpy(dtype=object)
@@ -1207,7 +1236,9 @@ class TableCodec:
         columns = {}
         for name, relation in self.derived.items():
             base = columns.get(relation.base, frame[relation.base])
-            if free:
+            if not relation.exact:  # implies no base value
+                _check_near_base(frame[name], base, relation)
+            elif free:
                 base = relation.fill_base(base, frame[name]).infer_objects()
                 columns[relation.base] = base
             columns[name] = relation.residual(frame[name], base)
