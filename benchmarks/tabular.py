@@ -30,6 +30,16 @@ Per table it prints one row per synthesizer:
 
 * **quality / shapes / pairs** - sdmetrics ``QualityReport`` of the training
   rows against the synthetic rows: overall, Column Shapes, Column Pair Trends.
+* **pairs rb / quality rb** - Column Pair Trends with each synthetic number
+  binned on the real rows' bins, as sdmetrics' ``ContingencySimilarity``
+  does when told the continuous columns, and the overall score with it (the
+  mean of shapes and pairs rb). The report (sdmetrics 0.14 to 0.25) bins
+  each table's numbers on that table's own range, so a synthetic table that
+  misses one extreme training value has every bin shifted: on diamonds
+  (8,000 training rows, ``table`` from 44 to 95) skvae's samples of
+  ``table`` span 50.9 to 92.7, and the report scores ``cut`` x ``table``
+  0.231 where ``ContingencySimilarity`` on the real bins gives 0.982. A
+  synthesizer that draws training values (CART) keeps the extremes.
 * **TSTR F1** - train-synthetic-test-real: a ``HistGradientBoostingClassifier``
   fitted on the synthetic rows predicts the target on the real held-out rows;
   macro-F1 (rows with a missing target left out).
@@ -238,11 +248,53 @@ def quality(real, synthetic):
     report = QualityReport()
     report.generate(real, synthetic[real.columns], sdv_metadata(real), verbose=False)
     props = report.get_properties().set_index("Property")["Score"]
+    shapes = float(props["Column Shapes"])
+    binned = pairs_real_bins(real, synthetic[real.columns])
     return {
         "quality": float(report.get_score()),
-        "shapes": float(props["Column Shapes"]),
+        "shapes": shapes,
         "pairs": float(props["Column Pair Trends"]),
+        "pairs rb": binned,
+        "quality rb": None if binned is None else (shapes + binned) / 2,
     }
+
+
+def pairs_real_bins(real, synthetic):
+    """Column Pair Trends with the synthetic numbers binned on the real rows'
+    bins: sdmetrics' ``CorrelationSimilarity`` for two numbers (dates as
+    numbers), ``ContingencySimilarity`` told the continuous columns
+    otherwise; the mean over pairs, or None where sdmetrics is too old."""
+    from sdmetrics.column_pairs import ContingencySimilarity, CorrelationSimilarity
+
+    numeric, dates, _ = column_kinds(real)
+    continuous = set(numeric) | set(dates)
+    scores = []
+    for a, b in itertools.combinations(list(real.columns), 2):
+        pair = [a, b]
+        r, f = real[pair], synthetic[pair]
+        if a in continuous and b in continuous:
+            r = r.apply(as_numbers).dropna()
+            f = f.apply(as_numbers).dropna()
+            if len(r) < 2 or len(f) < 2:
+                continue
+            score = CorrelationSimilarity.compute(r, f, coefficient="Pearson")
+        else:
+            named = [c for c in pair if c in continuous]
+            r, f = r.copy(), f.copy()
+            for c in pair:
+                if c in continuous:
+                    r[c], f[c] = as_numbers(r[c]), as_numbers(f[c])
+                else:
+                    r[c], f[c] = as_text(r[c]), as_text(f[c])
+            try:
+                score = ContingencySimilarity.compute(
+                    r, f, continuous_column_names=named or None
+                )
+            except TypeError:  # sdmetrics before continuous_column_names
+                return None
+        if np.isfinite(score):
+            scores.append(score)
+    return float(np.mean(scores)) if scores else None
 
 
 def tstr(fit_rows, test, target, levels):
@@ -461,6 +513,8 @@ COLUMNS = [
     ("quality", ".4f"),
     ("shapes", ".4f"),
     ("pairs", ".4f"),
+    ("pairs rb", ".4f"),
+    ("quality rb", ".4f"),
     ("TSTR F1", ".4f"),
     ("detect AUC", ".4f"),
     ("detect held-out", ".4f"),
@@ -500,10 +554,17 @@ def print_comparisons(rows):
                 ratio(sk.get("fit s"), r.get("fit s")),
                 difference(sk.get("detect AUC"), r.get("detect AUC")),
                 difference(sk.get("quality"), r.get("quality")),
+                difference(sk.get("quality rb"), r.get("quality rb")),
             ]
         )
-    header = ["peer", "fit s skvae/peer", "detect AUC skvae-peer", "quality skvae-peer"]
-    table(header, lines, [".3f", "+.4f", "+.4f"])
+    header = [
+        "peer",
+        "fit s skvae/peer",
+        "detect AUC skvae-peer",
+        "quality skvae-peer",
+        "quality rb skvae-peer",
+    ]
+    table(header, lines, [".3f", "+.4f", "+.4f", "+.4f"])
 
 
 def difference(a, b):
@@ -541,6 +602,12 @@ def must_show(ctx, rows, verdicts):
     checks = [
         ("detection AUC", sk["detect AUC"], detect_limit, "le"),
         ("quality >= CART's", sk["quality"], cart.get("quality"), "ge"),
+        (
+            "quality on the real bins >= CART's",
+            sk.get("quality rb"),
+            cart.get("quality rb"),
+            "ge",
+        ),
         ("copies <= real held-out's", sk["copies"], real["copies"], "le"),
         ("DCR ratio >= 0.95", sk["DCR ratio"], 0.95, "ge"),
     ]
