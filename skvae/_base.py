@@ -601,6 +601,70 @@ class _BaseVAE(BaseEstimator):
         encoded = self._codec.encode(X, self._np_dtype, free=free)
         return _to_rows(encoded, device), torch.as_tensor(row_keys(encoded.values))
 
+    def _derivations(self, X):
+        """:meth:`TableCodec.derivations` of ``X``, each checked to be drawn
+        after its base in the autoregressive order, where the base's draw
+        can fix it; an empty dict for other codecs.
+
+        Raises
+        ------
+        ValueError
+            If a column modelled through its near difference is observed
+            where its base is missing and the model cannot draw the base
+            first (naming both columns).
+        """
+        if not isinstance(self._codec, TableCodec):
+            return {}
+        out = self._codec.derivations(X)
+        chained = self.module_.numeric_chained.cpu().numpy()
+        for start, item in out.items():
+            base = item.base_features.start
+            if not (chained[start] and chained[base] and base < start):
+                relation = item.relation
+                b, a = relation.column, relation.base
+                raise ValueError(
+                    f"Column {b!r} is modelled through its difference from "
+                    f"{a!r}, but this model cannot draw {a!r} before it "
+                    f"(one of them had missing values in training, or the "
+                    f"model has no autoregressive decoder), and rows hold "
+                    f"{b!r} without {a!r}; give {a!r} too, or leave {b!r} "
+                    "missing there."
+                )
+        return out
+
+    @staticmethod
+    def _bound_bases(rows, derivations):
+        """Write into the encoded ``rows`` the intervals that each missing
+        base of :meth:`_derivations` is drawn within (see
+        :meth:`~skvae._table_codec._Derivation.base_intervals`)."""
+        for item in derivations.values():
+            intervals = item.base_intervals()
+            held = np.flatnonzero(~np.isnan(intervals[:, 0]))
+            values = torch.as_tensor(intervals[held], dtype=rows.values.dtype)
+            rows.values[held, item.base_features] = values
+
+    @staticmethod
+    def _deriver(derivations, rows):
+        """``derive(features, chain)`` for :meth:`VAE.complete`: the encoded
+        residuals that the drawn bases of ``chain`` determine, for the rows
+        at the positions ``rows`` (each repeated as many times as it has
+        particles); None without derivations."""
+        if not derivations:
+            return None
+
+        def derive(features, chain):
+            item = derivations.get(features.start)
+            if item is None:
+                return None
+            per_row = chain.shape[0] // len(rows)
+            base = chain[:, item.base_features].cpu().numpy()
+            values, log_jacobian = item.encode(base, np.repeat(rows, per_row))
+            like = {"dtype": chain.dtype, "device": chain.device}
+            values = torch.as_tensor(values, **like)
+            return values, torch.as_tensor(log_jacobian, **like)
+
+        return derive
+
     def _batches(self, fn, n, samples_per_row=1):
         """``fn(module, rows)`` over slices ``rows`` of ``range(n)``, as numpy arrays.
 
@@ -697,6 +761,8 @@ class _BaseVAE(BaseEstimator):
         the rows around it.
         """
         rows, keys = self._rows(X, free=not (impute and pattern))
+        derivations = self._derivations(X)
+        self._bound_bases(rows, derivations)
         for feature, value in (patches or {}).items():  # ranges, in encoded units
             rows.values[:, feature] = value
         n = len(rows) if repeat is None else repeat
@@ -715,9 +781,12 @@ class _BaseVAE(BaseEstimator):
         def particles(module, s):
             if repeat is None:
                 x, _ = rows.slice(s, device)
+                positions = np.arange(n)[s]
             else:
                 x, _ = rows.slice(slice(0, 1), device)
                 x = x.expand(len(range(n)[s]), -1)
+                positions = np.zeros(x.shape[0], dtype=np.intp)
+            derive = self._deriver(derivations, positions)
             if mean:
                 eps = pick_noise(table, keys[s]).to(device)
             else:
@@ -725,7 +794,9 @@ class _BaseVAE(BaseEstimator):
                 eps = torch.randn(
                     shape, generator=generator, dtype=dtype, device=device
                 )
-            out, log_w, params = module.complete(x, eps, pick, generator, blocked, snap)
+            out, log_w, params = module.complete(
+                x, eps, pick, generator, blocked, snap, derive=derive
+            )
             if mean and tabular:  # numbers: the particles' conditional means
                 loc, scale = module.interval_moments(params) or (out[..., :0],) * 2
                 return out, torch.softmax(log_w, 1), loc, scale
@@ -1119,6 +1190,8 @@ class _BaseVAE(BaseEstimator):
                 f"{n_importance!r}."
             )
         rows, keys = self._rows(X)
+        derivations = self._derivations(X)
+        self._bound_bases(rows, derivations)
         table = noise_table(
             n_draws, self.n_components, self._eval_seed, self._torch_dtype()
         )
@@ -1134,8 +1207,16 @@ class _BaseVAE(BaseEstimator):
             # columns after it are integrated over it by importance sampling
             gap = torch.isnan(x[:, module.numeric_chained]).any(1)
             if bool(gap.any()):
+                positions = np.arange(len(rows))[s][gap.cpu().numpy()]
                 _, log_w, _ = module.complete(
-                    x[gap], eps[gap], "sample", generator, None, snap, adaptive=False
+                    x[gap],
+                    eps[gap],
+                    "sample",
+                    generator,
+                    None,
+                    snap,
+                    adaptive=False,
+                    derive=self._deriver(derivations, positions),
                 )
                 out[gap] = torch.logsumexp(log_w, 1) - math.log(n_draws)
             return out + log_jacobian

@@ -369,7 +369,15 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def complete(
-        self, x, eps, pick, generator=None, blocked=None, snap=None, adaptive=True
+        self,
+        x,
+        eps,
+        pick,
+        generator=None,
+        blocked=None,
+        snap=None,
+        adaptive=True,
+        derive=None,
     ):
         """Particles for the free entries of rows, and their importance weights.
 
@@ -427,6 +435,14 @@ class VAE(nn.Module):
             As in :meth:`generate`, for the drawn numeric entries.
         adaptive : bool, default=True
             The proposal, as above.
+        derive : callable, optional
+            ``derive(features, rows)`` gives, for the numeric column at
+            ``features``, ``(values, log_jacobian)``: its encoded values
+            ``(m, 2)`` that the drawn entries before it in ``rows`` determine
+            (NaN where none), and their log-Jacobians ``(m,)``; or None. A
+            determined entry is fixed at that value (a column modelled
+            through its difference from a base drawn before it, whose value
+            is given): its likelihood and log-Jacobian enter the weight.
 
         Returns
         -------
@@ -443,11 +459,15 @@ class VAE(nn.Module):
         loc, scale = loc.unsqueeze(1), scale.unsqueeze(1)
         if not adaptive:
             z, log_ratio = _defensive_draws(eps, loc, scale, k // 2)
-            return self._particles(x, z, log_ratio, pick, generator, blocked, snap)
+            return self._particles(
+                x, z, log_ratio, pick, generator, blocked, snap, derive
+            )
         scale = scale * PROPOSAL_WIDENING
         first = min(k, 2 * -(-k // 4)) if k >= ADAPTIVE_MIN_PARTICLES else k
         z, log_ratio = _defensive_draws(eps[:, :first], loc, scale, _prior_share(first))
-        stages = [self._particles(x, z, log_ratio, pick, generator, blocked, snap)]
+        stages = [
+            self._particles(x, z, log_ratio, pick, generator, blocked, snap, derive)
+        ]
         if k > first:
             log_w = stages[0][1]
             # a row whose particles all have weight 0 keeps them all alike
@@ -461,11 +481,11 @@ class VAE(nn.Module):
                 second, center, spread, _prior_share(second.shape[1])
             )
             stages.append(
-                self._particles(x, z, log_ratio, pick, generator, blocked, snap)
+                self._particles(x, z, log_ratio, pick, generator, blocked, snap, derive)
             )
         return tuple(torch.cat(parts, 1) for parts in zip(*stages, strict=True))
 
-    def _particles(self, x, z, log_ratio, pick, generator, blocked, snap):
+    def _particles(self, x, z, log_ratio, pick, generator, blocked, snap, derive):
         """The rows ``x`` completed from codes ``z`` of shape (n, m, q), drawn
         from a proposal ``r`` with ``log_ratio = log p(z) - log r(z)``:
         (particles, log-weights, decoder outputs), each with ``m`` per row."""
@@ -477,6 +497,7 @@ class VAE(nn.Module):
             generator,
             blocked,
             snap,
+            derive,
         )
         log_w = log_ratio + log_likelihood.reshape(n, m)
         return out.reshape(n, m, -1), log_w, params.reshape(n, m, -1)
@@ -489,7 +510,7 @@ class VAE(nn.Module):
                 return head.loc_scale(params[..., ps])
         return None
 
-    def _complete(self, x, z, pick, generator, blocked, snap):
+    def _complete(self, x, z, pick, generator, blocked, snap, derive=None):
         like = self.likelihood
         base = self.decode(z)
         free = torch.isnan(x)
@@ -508,6 +529,14 @@ class VAE(nn.Module):
             if network is not None:
                 params = params + network.outputs(chain, inner, ps)
             given = x[:, ds]
+            fixed = None if derive is None or discrete else derive(ds, chain)
+            if fixed is not None:  # determined by the entries drawn before it
+                values, log_jacobian = fixed
+                open_ = torch.isnan(values)
+                given = torch.where(open_, given, values)
+                chain[:, ds] = torch.where(open_, chain[:, ds], values)
+                free[:, ds] = torch.isnan(given)
+                total = total + log_jacobian
             total = total + head.log_prob(params, given)
             if discrete:
                 is_free = free[:, ds].any(-1, keepdim=True)

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._quantile_column import _float_step
+from ._quantile_column import _float_step, _float_steps
 
 _MIN_ROWS = 20  # pairs of observed values needed to trust a relation
 _MAX_INT = 2**52  # integer columns beyond this are left alone (exact arithmetic)
@@ -90,6 +90,10 @@ class Relation:
     exact : bool
         Whether the relation holds exactly (a constant residual) or is a
         near difference (see :func:`find_near_differences`).
+    own_decimals : int or None
+        A near difference of floats: the decimals ``column`` is written with
+        (its print grid, see :func:`~skvae._quantile_column._float_steps`),
+        which restored values are rounded to; None for none.
     """
 
     column: str
@@ -104,6 +108,7 @@ class Relation:
     constant: object = 0
     base_dtype: object = None
     exact: bool = True
+    own_decimals: int | None = None
 
     def describe(self):
         """The residual, in words."""
@@ -122,12 +127,17 @@ class Relation:
         return self._rounded(d)
 
     def restore(self, d, a):
-        """Values of ``column`` from residuals ``d`` and base values ``a``."""
-        a = self._base_values(a, missing_as_fill=True)
+        """Values of ``column`` from residuals ``d`` and base values ``a``;
+        for a near difference, missing where ``a`` is, and on the column's
+        own decimals."""
+        a = self._base_values(a, missing_as_fill=self.exact)
         d = pd.Series(d).reset_index(drop=True)  # rows align by position
         b = d - a if self.kind == "sum" else d + a
-        b = self._rounded(b).clip(self.low, self.high)
-        return b.astype(self.dtype)
+        if self.exact:
+            b = self._rounded(b)
+        elif self.own_decimals is not None:
+            b = b.round(self.own_decimals)
+        return b.clip(self.low, self.high).astype(self.dtype)
 
     def implied_base(self, b):
         """The base values that the values ``b`` imply (missing where ``b`` is,
@@ -355,6 +365,10 @@ def find_near_differences(frame, numeric, taken):
             continue
         relation = _make(b, a, "difference", [], frame, columns, {})
         relation.exact, relation.constant = False, None
+        if pd.api.types.is_float_dtype(columns[b].dtype):
+            printed = _float_steps(vb[seen], np.finfo(np.float64).eps)[1]
+            if printed:
+                relation.own_decimals = max(0, int(round(-np.log10(printed))))
         found.append(relation)
         derived.add(b)
     return found

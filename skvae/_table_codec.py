@@ -369,20 +369,54 @@ def _calendar_of(column):
     return calendar if calendar.width else None
 
 
-def _check_near_base(values, base, relation):
-    """Raise where ``values`` of a column modelled through its near
-    difference are observed but their base is missing (the model has no
-    density of the column without its base)."""
-    alone = values.notna().to_numpy() & pd.isna(base).to_numpy()
-    if alone.any():
-        b, a = relation.column, relation.base
-        raise ValueError(
-            f"Column {b!r} is modelled through its difference from {a!r} "
-            f"({b} - {a} varies little in training, where {b!r} is observed "
-            f"only with {a!r}), but {int(alone.sum())} row(s) hold {b!r} "
-            f"without {a!r} (the first: row {int(np.flatnonzero(alone)[0])}); "
-            f"give {a!r} too, or leave {b!r} missing there."
-        )
+@dataclass
+class _Derivation:
+    """A column modelled through its near difference, observed in rows where
+    its base is missing (``values``: its values there, missing elsewhere)."""
+
+    relation: object
+    base: QuantileColumn
+    base_features: slice
+    residual: QuantileColumn
+    values: pd.Series
+
+    def base_intervals(self):
+        """``(n, 2)``: for each row that holds the column, the normal scores
+        (in the base's encoding) of the base values that put the residual
+        inside its training range; NaN for the other rows. A base drawn
+        within them (its head truncated, the mass inside weighting the draw,
+        as for a range) leaves out only residuals beyond the training range,
+        whose density is the tail's: scores stay lower bounds."""
+        held = self.values.notna().to_numpy()
+        out = np.full((len(held), 2), np.nan)
+        if not held.any():
+            return out
+        ends = self.residual._values(np.array([self.residual.low, self.residual.high]))
+        first, last = (float(v) for v in ends)
+        b = self.values[held].astype(np.float64).to_numpy()
+        low = self.base.encode(pd.Series(b - last))[0][:, 0]
+        high = self.base.encode(pd.Series(b - first))[0][:, 1]
+        low = np.clip(np.nan_to_num(low, nan=-_Z_LIMIT), -_Z_LIMIT, _Z_LIMIT)
+        high = np.clip(np.nan_to_num(high, nan=_Z_LIMIT), -_Z_LIMIT, _Z_LIMIT)
+        empty = low > high  # no base value of training fits: the whole line
+        low[empty], high[empty] = -_Z_LIMIT, _Z_LIMIT
+        out[held] = np.column_stack([low, high])
+        return out
+
+    def encode(self, base_encoded, rows):
+        """The residuals that drawn base values determine: ``(n, 2)`` encoded
+        values (NaN where the row has no value here) and ``(n,)``
+        log-Jacobians, for the encoded bases ``base_encoded`` of rows at the
+        positions ``rows``."""
+        n = len(rows)
+        values = self.values.iloc[rows].reset_index(drop=True)
+        held = values.notna().to_numpy()
+        out, log_jacobian = np.full((n, 2), np.nan), np.zeros(n)
+        if held.any():
+            a = self.base._values(self.base._decode_t(base_encoded[held]))
+            d = self.relation.residual(values[held], a)
+            out[held], log_jacobian[held] = self.residual.encode(d)
+        return out, log_jacobian
 
 
 class _OrderBound:
@@ -1170,7 +1204,10 @@ class TableCodec:
         indicator or level says "missing"; its value is NaN, unobserved), or,
         in a column that had none, as unobserved (NaN). With ``free``, every
         missing value is unobserved, indicator and level included: the entry
-        is to be drawn, missing or not.
+        is to be drawn, missing or not. A column modelled through its near
+        difference, observed where its base is missing, has an unobserved
+        residual: completions and scores fix it once the base is drawn (see
+        :meth:`derivations`).
         """
         n, width = len(frame), sum(block.column.width for block in self._layout)
         out, logjac = np.empty((n, width), dtype), np.zeros(n)
@@ -1228,6 +1265,50 @@ class TableCodec:
                 _put(frame, name, rows, values)
         return frame
 
+    def derivations(self, frame):
+        """``{first encoded feature of a residual: _Derivation}`` of the near
+        differences (see :func:`~skvae._relations.find_near_differences`)
+        whose column ``frame`` holds in rows where the base is missing: the
+        residual of such a row is fixed once a value of the base is drawn.
+
+        Raises
+        ------
+        ValueError
+            If the base or the residual is a spike-and-slab (their draws are
+            not single intervals), naming both columns.
+        """
+        out = {}
+        for name, relation in self.derived.items():
+            if relation.exact:
+                continue
+            b = frame[name].reset_index(drop=True)
+            alone = b.notna().to_numpy() & frame[relation.base].isna().to_numpy()
+            if not alone.any():
+                continue
+            base, base_features = self._numeric_block(relation.base)
+            residual, features = self._numeric_block(name)
+            if base.spiked or residual.spiked:
+                raise ValueError(
+                    f"Column {name!r} is modelled through its difference from "
+                    f"{relation.base!r}, and rows hold {name!r} without "
+                    f"{relation.base!r}; one of them is a spike-and-slab (one "
+                    "value holds half its rows), whose draws this model cannot "
+                    f"fix: give {relation.base!r} too, or leave {name!r} "
+                    "missing there."
+                )
+            out[features.start] = _Derivation(
+                relation, base, base_features, residual, b.where(alone)
+            )
+        return out
+
+    def _numeric_block(self, name):
+        """The column model of the numeric column ``name`` and its features."""
+        return next(
+            (b.column, s)
+            for b, s in self._slices()
+            if b.name == name and isinstance(b.column, QuantileColumn)
+        )
+
     def _relation_columns(self, frame, free):
         """``{name: Series}`` to encode in place of ``frame``'s columns: the
         residuals of derived columns; with ``free``, also bases filled, where
@@ -1236,9 +1317,7 @@ class TableCodec:
         columns = {}
         for name, relation in self.derived.items():
             base = columns.get(relation.base, frame[relation.base])
-            if not relation.exact:  # implies no base value
-                _check_near_base(frame[name], base, relation)
-            elif free:
+            if free and relation.exact:  # a near difference implies no base
                 base = relation.fill_base(base, frame[name]).infer_objects()
                 columns[relation.base] = base
             columns[name] = relation.residual(frame[name], base)
@@ -1339,6 +1418,9 @@ class TableCodec:
         orders = getattr(self, "ordered", [])  # older pickles: none
         ordered = {o.column for o in orders} | {o.base for o in orders}
         ordered |= {column for column, _ in getattr(self, "ranges", [])}
+        # a near difference's base: an observed one is its own value, so the
+        # column's mean is the base plus the difference's mean
+        ordered |= {r.base for r in self.derived.values() if not r.exact}
         columns, numeric = {}, 0
         for block, features in self._slices():
             column = block.column

@@ -271,7 +271,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         their place, e.g. ``{"education-num": "education-num -
         f(education)"}``. The residual is constant, so samples keep the
         relation; fixing such a column in :meth:`sample`'s ``given`` fixes the
-        column it is determined by. Under the autoregressive model, also the
+        column it is determined by. Also numeric columns that stay close to
+        an earlier one, modelled through their difference from it, which is
+        not constant, e.g. ``{"y": "y - x (not constant)"}`` (see the User
+        Guide). Under the autoregressive model, also the
         orders: a numeric, datetime or timedelta column never below (or
         above) a complete column of the same kind before it, where their
         ranges overlap, e.g. ``{"temp_max":

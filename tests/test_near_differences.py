@@ -77,14 +77,12 @@ def test_held_out_score_stays_below_the_true_density():
     assert near_zero < 0.05  # a smooth head of b given a puts its mode there
 
 
-def test_given_values_imputation_and_errors():
+def test_given_values_and_imputation():
     train = _stones(1000, 4)
     vae = VAETransformer(**FAST_TABLE).fit(train)
     rows = vae.sample(200, given={"a": 7.0}, random_state=0)
     assert (rows["a"] == 7.0).all()
     assert ((rows["b"] - 7.0).abs() < 0.3).all()
-    with pytest.raises(ValueError, match="'b' is modelled through its difference"):
-        vae.sample(5, given={"b": 7.0})
     imputer = VAEImputer(**FAST_TABLE).fit(train)
     holes = train.head(20).copy()
     holes.loc[:9, "b"] = np.nan
@@ -93,8 +91,97 @@ def test_given_values_imputation_and_errors():
     pd.testing.assert_frame_equal(filled.iloc[10:], train.iloc[10:20])
     holes.loc[:2, "a"] = np.nan  # both missing: drawn together
     assert imputer.transform(holes)[["a", "b"]].notna().all().all()
-    holes.loc[12:13, "a"] = np.nan  # b observed, its base missing
+
+
+def test_given_column_without_its_base():
+    """Given ``b`` alone, ``a`` is drawn and ``b - a`` fixed by it, the
+    difference's likelihood weighting the draw: ``a`` given ``b = 7`` lies
+    0.1 either side of 7 (|a - 7| < 0.03 in 1 % of exact draws), where a
+    model of ``b`` alone would spread ``a`` over its whole range."""
+    train = _stones(3000, 5)
+    vae = VAETransformer(**{**FAST_TABLE, "max_iter": 60}).fit(train)
+    rows = vae.sample(300, given={"b": 7.0}, random_state=0)
+    assert (rows["b"] == 7.0).all()
+    gap = (rows["a"] - 7.0).abs()
+    assert (gap < 0.3).all()
+    assert (gap < 0.03).mean() < 0.1
+    holes = _stones(20, 6)
     before = holes.copy()
-    with pytest.raises(ValueError, match="give 'a' too"):
-        imputer.transform(holes)
-    pd.testing.assert_frame_equal(holes, before)
+    holes.loc[:9, "a"] = np.nan
+    kept = holes.copy()
+    filled = VAEImputer(**{**FAST_TABLE, "max_iter": 60}).fit(train).transform(holes)
+    pd.testing.assert_frame_equal(holes, kept)  # the input is left alone
+    assert ((filled["a"] - before["a"]).abs() < 0.3).all()
+
+
+def test_score_of_rows_without_the_base_stays_below_the_truth():
+    """Held-out rows with ``a`` hidden are scored by importance sampling over
+    ``a``; the mean cannot exceed the true mean log-density of ``(b, cut)``
+    beyond 3 standard errors (Gibbs), and is close to it."""
+    train, test = _stones(3000, 7), _stones(2000, 8)
+    vae = VAETransformer(**{**FAST_TABLE, "max_iter": 60}).fit(train)
+    test["a"] = np.nan
+    spread = math.sqrt(4 + SIGMA**2)
+    truth = np.log(
+        0.5 * stats.norm.pdf(test["b"], 5.9, spread)
+        + 0.5 * stats.norm.pdf(test["b"], 6.1, spread)
+    ) + np.log(0.5)
+    scores = vae.score_samples(test)
+    se = np.std(scores - truth, ddof=1) / math.sqrt(len(test))
+    assert scores.mean() <= truth.mean() + 3 * se
+    assert scores.mean() > truth.mean() - 1.0  # 16 particles: a loose bound
+
+
+def test_a_base_outside_the_order_cannot_be_drawn_first():
+    train = _stones(1000, 9)
+    train.loc[:99, ["a", "b"]] = np.nan  # missing values: outside the order
+    vae = VAETransformer(**FAST_TABLE).fit(train)
+    assert vae.relations_ == {"b": "b - a (not constant)"}
+    with pytest.raises(ValueError, match="cannot draw 'a' before it"):
+        vae.sample(5, given={"b": 7.0})
+    # a drawn missing leaves b missing: b is observed only with a
+    rows = vae.sample(2000, random_state=0)
+    assert rows["b"].isna()[rows["a"].isna()].all()
+    assert vae.score_samples(rows).shape == (2000,)  # its own rows score
+
+
+def test_restored_values_keep_the_columns_own_decimals():
+    """``b`` on a grid of 0.1 near ``a`` on 0.001 keeps its grid; a float32
+    ``b`` (55.8 held as 55.79999923706055) comes back on its printed grid."""
+    rng = np.random.default_rng(10)
+    n = 1000
+    a = np.round(rng.normal(50, 10, n), 3)
+    frame = pd.DataFrame(
+        {
+            "a": a,
+            "b": np.round(a + rng.normal(0, 0.5, n), 1),
+            "b32": np.round(a + rng.normal(0, 0.5, n), 1).astype(np.float32),
+            "cut": rng.choice(["good", "fair"], n),
+        }
+    )
+    vae = VAETransformer(**FAST_TABLE).fit(frame)
+    assert set(vae.relations_) == {"b", "b32"}
+    rows = vae.sample(2000, random_state=0)
+    assert rows["b32"].dtype == np.float32
+    for name in ["b", "b32"]:
+        values = rows[name].to_numpy()
+        on_grid = np.round(values.astype(np.float64), 1).astype(values.dtype)
+        assert (values == on_grid).all(), name
+
+
+def test_mean_imputation_adds_the_difference_to_the_observed_base():
+    train = _stones(1000, 11)
+    holes = _stones(30, 12)
+    holes.loc[:, "b"] = np.nan
+    filled = VAEImputer(**FAST_TABLE).fit(train).transform(holes)
+    pd.testing.assert_series_equal(filled["a"], holes["a"])
+    assert ((filled["b"] - filled["a"]).abs() <= 0.25).all()  # d's range
+
+
+def test_partial_fit_on_rows_without_the_base():
+    train = _stones(1000, 13)
+    vae = VAETransformer(**FAST_TABLE).fit(train)
+    later = _stones(200, 14)
+    later.loc[:9, "a"] = np.nan
+    vae.partial_fit(later)
+    assert np.isfinite(vae.score_samples(later)).all()
