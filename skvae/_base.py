@@ -208,6 +208,12 @@ def _keep_given(out, given, fixed, text_formats=None):
     return out
 
 
+def _has_near(codec):
+    """Whether ``codec`` models a column through its near difference."""
+    derived = getattr(codec, "derived", {})  # array codecs, older pickles: none
+    return any(not relation.exact for relation in derived.values())
+
+
 class _BaseVAE(BaseEstimator):
     """Fit, score and sample a VAE; subclasses give it a public face."""
 
@@ -640,7 +646,16 @@ class _BaseVAE(BaseEstimator):
         for item in derivations.values():
             intervals = item.base_intervals()
             held = np.flatnonzero(~np.isnan(intervals[:, 0]))
-            values = torch.as_tensor(intervals[held], dtype=rows.values.dtype)
+            ends = intervals[held]
+            # a range given on the base: the two intervals' overlap (the
+            # range alone where they do not overlap)
+            given = rows.values[held, item.base_features].cpu().numpy()
+            low = np.fmax(ends[:, 0], given[:, 0])
+            high = np.fmin(ends[:, 1], given[:, 1])
+            overlap = low <= high
+            ends = np.where(overlap[:, None], np.column_stack([low, high]), given)
+            ends = np.where(np.isnan(ends), intervals[held], ends)
+            values = torch.as_tensor(ends, dtype=rows.values.dtype)
             rows.values[held, item.base_features] = values
 
     @staticmethod
@@ -762,9 +777,9 @@ class _BaseVAE(BaseEstimator):
         """
         rows, keys = self._rows(X, free=not (impute and pattern))
         derivations = self._derivations(X)
-        self._bound_bases(rows, derivations)
         for feature, value in (patches or {}).items():  # ranges, in encoded units
             rows.values[:, feature] = value
+        self._bound_bases(rows, derivations)
         n = len(rows) if repeat is None else repeat
         dtype, device = self._torch_dtype(), self.device_
         table = noise_table(n_importance, self.n_components, self._eval_seed, dtype)
@@ -1025,7 +1040,11 @@ class _BaseVAE(BaseEstimator):
         formats = None
         if isinstance(self._codec, TableCodec):
             formats = self._codec.date_text_formats()
+        near = isinstance(out, pd.DataFrame) and _has_near(self._codec)
+        drawn = out.copy() if near else None  # _keep_given writes into out
         out = _keep_given(out, row, fixed, formats)
+        if near:
+            out = self._codec.follow_bases(out, drawn)
         equal = getattr(self._codec, "equal_", ())
         if len(equal):
             cells = np.asarray(row, dtype=np.float64)

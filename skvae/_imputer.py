@@ -8,7 +8,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import _MAX_SEED, _BaseVAE, keep_equal
+from ._base import _MAX_SEED, _BaseVAE, _has_near, keep_equal
 from ._settings import MAX_FULL_FEATURES
 
 _CHECK_ROWS = 2**16  # rows encoded at a time to check rows without a missing value
@@ -350,6 +350,10 @@ class VAEImputer(TransformerMixin, _BaseVAE):
             out = _fill_frame(X, missing, rows, filled)
             if getattr(self._codec, "derived", {}):
                 out = self._codec.keep_relations(out, missing)
+                if filled is not None and _has_near(self._codec):
+                    out = self._codec.follow_bases(
+                        out, _fill_frame(X, _all_rows(missing, rows), rows, filled)
+                    )
         else:
             out = _fill_array(validated, missing, rows, filled, self._np_dtype)
         out = keep_equal(out, ~missing, getattr(self._codec, "equal_", ()))
@@ -411,6 +415,13 @@ def _fill_array(X, missing, rows, filled, dtype):
         part[mask] = np.asarray(filled, dtype=out.dtype)[mask]
         out[rows] = part
     return out
+
+
+def _all_rows(missing, rows):
+    """A mask of every cell of the rows ``rows`` (``missing``'s shape)."""
+    mask = np.zeros_like(missing)
+    mask[rows] = True
+    return mask
 
 
 def _fill_frame(X, missing, rows, filled):

@@ -284,6 +284,13 @@ def _spread(values):
     return float(np.mean(np.abs(values - np.median(values)))) if values.size else 0.0
 
 
+def _spiked(values):
+    """Whether one value holds at least half of ``values`` (a float array
+    without NaN): the column model would make it a spike-and-slab."""
+    counts = np.unique(values, return_counts=True)[1]
+    return bool(counts.max(initial=0) >= 0.5 * values.size)
+
+
 def _ordered_with(vb, others):
     """Whether ``vb`` is never below, or never above, one of the ``others``
     (float arrays, NaN missing) in at least ``_MIN_ROWS`` rows where both are
@@ -310,12 +317,14 @@ def find_near_differences(frame, numeric, taken):
     the earlier column ``a`` of ``numeric`` (in frame order) with the
     smallest spread of ``d``, where that spread (the mean absolute deviation
     from the median) is at most ``_NEAR_SHARE`` of ``b``'s own and not
-    zero (a constant difference is an exact relation). As for exact
-    relations, ``b`` must be observed only where ``a`` is, in at least
-    ``_MIN_ROWS`` rows, and no base is derived. ``b`` is left alone where it
-    keeps an order with any column, ``a`` included (orders are modelled
-    between columns modelled as themselves), and so are the columns of
-    ``taken`` (in exact relations). Screened on the first rows, then checked on all.
+    zero (a constant difference is an exact relation). Both columns must be
+    complete, in at least ``_MIN_ROWS`` rows, with no value in half of them
+    (no spike), and no base is derived: the model then draws ``a`` before
+    ``d``, which a row that holds ``b`` without ``a`` needs. ``b`` is left
+    alone where it keeps an order with any column, ``a`` included (orders
+    are modelled between columns modelled as themselves), and so are the
+    columns of ``taken`` (in exact relations). Screened on the first rows,
+    then checked on all.
 
     Parameters
     ----------
@@ -339,24 +348,26 @@ def find_near_differences(frame, numeric, taken):
     values = {name: v for name, v in every.items() if name not in taken}
     names = list(values)
     columns = _Columns(frame)
+    spiked = _Lazy(lambda name: _spiked(values[name]))
     found, derived = [], set()
     for j, b in enumerate(names):
         vb = values[b]
         seen = ~np.isnan(vb)
-        if seen.sum() < _MIN_ROWS or not _spread(vb[seen]) > 0:
+        if not seen.all() or seen.sum() < _MIN_ROWS or not _spread(vb) > 0:
             continue
         limit = _NEAR_SHARE * _spread(vb[seen])
         head = np.flatnonzero(seen)[:_SCREEN_ROWS]
         candidates = []
         for a in names[:j]:
             va = values[a]
-            if a in derived or np.isnan(va[seen]).any():
+            if a in derived or np.isnan(va).any():
                 continue
             if not _compatible(columns[b].dtype, columns[a].dtype):
                 continue
             if _spread(vb[head] - va[head]) <= 2 * limit:  # screened loosely
-                spread = _spread(vb[seen] - va[seen])
-                if 0 < spread <= limit:
+                d = vb - va
+                spread = _spread(d)
+                if 0 < spread <= limit and not _spiked(d) and not spiked[a]:
                     candidates.append((spread, a))
         if not candidates:
             continue
@@ -424,6 +435,18 @@ def find_relations(frame, numeric, categorical):
         bases.add(a)
         derived.add(b)
     return relations
+
+
+class _Lazy(dict):
+    """``{key: make(key)}``, each computed on first use."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        self[key] = self.make(key)
+        return self[key]
 
 
 class _Columns(dict):

@@ -651,8 +651,9 @@ class TableCodec:
             numeric = [c for c, (k, _) in kinds.items() if k in _QUANTILE_KINDS]
             categorical = [c for c, (k, _) in kinds.items() if k == "categorical"]
             found = find_relations(frame, numeric, categorical)
-            taken = {r.column for r in found} | {r.base for r in found}
-            found += find_near_differences(frame, numeric, taken)
+            if self.orders:  # under the autoregressive model only
+                taken = {r.column for r in found} | {r.base for r in found}
+                found += find_near_differences(frame, numeric, taken)
             self.derived = {r.column: r for r in found}
         self.blocks = []
         for name in self.columns:
@@ -1287,19 +1288,44 @@ class TableCodec:
                 continue
             base, base_features = self._numeric_block(relation.base)
             residual, features = self._numeric_block(name)
-            if base.spiked or residual.spiked:
+            if (
+                base.spiked
+                or residual.spiked
+                or (not base.discrete and residual.atoms.size)
+            ):
                 raise ValueError(
                     f"Column {name!r} is modelled through its difference from "
                     f"{relation.base!r}, and rows hold {name!r} without "
-                    f"{relation.base!r}; one of them is a spike-and-slab (one "
-                    "value holds half its rows), whose draws this model cannot "
-                    f"fix: give {relation.base!r} too, or leave {name!r} "
-                    "missing there."
+                    f"{relation.base!r}; the difference has values that repeat "
+                    f"(atoms) while {relation.base!r} is continuous, or one "
+                    "of them is a spike-and-slab, and this model cannot draw "
+                    f"{relation.base!r} at those values: give "
+                    f"{relation.base!r} too, or leave {name!r} missing there."
                 )
             out[features.start] = _Derivation(
                 relation, base, base_features, residual, b.where(alone)
             )
         return out
+
+    def follow_bases(self, frame, decoded):
+        """``frame`` (rows by position) with each near difference's column
+        moved by as much as its base moved from ``decoded`` (the model's
+        rows) to ``frame`` (given or observed values put back), where the
+        column itself kept its decoded value: the difference stays as drawn
+        (an atom at 0 stays 0, not 0 plus the decoding's rounding error)."""
+        for name, relation in self.derived.items():
+            if relation.exact:
+                continue
+            a, b = frame[relation.base], frame[name]
+            old_a, old_b = decoded[relation.base], decoded[name]
+            moved = (a.to_numpy() != old_a.to_numpy()) & a.notna().to_numpy()
+            moved &= old_a.notna().to_numpy() & (b.to_numpy() == old_b.to_numpy())
+            if moved.any():
+                rows = np.flatnonzero(moved)
+                d = relation.residual(old_b.iloc[rows], old_a.iloc[rows])
+                values = relation.restore(d, a.iloc[rows]).to_numpy(dtype=object)
+                _put(frame, name, moved, values)
+        return frame
 
     def _numeric_block(self, name):
         """The column model of the numeric column ``name`` and its features."""

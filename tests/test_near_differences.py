@@ -132,17 +132,47 @@ def test_score_of_rows_without_the_base_stays_below_the_truth():
     assert scores.mean() > truth.mean() - 1.0  # 16 particles: a loose bound
 
 
-def test_a_base_outside_the_order_cannot_be_drawn_first():
+def test_only_complete_unspiked_columns_under_the_autoregressive_model():
+    """Columns with missing values, spikes, or a model without the
+    autoregressive decoder keep ``b`` as itself, so that a row holding ``b``
+    without ``a`` can always draw ``a`` first."""
     train = _stones(1000, 9)
-    train.loc[:99, ["a", "b"]] = np.nan  # missing values: outside the order
+    holes = train.copy()
+    holes.loc[:99, ["a", "b"]] = np.nan
+    assert find_near_differences(holes, ["a", "b"], set()) == []
+    spiked = train.assign(a=np.where(np.arange(1000) < 600, 0.0, train["a"]))
+    spiked["b"] = spiked["a"] + train["b"] - train["a"]
+    assert find_near_differences(spiked, ["a", "b"], set()) == []
+    flat = VAETransformer(**{**FAST_TABLE, "autoregressive": False}).fit(train)
+    assert flat.relations_ == {}
+    vae = VAETransformer(**FAST_TABLE).fit(holes)
+    assert vae.relations_ == {}
+    assert vae.sample(5, given={"b": 7.0}, random_state=0)["a"].notna().any()
+
+
+def test_atoms_of_the_difference_with_a_continuous_base_are_refused():
+    """``b == a`` in 40 % of rows (an atom of ``b - a`` at 0) with a
+    continuous ``a``: ``a`` given ``b`` has an atom at ``b`` that a draw of
+    ``a`` from its density never hits, so such a row raises."""
+    train = _stones(1000, 15)
+    tie = np.arange(1000) < 400
+    train.loc[tie, "b"] = train.loc[tie, "a"]
     vae = VAETransformer(**FAST_TABLE).fit(train)
     assert vae.relations_ == {"b": "b - a (not constant)"}
-    with pytest.raises(ValueError, match="cannot draw 'a' before it"):
+    with pytest.raises(ValueError, match="repeat"):
         vae.sample(5, given={"b": 7.0})
-    # a drawn missing leaves b missing: b is observed only with a
-    rows = vae.sample(2000, random_state=0)
-    assert rows["b"].isna()[rows["a"].isna()].all()
-    assert vae.score_samples(rows).shape == (2000,)  # its own rows score
+    rows = vae.sample(1000, given={"a": 7.0}, random_state=0)
+    assert (rows["a"] == 7.0).all()
+    # the difference's atom stays exact when the base is given
+    assert (rows["b"] == rows["a"]).mean() > 0.2
+
+
+def test_a_range_on_the_base_with_the_column_given():
+    train = _stones(3000, 16)
+    vae = VAETransformer(**{**FAST_TABLE, "max_iter": 60}).fit(train)
+    rows = vae.sample(300, given={"a": (None, 7.0), "b": 7.0}, random_state=0)
+    assert (rows["a"] <= 7.0).all()
+    assert ((rows["a"] - 6.9).abs() < 0.15).all()  # b - a = +0.1 only
 
 
 def test_restored_values_keep_the_columns_own_decimals():
