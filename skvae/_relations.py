@@ -32,7 +32,8 @@ A column can also stay *close* to another without equalling it (two
 measurements of one quantity, a price and its discounted price): a numeric
 column ``b`` whose difference ``d = b - a`` from an earlier numeric column
 ``a`` varies at most a tenth as much as ``b`` itself (``_NEAR_SHARE``, by
-the mean absolute deviation from the median) is modelled through that
+the mean absolute deviation from the median), and that a Gaussian copula
+scores better as ``d`` than as ``b``, is modelled through that
 difference too (:func:`find_near_differences`), which is not constant but
 gets ``b``'s column model. A joint model of ``a`` and ``d`` is one of ``a``
 and ``b`` with the same unit Jacobian, so densities stay in the user's
@@ -51,14 +52,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
-from ._quantile_column import _float_step, _float_steps
+from ._quantile_column import QuantileColumn, _float_step, _float_steps
 
 _MIN_ROWS = 20  # pairs of observed values needed to trust a relation
 _MAX_INT = 2**52  # integer columns beyond this are left alone (exact arithmetic)
 _MAX_LEVELS_SHARE = 0.5  # a level relation needs at least two rows per level
 _SCREEN_ROWS = 1000  # rows screened, before the exact check on all rows
 _NEAR_SHARE = 0.1  # a near difference varies at most this share of its column
+_PROXY_ROWS = 20_000  # rows of the copula that judges a near difference
 
 
 @dataclass
@@ -284,6 +287,59 @@ def _spread(values):
     return float(np.mean(np.abs(values - np.median(values)))) if values.size else 0.0
 
 
+def _difference_scores_higher(frame, relation, others, columns):
+    """Whether the difference ``b - a`` models ``b`` better than ``b``
+    itself, judged by a Gaussian copula: each is mapped to normal scores by
+    its own :class:`QuantileColumn` (as the model maps it), regressed
+    linearly on the normal scores of the complete numeric columns
+    ``others`` (``a`` among them), and scored by the mean log-likelihood of
+    its training values in ``b``'s units (cell masses on a grid, densities
+    with the map's log-Jacobian otherwise), on at most
+    ``_PROXY_ROWS`` rows. Where ``b`` follows ``a`` in proportion (a forward
+    and a spot exchange rate), its normal scores track ``a``'s more tightly
+    than the difference's do, and ``b`` stays itself."""
+    rows = np.arange(len(frame))
+    if rows.size > _PROXY_ROWS:
+        rows = np.random.default_rng(0).choice(rows, _PROXY_ROWS, replace=False)
+        rows.sort()
+    b = columns[relation.column].iloc[rows]
+    d = relation.residual(b, columns[relation.base].iloc[rows])
+    regressors = [np.ones(rows.size)]
+    for name in others:
+        encoded = _normal_scores(columns[name].iloc[rows])
+        regressors.append(np.clip(encoded.mean(1), -8, 8))
+    design = np.column_stack(regressors)
+    scores = []
+    for values, step in ((b, None), (d, relation.step())):
+        column = QuantileColumn("numeric").fit(values, False, step)
+        encoded, log_jacobian = column.encode(values)
+        scores.append(_regression_score(design, encoded, log_jacobian))
+    return scores[1] > scores[0]
+
+
+def _normal_scores(series):
+    """``(n, 2)`` encoded intervals of a numeric column (its own map)."""
+    return QuantileColumn("numeric").fit(series, False).encode(series)[0]
+
+
+def _regression_score(design, encoded, log_jacobian):
+    """Mean log-likelihood of encoded values ``(n, 2)`` (intervals, or
+    points with their log-Jacobians) under a linear Gaussian regression of
+    their midpoints on ``design``."""
+    encoded = np.clip(encoded, -8, 8)
+    target = encoded.mean(1)
+    beta = np.linalg.lstsq(design, target, rcond=None)[0]
+    loc = design @ beta
+    scale = max(float(np.std(target - loc)), 1e-3)
+    low, high = (encoded[:, 0] - loc) / scale, (encoded[:, 1] - loc) / scale
+    point = high - low < 1e-9
+    flip = low > 0  # the upper tail read from the lower, where ndtr is exact
+    low, high = np.where(flip, -high, low), np.where(flip, -low, high)
+    mass = np.log(np.maximum(ndtr(high) - ndtr(low), 1e-300))
+    density = -0.5 * high**2 - 0.5 * np.log(2 * np.pi) - np.log(scale) + log_jacobian
+    return float(np.mean(np.where(point, density, mass)))
+
+
 def _spiked(values):
     """Whether one value holds at least half of ``values`` (a float array
     without NaN): the column model would make it a spike-and-slab."""
@@ -322,9 +378,10 @@ def find_near_differences(frame, numeric, taken):
     (no spike), and no base is derived: the model then draws ``a`` before
     ``d``, which a row that holds ``b`` without ``a`` needs. ``b`` is left
     alone where it keeps an order with any column, ``a`` included (orders
-    are modelled between columns modelled as themselves), and so are the
-    columns of ``taken`` (in exact relations). Screened on the first rows,
-    then checked on all.
+    are modelled between columns modelled as themselves), where the
+    difference does not model it better (see
+    :func:`_difference_scores_higher`), and so are the columns of ``taken``
+    (in exact relations). Screened on the first rows, then checked on all.
 
     Parameters
     ----------
@@ -376,6 +433,9 @@ def find_near_differences(frame, numeric, taken):
             continue
         relation = _make(b, a, "difference", [], frame, columns, {})
         relation.exact, relation.constant = False, None
+        others = [c for c in every if c != b and not np.isnan(every[c]).any()]
+        if not _difference_scores_higher(frame, relation, others, columns):
+            continue
         if pd.api.types.is_float_dtype(columns[b].dtype):
             printed = _float_steps(vb[seen], np.finfo(np.float64).eps)[1]
             if printed:

