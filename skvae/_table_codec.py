@@ -369,6 +369,12 @@ def _calendar_of(column):
     return calendar if calendar.width else None
 
 
+def _continuous(column):
+    """Whether a numeric column's draws are continuous: no integer grid and
+    no decimal step (a float on a grid of 0.01 is drawn cell by cell)."""
+    return not column.discrete and not getattr(column, "step", 0.0)
+
+
 @dataclass
 class _Derivation:
     """A column modelled through its near difference, observed in rows where
@@ -1291,13 +1297,14 @@ class TableCodec:
             if (
                 base.spiked
                 or residual.spiked
-                or (not base.discrete and residual.atoms.size)
+                or (_continuous(base) and residual.atoms.size)
             ):
                 raise ValueError(
                     f"Column {name!r} is modelled through its difference from "
                     f"{relation.base!r}, and rows hold {name!r} without "
                     f"{relation.base!r}; the difference has values that repeat "
-                    f"(atoms) while {relation.base!r} is continuous, or one "
+                    f"(atoms) while {relation.base!r} is continuous (no grid), "
+                    "or one "
                     "of them is a spike-and-slab, and this model cannot draw "
                     f"{relation.base!r} at those values: give "
                     f"{relation.base!r} too, or leave {name!r} missing there."

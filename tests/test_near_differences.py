@@ -236,3 +236,16 @@ def test_partial_fit_on_rows_without_the_base():
     later.loc[:9, "a"] = np.nan
     vae.partial_fit(later)
     assert np.isfinite(vae.score_samples(later)).all()
+
+
+def test_a_base_on_a_decimal_grid_is_drawn_cell_by_cell():
+    """Measurements to 0.01 mm (diamonds' x and y): the difference repeats
+    its values, but the base is drawn on its grid, so a given ``b`` works
+    and ``b - a`` lands on the training differences."""
+    train = _stones(2000, 18).round({"a": 2, "b": 2})
+    vae = VAETransformer(**FAST_TABLE).fit(train)
+    assert vae.relations_ == {"b": "b - a (not constant)"}
+    rows = vae.sample(200, given={"b": 7.0}, random_state=0)
+    assert (rows["b"] == 7.0).all()
+    difference = (rows["b"] - rows["a"]).round(2)
+    assert difference.isin((train["b"] - train["a"]).round(2)).all()
