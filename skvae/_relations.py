@@ -48,6 +48,7 @@ has at least two rows per level, and a base is never itself derived (no
 chains). Equality comes first, then a level, then a constant sum.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -405,15 +406,16 @@ def find_near_differences(frame, numeric, taken):
     values = {name: v for name, v in every.items() if name not in taken}
     names = list(values)
     columns = _Columns(frame)
-    spiked = _Lazy(lambda name: _spiked(values[name]))
+    spiked = functools.cache(lambda name: _spiked(values[name]))
     found, derived = [], set()
     for j, b in enumerate(names):
         vb = values[b]
-        seen = ~np.isnan(vb)
-        if not seen.all() or seen.sum() < _MIN_ROWS or not _spread(vb) > 0:
+        if len(vb) < _MIN_ROWS or np.isnan(vb).any():
             continue
-        limit = _NEAR_SHARE * _spread(vb[seen])
-        head = np.flatnonzero(seen)[:_SCREEN_ROWS]
+        limit = _NEAR_SHARE * _spread(vb)
+        if not limit > 0:
+            continue
+        head = slice(0, _SCREEN_ROWS)
         candidates = []
         for a in names[:j]:
             va = values[a]
@@ -424,7 +426,7 @@ def find_near_differences(frame, numeric, taken):
             if _spread(vb[head] - va[head]) <= 2 * limit:  # screened loosely
                 d = vb - va
                 spread = _spread(d)
-                if 0 < spread <= limit and not _spiked(d) and not spiked[a]:
+                if 0 < spread <= limit and not _spiked(d) and not spiked(a):
                     candidates.append((spread, a))
         if not candidates:
             continue
@@ -437,7 +439,7 @@ def find_near_differences(frame, numeric, taken):
         if not _difference_scores_higher(frame, relation, others, columns):
             continue
         if pd.api.types.is_float_dtype(columns[b].dtype):
-            printed = _float_steps(vb[seen], np.finfo(np.float64).eps)[1]
+            printed = _float_steps(vb, np.finfo(np.float64).eps)[1]
             if printed:
                 relation.own_decimals = max(0, int(round(-np.log10(printed))))
         found.append(relation)
@@ -495,18 +497,6 @@ def find_relations(frame, numeric, categorical):
         bases.add(a)
         derived.add(b)
     return relations
-
-
-class _Lazy(dict):
-    """``{key: make(key)}``, each computed on first use."""
-
-    def __init__(self, make):
-        super().__init__()
-        self.make = make
-
-    def __missing__(self, key):
-        self[key] = self.make(key)
-        return self[key]
 
 
 class _Columns(dict):

@@ -1191,7 +1191,14 @@ class TableCodec:
 
     def _slice_of(self, name):
         """The encoded features of the column ``name`` (not a companion)."""
-        return next(s for b, s in self._slices() if b.name == name and not b.companion)
+        return self._block_of(name)[1]
+
+    def _block_of(self, name):
+        """``(block, encoded features)`` of the column ``name`` (not a
+        companion)."""
+        return next(
+            (b, s) for b, s in self._slices() if b.name == name and not b.companion
+        )
 
     def _slices(self):
         """``(block, slice of the encoded features)`` in layout order."""
@@ -1281,8 +1288,9 @@ class TableCodec:
         Raises
         ------
         ValueError
-            If the base or the residual is a spike-and-slab (their draws are
-            not single intervals), naming both columns.
+            If the base or the residual is a spike-and-slab, or the residual
+            has atoms and the base is continuous (draws of the base never
+            hit the values the atoms need), naming both columns.
         """
         out = {}
         for name, relation in self.derived.items():
@@ -1292,8 +1300,9 @@ class TableCodec:
             alone = b.notna().to_numpy() & frame[relation.base].isna().to_numpy()
             if not alone.any():
                 continue
-            base, base_features = self._numeric_block(relation.base)
-            residual, features = self._numeric_block(name)
+            base_block, base_features = self._block_of(relation.base)
+            residual_block, features = self._block_of(name)
+            base, residual = base_block.column, residual_block.column
             if (
                 base.spiked
                 or residual.spiked
@@ -1304,9 +1313,8 @@ class TableCodec:
                     f"{relation.base!r}, and rows hold {name!r} without "
                     f"{relation.base!r}; the difference has values that repeat "
                     f"(atoms) while {relation.base!r} is continuous (no grid), "
-                    "or one "
-                    "of them is a spike-and-slab, and this model cannot draw "
-                    f"{relation.base!r} at those values: give "
+                    "or one of them is a spike-and-slab, and this model cannot "
+                    f"draw {relation.base!r} at those values: give "
                     f"{relation.base!r} too, or leave {name!r} missing there."
                 )
             out[features.start] = _Derivation(
@@ -1333,14 +1341,6 @@ class TableCodec:
                 values = relation.restore(d, a.iloc[rows]).to_numpy(dtype=object)
                 _put(frame, name, moved, values)
         return frame
-
-    def _numeric_block(self, name):
-        """The column model of the numeric column ``name`` and its features."""
-        return next(
-            (b.column, s)
-            for b, s in self._slices()
-            if b.name == name and isinstance(b.column, QuantileColumn)
-        )
 
     def _relation_columns(self, frame, free):
         """``{name: Series}`` to encode in place of ``frame``'s columns: the
