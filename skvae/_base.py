@@ -1040,12 +1040,10 @@ class _BaseVAE(BaseEstimator):
         formats = None
         if isinstance(self._codec, TableCodec):
             formats = self._codec.date_text_formats()
-        related = isinstance(out, pd.DataFrame) and bool(
-            getattr(self._codec, "derived", {})
-        )
-        drawn = out.copy() if related else None  # _keep_given writes into out
+        near = isinstance(out, pd.DataFrame) and _has_near(self._codec)
+        drawn = out.copy() if near else None  # _keep_given writes into out
         out = _keep_given(out, row, fixed, formats)
-        if related:
+        if near:
             out = self._codec.follow_bases(out, drawn)
         equal = getattr(self._codec, "equal_", ())
         if len(equal):

@@ -11,11 +11,7 @@ modelled through its *residual*, which is constant:
 * ``"difference"``: ``d = b - a`` (``b`` equals ``a``: ``d = 0``);
 * ``"sum"``: ``d = a + b`` (a constant);
 * ``"level"``: ``d = b - f(a)`` for a categorical ``a`` whose every level has
-  one value ``f(level)`` of ``b`` (so ``d = 0``), or for an integer ``a``
-  (a panel's price index of its year) where ``f`` is one to one and each
-  value of ``a`` is held by two distinct rows at least (see
-  :func:`_integer_law`); an integer value that training never held takes
-  the value of the nearest one that it did.
+  one value ``f(level)`` of ``b`` (so ``d = 0``).
 
 The residual gets the column model ``b`` would have had; a constant decodes
 to itself, so samples keep the relation exactly. Each map ``b -> d`` is a
@@ -168,35 +164,11 @@ class Relation:
 
     def _base_values(self, a, missing_as_fill):
         if self.kind == "level":
-            a = pd.Series(a).reset_index(drop=True).astype(object)
-            if pd.api.types.is_integer_dtype(self.base_dtype):
-                a = self._nearest_key(a)
-            a = a.map(self.table)
+            a = pd.Series(a).reset_index(drop=True).astype(object).map(self.table)
             a = a.where(a.notna(), self.fill) if missing_as_fill else a
             return _arithmetic_series(a, self.dtype)
         a = _arithmetic_series(a, self.base_dtype)
         return a.fillna(self.fill) if missing_as_fill else a
-
-    def _nearest_key(self, a):
-        """Integer base values with each value that no training row holds
-        replaced by the nearest that one does (the lower at a tie), so that a
-        given or held-out value between the levels gets a level's value."""
-        keys = np.sort(np.fromiter(self.table, dtype=np.float64))
-        seen = a.notna().to_numpy()
-        values = a[seen].to_numpy(np.float64)
-        unseen = ~np.isin(values, keys)
-        if not unseen.any():
-            return a
-        right = np.clip(np.searchsorted(keys, values[unseen]), 1, len(keys) - 1)
-        lower, upper = keys[right - 1], keys[right]
-        nearest = np.where(
-            values[unseen] - lower <= upper - values[unseen], lower, upper
-        )
-        nearest = np.clip(nearest, keys[0], keys[-1])  # outside: the end level
-        values[unseen] = nearest
-        out = a.copy()
-        out[seen] = [int(v) for v in values]
-        return out
 
     def step(self):
         """The grid of the residual of a float column (its decimals; 0 for a
@@ -297,10 +269,8 @@ def _pair_relation(b, a, minimum):
     return None
 
 
-def _level_table(b, a, minimum, distinct=None):
-    """``{level: value}`` if the categorical or integer ``a`` determines ``b``,
-    else None; ``distinct`` (a callable giving the boolean mask of the
-    frame's first occurrences of its rows) is needed for an integer ``a``."""
+def _level_table(b, a, minimum):
+    """``{level: value}`` if the categorical ``a`` determines ``b``, else None."""
     rows = _observed_pairs(b, a, minimum)
     if rows is None:
         return None
@@ -310,24 +280,7 @@ def _level_table(b, a, minimum, distinct=None):
         return None
     if bv.nunique() < 2 or (bv.groupby(av, sort=False).nunique() > 1).any():
         return None
-    table = dict(bv.groupby(av, sort=False).first())
-    if pd.api.types.is_integer_dtype(a.dtype) and not _integer_law(
-        table, av[distinct()[rows]]
-    ):
-        return None
-    return table
-
-
-def _integer_law(table, bases):
-    """Whether an integer base's table is a law to keep: one to one (a value
-    of the column fixes the base, so that a given or observed value
-    conditions the row), and every base value held by two distinct rows at
-    least. Integers are an open set: Good-Turing puts a new row's chance of
-    an unseen base value at the share of values held once, and a law
-    broken there costs the residual's tail density; duplicated rows count
-    once, or a table of duplicates would become a lookup table of copies."""
-    values = pd.Series(list(table.values()))
-    return not values.duplicated().any() and bool((bases.value_counts() >= 2).all())
+    return dict(bv.groupby(av, sort=False).first())
 
 
 def _spread(values):
@@ -505,8 +458,7 @@ def find_relations(frame, numeric, categorical):
     frame : DataFrame
         The training rows.
     numeric : list of str
-        Numeric, datetime and timedelta columns that may be derived or bases
-        (the integer ones also of a ``"level"`` relation).
+        Numeric, datetime and timedelta columns that may be derived or bases.
     categorical : list of str
         Categorical columns that may be bases of a ``"level"`` relation.
 
@@ -521,11 +473,9 @@ def find_relations(frame, numeric, categorical):
     names = list(heads)
     head = _screen_matrix(heads, names)
     pairs = _screen_pairs(head)
-    integers = [c for c in names if pd.api.types.is_integer_dtype(frame[c].dtype)]
-    by_level = {a: _screen_levels(head, first[a]) for a in categorical + integers}
+    by_level = {a: _screen_levels(head, first[a]) for a in categorical}
     values = _Columns(frame)  # whole columns, converted only when a pair is checked
     levels = {c: frame[c].reset_index(drop=True) for c in by_level}
-    distinct = functools.cache(lambda: _first_occurrences(frame))
     relations, bases, derived = [], set(), set()
     for j, b in enumerate(names):
         if b in bases:
@@ -537,8 +487,8 @@ def find_relations(frame, numeric, categorical):
                 found = _pair_relation(values[b], values[a], _MIN_ROWS)
                 candidates += [(*found, a)] if found else []
         for a, determined in by_level.items():
-            if determined[j] and a != b and values[b] is not None and a not in derived:
-                table = _level_table(values[b], levels[a], _MIN_ROWS, distinct)
+            if determined[j] and values[b] is not None and a not in derived:
+                table = _level_table(values[b], levels[a], _MIN_ROWS)
                 candidates += [(1, "level", a, table)] if table else []
         if not candidates:
             continue
@@ -547,14 +497,6 @@ def find_relations(frame, numeric, categorical):
         bases.add(a)
         derived.add(b)
     return relations
-
-
-def _first_occurrences(frame):
-    """Boolean ``(n,)``: the rows of ``frame`` that no earlier row equals."""
-    try:
-        return ~frame.duplicated().to_numpy()
-    except TypeError:  # unhashable cells (lists): count every row
-        return np.ones(len(frame), dtype=bool)
 
 
 class _Columns(dict):

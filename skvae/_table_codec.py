@@ -1323,14 +1323,14 @@ class TableCodec:
         return out
 
     def follow_bases(self, frame, decoded):
-        """``frame`` (rows by position) with each derived column moved by as
-        much as its base moved from ``decoded`` (the model's rows) to
-        ``frame`` (given or observed values put back), where the column
-        itself kept its decoded value: the residual stays as drawn (a near
-        difference's atom at 0 stays 0, not 0 plus the decoding's rounding
-        error; an exact relation holds at a given base value that decoding
-        moved, such as an integer between the training values)."""
+        """``frame`` (rows by position) with each near difference's column
+        moved by as much as its base moved from ``decoded`` (the model's
+        rows) to ``frame`` (given or observed values put back), where the
+        column itself kept its decoded value: the difference stays as drawn
+        (an atom at 0 stays 0, not 0 plus the decoding's rounding error)."""
         for name, relation in self.derived.items():
+            if relation.exact:
+                continue
             a, b = frame[relation.base], frame[name]
             old_a, old_b = decoded[relation.base], decoded[name]
             moved = (a.to_numpy() != old_a.to_numpy()) & a.notna().to_numpy()
