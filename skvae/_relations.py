@@ -18,6 +18,9 @@ to itself, so samples keep the relation exactly. Each map ``b -> d`` is a
 shift of ``b`` given ``a``, with unit Jacobian: densities and probabilities
 stay in the user's units, and a held-out row that breaks the relation gets
 the residual's tail density (see :mod:`skvae._quantile_column`), not an error.
+A row with ``b`` and without ``a`` is scored with the base value ``b``
+implies or, where it implies none, with the residual from the base's fill
+(the value decoding restores ``b`` from).
 
 Orders (one column never below another, :func:`find_orders`) are not
 residuals: as a residual ``b - a >= 0`` an order held exactly, but cost
@@ -123,9 +126,11 @@ class Relation:
             self.kind, f"{b} - f({a})"
         )
 
-    def residual(self, b, a):
-        """The residuals of the values ``b`` given the base values ``a``."""
-        a = self._base_values(a, missing_as_fill=False)
+    def residual(self, b, a, at_fill=False):
+        """The residuals of the values ``b`` given the base values ``a``;
+        where ``a`` is missing, from the fill with ``at_fill`` (as
+        :meth:`restore` decodes), else missing."""
+        a = self._base_values(a, missing_as_fill=at_fill)
         b = _arithmetic_series(b, self.dtype)
         d = b + a if self.kind == "sum" else b - a
         return self._rounded(d)

@@ -1352,16 +1352,22 @@ class TableCodec:
 
     def _relation_columns(self, frame, free):
         """``{name: Series}`` to encode in place of ``frame``'s columns: the
-        residuals of derived columns; with ``free``, also bases filled, where
-        missing, with the value a given derived column implies (fixing a
-        column fixes what it is determined by)."""
+        residuals of derived columns, and bases filled, where missing, with
+        the value an observed derived column implies (fixing a column fixes
+        what it is determined by). Without ``free`` (scores), a derived value
+        whose base is still missing (no level gives it) is the residual from
+        the base's fill, the map that decoding inverts, so that it is scored
+        (in the residual's tail when off the relation) and not ignored."""
         columns = {}
         for name, relation in self.derived.items():
             base = columns.get(relation.base, frame[relation.base])
-            if free and relation.exact:  # a near difference implies no base
-                base = relation.fill_base(base, frame[name]).infer_objects()
-                columns[relation.base] = base
-            columns[name] = relation.residual(frame[name], base)
+            if relation.exact:  # a near difference implies no base
+                filled = relation.fill_base(base, frame[name])
+                if free or (filled.notna().to_numpy() & base.isna().to_numpy()).any():
+                    base = columns[relation.base] = filled.infer_objects()
+            # scored where the base is missing still: as decoding restores it
+            at_fill = relation.exact and not free
+            columns[name] = relation.residual(frame[name], base, at_fill=at_fill)
         return columns
 
     def decode(self, encoded, rng=None, identifiers=True):

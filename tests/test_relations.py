@@ -104,6 +104,30 @@ def test_scores_stay_finite_when_a_row_breaks_a_relation(related):
     assert (lost < kept - 5).all()  # the residual's tail: a large penalty
 
 
+def test_a_derived_value_scores_where_its_base_is_missing():
+    """With the base missing, a value of the derived column is scored (it
+    was ignored: every value of years scored alike, so that over a range of
+    500 integers the probabilities summed to about 500): over every value,
+    they sum to at most 1, and a value that one level gives scores as the
+    row with that level."""
+    rng = np.random.default_rng(1)
+    education = rng.choice(list(LEVELS), 400, p=[0.1, 0.4, 0.3, 0.2])
+    table = pd.DataFrame(
+        {"education": education, "years": pd.Series(education).map(LEVELS)}
+    )
+    vae = VAETransformer(**FAST_TABLE).fit(table)
+    assert vae.relations_ == {"years": "years - f(education)"}
+    years = np.arange(-200, 300)
+    rows = pd.DataFrame({"education": [np.nan] * years.size, "years": years})
+    assert np.exp(vae.score_samples(rows)).sum() <= 1.01
+    levels = pd.DataFrame({"education": list(LEVELS), "years": list(LEVELS.values())})
+    np.testing.assert_allclose(
+        vae.score_samples(levels.assign(education=np.nan)),
+        vae.score_samples(levels),
+        rtol=1e-6,
+    )
+
+
 def test_given_derived_column_fixes_its_base(related):
     vae = VAETransformer(**FAST_TABLE).fit(related)
     out = vae.sample(20, random_state=0, given={"price1": 5.25, "years": 16})
