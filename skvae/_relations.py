@@ -148,24 +148,25 @@ class Relation:
             b = b.round(self.own_decimals)
         return b.clip(self.low, self.high).astype(self.dtype)
 
-    def implied_base(self, b):
+    def implied_base(self, b, any_level=False):
         """The base values that the values ``b`` imply (missing where ``b`` is,
-        and for a value of a level relation that no level, or several, give)."""
+        and for a value of a level relation that no level gives, or several
+        do; with ``any_level``, the first of several)."""
         b = _arithmetic_series(b, self.dtype)
         if not self.exact:  # a near difference implies no base value
             return pd.Series(pd.NA, index=b.index, dtype=object)
         if self.kind == "level":
             values = pd.Series(self.table)
-            unique = values[~values.duplicated(keep=False)]
+            unique = values[~values.duplicated(keep="first" if any_level else False)]
             inverse = dict(zip(unique.to_numpy(), unique.index, strict=True))
             return b.astype(object).map(inverse)
         return self.constant - b if self.kind == "sum" else b - self.constant
 
-    def fill_base(self, a, b):
+    def fill_base(self, a, b, any_level=False):
         """The base values ``a`` with the values that ``b`` implies where ``a``
         is missing (see :meth:`implied_base`), as objects; rows by position."""
         a = pd.Series(a).reset_index(drop=True).astype(object)
-        return a.where(a.notna(), self.implied_base(b))
+        return a.where(a.notna(), self.implied_base(b, any_level))
 
     def _base_values(self, a, missing_as_fill):
         if self.kind == "level":

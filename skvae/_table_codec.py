@@ -1354,15 +1354,21 @@ class TableCodec:
         """``{name: Series}`` to encode in place of ``frame``'s columns: the
         residuals of derived columns, and bases filled, where missing, with
         the value an observed derived column implies (fixing a column fixes
-        what it is determined by). Without ``free`` (scores), a derived value
-        whose base is still missing (no level gives it) is the residual from
-        the base's fill, the map that decoding inverts, so that it is scored
-        (in the residual's tail when off the relation) and not ignored."""
+        what it is determined by). Without ``free`` (scores), a value that
+        several levels give implies the first of them (one term of the sum
+        over them: a lower bound), a base with missing values in fit is not
+        filled (its missingness is scored), and a derived value whose base is
+        still missing is the residual from the base's fill, the map that
+        decoding inverts, so that it is scored (in the residual's tail when
+        off the relation) and not ignored."""
         columns = {}
+        incomplete = dict(zip(self.columns, self.missing_columns(), strict=True))
         for name, relation in self.derived.items():
             base = columns.get(relation.base, frame[relation.base])
-            if relation.exact:  # a near difference implies no base
-                filled = relation.fill_base(base, frame[name])
+            # a near difference implies no base; scores keep a base missing
+            # in fit missing, an event of the model's
+            if relation.exact and (free or not incomplete[relation.base]):
+                filled = relation.fill_base(base, frame[name], any_level=not free)
                 if free or (filled.notna().to_numpy() & base.isna().to_numpy()).any():
                     base = columns[relation.base] = filled.infer_objects()
             # scored where the base is missing still: as decoding restores it
