@@ -1028,6 +1028,8 @@ class _BaseVAE(BaseEstimator):
             raise ValueError(f"given cannot be used: {error}") from None
         if fixed is not None and isinstance(self._codec, TableCodec):
             _warn_outside(self._codec.outside_training(row))
+            if off := self._codec.off_relations(row):
+                warn("; ".join(off) + ". Check that the value is meant.", UserWarning)
         if isinstance(self._codec, TableCodec) and self._codec.derived:
             # a given derived column fixes its base too: return it exactly
             row = self._codec.implied(row)
@@ -1040,10 +1042,12 @@ class _BaseVAE(BaseEstimator):
         formats = None
         if isinstance(self._codec, TableCodec):
             formats = self._codec.date_text_formats()
-        near = isinstance(out, pd.DataFrame) and _has_near(self._codec)
-        drawn = out.copy() if near else None  # _keep_given writes into out
+        related = isinstance(out, pd.DataFrame) and bool(
+            getattr(self._codec, "derived", {})
+        )
+        drawn = out.copy() if related else None  # _keep_given writes into out
         out = _keep_given(out, row, fixed, formats)
-        if near:
+        if related:
             out = self._codec.follow_bases(out, drawn)
         equal = getattr(self._codec, "equal_", ())
         if len(equal):

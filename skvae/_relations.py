@@ -81,7 +81,8 @@ class Relation:
     dtype : dtype
         The training dtype of ``column``.
     low, high : scalar
-        The training range of ``column``: restored values stay inside it.
+        The training range of ``column``: restored values of a near
+        difference stay inside it (an exact relation holds instead).
     fill : scalar
         The base value used to restore ``column`` where the base is missing
         or an unknown level (the base's median, or its commonest level).
@@ -142,9 +143,9 @@ class Relation:
         a = self._base_values(a, missing_as_fill=self.exact)
         d = pd.Series(d).reset_index(drop=True)  # rows align by position
         b = d - a if self.kind == "sum" else d + a
-        if self.exact:
-            b = self._rounded(b)
-        elif self.own_decimals is not None:
+        if self.exact:  # the relation holds at a given base outside fit's values
+            return _within_dtype(self._rounded(b), self.dtype).astype(self.dtype)
+        if self.own_decimals is not None:
             b = b.round(self.own_decimals)
         return b.clip(self.low, self.high).astype(self.dtype)
 
@@ -186,6 +187,15 @@ class Relation:
 
     def _rounded(self, values):
         return values if self.decimals is None else values.round(self.decimals)
+
+
+def _within_dtype(values, dtype):
+    """Integer ``values`` clipped to the limits of the integer ``dtype``;
+    other values as they are."""
+    if not pd.api.types.is_integer_dtype(dtype):
+        return values
+    info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
+    return values.clip(info.min, info.max)
 
 
 def _arithmetic_series(values, dtype):

@@ -1018,11 +1018,41 @@ class TableCodec:
             value = row[block.name].iloc[0]
             if value is None or pd.isna(value):
                 continue
-            series = pd.Series([value], dtype=object, name=block.name)
-            t = column.read(series, False)[0]
-            if t < column.low or t > column.high:
-                first, last = column._values(np.array([column.low, column.high]))
-                out.append((block.name, value, first, last))
+            if (ends := _outside(column, value, block.name)) is not None:
+                out.append((block.name, value, *ends))
+        return out
+
+    def off_relations(self, row):
+        """Messages for the given values of derived columns in the one-row
+        table ``row``, without their base, that no training row's relation
+        gives: a value that no one level gives, or one that implies a base
+        value outside the base's values in fit."""
+        out = []
+        for name, relation in self.derived.items():
+            b, base = row[name].iloc[0], relation.base
+            if not relation.exact or pd.isna(b) or not pd.isna(row[base].iloc[0]):
+                continue
+            held = f"{relation.describe()} is constant in fit"
+            implied = relation.implied_base(row[name]).iloc[0]
+            if pd.isna(implied):
+                out.append(
+                    f"given[{name!r}] = {b!r} is the value of no one level of "
+                    f"{base!r} ({held}): the rows keep it and draw {base!r}, "
+                    "so that the relation does not hold in them"
+                )
+                continue
+            block = next(
+                (k for k in self.blocks if k.name == base and not k.companion), None
+            )
+            if block is None or not isinstance(block.column, QuantileColumn):
+                continue
+            ends = _outside(block.column, implied, base)
+            if ends is not None:
+                out.append(
+                    f"given[{name!r}] = {b!r} implies {base} = {implied} "
+                    f"({held}), outside the values of column {base!r} seen in "
+                    f"fit ({ends[0]} to {ends[1]})"
+                )
         return out
 
     def encode_ranges(self, ranges):
@@ -1331,14 +1361,14 @@ class TableCodec:
         return out
 
     def follow_bases(self, frame, decoded):
-        """``frame`` (rows by position) with each near difference's column
-        moved by as much as its base moved from ``decoded`` (the model's
-        rows) to ``frame`` (given or observed values put back), where the
-        column itself kept its decoded value: the difference stays as drawn
-        (an atom at 0 stays 0, not 0 plus the decoding's rounding error)."""
+        """``frame`` (rows by position) with each derived column moved by
+        as much as its base moved from ``decoded`` (the model's rows) to
+        ``frame`` (given or observed values put back), where the column
+        itself kept its decoded value: the residual stays as drawn (a near
+        difference's atom at 0 stays 0, not 0 plus the decoding's rounding
+        error; an exact relation holds at a given base that decoding moved,
+        such as one outside the values in fit)."""
         for name, relation in self.derived.items():
-            if relation.exact:
-                continue
             a, b = frame[relation.base], frame[name]
             old_a, old_b = decoded[relation.base], decoded[name]
             moved = (a.to_numpy() != old_a.to_numpy()) & a.notna().to_numpy()
@@ -1584,6 +1614,15 @@ class TableCodec:
             for b in self.blocks
             if isinstance(b.column, IdentifierColumn)
         }
+
+
+def _outside(column, value, name):
+    """``(first, last)``, the values of the :class:`QuantileColumn` ``column``
+    in fit, if ``value`` lies outside them; else None."""
+    t = column.read(pd.Series([value], dtype=object, name=name), False)[0]
+    if column.low <= t <= column.high:
+        return None
+    return tuple(column._values(np.array([column.low, column.high])))
 
 
 class BatchedFrame:

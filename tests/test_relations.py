@@ -167,6 +167,32 @@ def test_given_derived_column_fixes_its_base(related):
         vae.sample(5, random_state=0, given={"price1": (1.0, 2.0)})
 
 
+def test_relations_hold_at_a_given_base_outside_fit(related):
+    """A base given outside its values in fit (with the warning that says
+    so) keeps its derived columns on the relation: price1 came back at the
+    training maximum of price2 (15.28) beside a given price2 of 500, and
+    sleep at its minimum beside awake = 30."""
+    vae = VAETransformer(**FAST_TABLE).fit(related)
+    with pytest.warns(UserWarning, match="'price2' seen in fit"):
+        out = vae.sample(20, random_state=0, given={"price2": 500.0})
+    assert (out["price1"] == 500.0).all()
+    with pytest.warns(UserWarning, match="'awake' seen in fit"):
+        out = vae.sample(20, random_state=0, given={"awake": 30.0})
+    assert np.allclose(out["sleep"] + out["awake"], 24.0)
+
+
+def test_a_given_value_off_its_relation_warns(related):
+    """A derived value that no level gives, or that implies a base outside
+    its values in fit, was drawn without a word (the rows broke the
+    relation, or extrapolated the base)."""
+    vae = VAETransformer(**FAST_TABLE).fit(related)
+    with pytest.warns(UserWarning, match="= 13 is the value of no one level"):
+        vae.sample(5, random_state=0, given={"years": 13})
+    with pytest.warns(UserWarning, match="implies price2 = 500.0"):
+        out = vae.sample(5, random_state=0, given={"price1": 500.0})
+    assert (out["price2"] == 500.0).all()
+
+
 def test_a_range_on_a_base_keeps_its_relations(related):
     """A range on the base of a derived column: every row in the range, and
     the relation exact (a value moved into the range moves its derived
