@@ -996,6 +996,8 @@ class _BaseVAE(BaseEstimator):
             fixed_values = {k: v for k, v in given.items() if k not in ranges}
             row, fixed = self._given_row(fixed_values)
             ranges = self._named_ranges(ranges)
+            if isinstance(self._codec, TableCodec):
+                self._codec.check_given(row, ranges)
             patches = self._codec.encode_ranges(ranges) if ranges else None
             repeat = n_samples
         else:

@@ -161,7 +161,8 @@ class Relation:
             unique = values[~values.duplicated(keep="first" if any_level else False)]
             inverse = dict(zip(unique.to_numpy(), unique.index, strict=True))
             return b.astype(object).map(inverse)
-        return self.constant - b if self.kind == "sum" else b - self.constant
+        a = self.constant - b if self.kind == "sum" else b - self.constant
+        return self._rounded(a)
 
     def fill_base(self, a, b, any_level=False):
         """The base values ``a`` with the values that ``b`` implies where ``a``

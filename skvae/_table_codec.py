@@ -1022,6 +1022,46 @@ class TableCodec:
                 out.append((block.name, value, *ends))
         return out
 
+    def check_given(self, row, ranges):
+        """Refuse what no relation allows among the fixed values of the
+        one-row table ``row`` and the ``ranges`` (``{name: (low, high)}``).
+
+        Raises
+        ------
+        ValueError
+            If a derived column is fixed and its base given a range, or a
+            fixed derived value implies a base value that the base's dtype
+            cannot hold.
+        """
+        for name, relation in self.derived.items():
+            b, base = row[name].iloc[0], relation.base
+            held = f"{relation.describe()} is constant in fit"
+            a = row[base].iloc[0]
+            if relation.exact and relation.kind != "level" and pd.notna(a):
+                self._check_holds(relation, name, a, held)
+            if not relation.exact or pd.isna(b):
+                continue
+            if base in ranges:
+                raise ValueError(
+                    f"given fixes {name!r}, which fixes {base!r} ({held}), and "
+                    f"gives a range on {base!r}: give one of the two."
+                )
+            implied = relation.implied_base(row[name]).iloc[0]
+            if pd.notna(row[base].iloc[0]) or pd.isna(implied):
+                continue
+            _check_dtype(relation.base_dtype, name, b, base, implied, held)
+
+    def _check_holds(self, relation, name, a, held):
+        """Raise if the derived column ``name`` cannot hold the value that
+        the given base value ``a`` implies."""
+        try:
+            a = float(a)
+        except (TypeError, ValueError):
+            return  # dates and durations: no dtype limits to speak of
+        d = float(relation.constant)
+        b = d - a if relation.kind == "sum" else d + a
+        _check_dtype(relation.dtype, relation.base, a, name, b, held)
+
     def off_relations(self, row):
         """Messages for the given values of derived columns in the one-row
         table ``row``, without their base, that no training row's relation
@@ -1035,10 +1075,17 @@ class TableCodec:
             held = f"{relation.describe()} is constant in fit"
             implied = relation.implied_base(row[name]).iloc[0]
             if pd.isna(implied):
+                levels = [k for k, v in relation.table.items() if v == b]
+                which = (
+                    f"the value of several levels of {base!r} "
+                    f"({', '.join(map(str, levels))})"
+                    if levels
+                    else f"the value of no level of {base!r}"
+                )
                 out.append(
-                    f"given[{name!r}] = {b!r} is the value of no one level of "
-                    f"{base!r} ({held}): the rows keep it and draw {base!r}, "
-                    "so that the relation does not hold in them"
+                    f"given[{name!r}] = {b!r} is {which} ({held}): the rows keep "
+                    f"it and draw {base!r} from all its levels, so that the "
+                    "relation may not hold in them"
                 )
                 continue
             block = next(
@@ -1614,6 +1661,21 @@ class TableCodec:
             for b in self.blocks
             if isinstance(b.column, IdentifierColumn)
         }
+
+
+def _check_dtype(dtype, given, value, column, implied, held):
+    """Raise if the integer ``dtype`` of ``column`` cannot hold ``implied``,
+    the value that ``given[given] = value`` implies for it."""
+    if not pd.api.types.is_integer_dtype(dtype):
+        return
+    info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
+    if not info.min <= implied <= info.max:
+        raise ValueError(
+            f"given[{given!r}] = {value!r} implies {column} = {implied:g} "
+            f"({held}), which column {column!r} ({dtype}) cannot hold: give a "
+            f"value of {given!r} that keeps {column!r} within {info.min} to "
+            f"{info.max}."
+        )
 
 
 def _outside(column, value, name):

@@ -1,5 +1,7 @@
 """Exact relations between columns, found in the training rows."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -186,11 +188,38 @@ def test_a_given_value_off_its_relation_warns(related):
     its values in fit, was drawn without a word (the rows broke the
     relation, or extrapolated the base)."""
     vae = VAETransformer(**FAST_TABLE).fit(related)
-    with pytest.warns(UserWarning, match="= 13 is the value of no one level"):
+    with pytest.warns(UserWarning, match="= 13 is the value of no level"):
         vae.sample(5, random_state=0, given={"years": 13})
     with pytest.warns(UserWarning, match="implies price2 = 500.0"):
         out = vae.sample(5, random_state=0, given={"price1": 500.0})
     assert (out["price2"] == 500.0).all()
+
+
+def test_given_values_that_no_relation_allows_are_refused(related):
+    """A fixed derived column beside a range on its base silently lost the
+    fixed value (price1 = 5.0 came back 2.0); a fixed value that implies an
+    integer the column's dtype cannot hold raised numpy's OverflowError.
+    A float sum implies its base on the columns' decimals (awake = 0.1 gave
+    sleep = 23.900000000000002, warned as outside fit)."""
+    vae = VAETransformer(**FAST_TABLE).fit(related)
+    with pytest.raises(ValueError, match="give one of the two"):
+        vae.sample(5, given={"price1": 5.0, "price2": (1.0, 2.0)})
+    rng = np.random.default_rng(3)
+    small = rng.integers(0, 200, 300).astype(np.uint8)
+    table = pd.DataFrame({"a": small, "c": (250 - small.astype(int)).astype(np.uint8)})
+    vae = VAETransformer(**FAST_TABLE).fit(table)
+    assert vae.relations_ == {"a": "a + c"}
+    for given in ({"a": 255}, {"c": 255}):
+        with pytest.raises(ValueError, match=r"\(uint8\) cannot hold"):
+            vae.sample(5, given=given)
+    sleep = np.round(np.arange(1, 300) / 10, 1)
+    table = pd.DataFrame({"sleep": sleep, "awake": np.round(30 - sleep, 1)})
+    vae = VAETransformer(**FAST_TABLE, likelihood="per_column").fit(table)
+    assert vae.relations_ == {"sleep": "sleep + awake"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        out = vae.sample(5, random_state=0, given={"sleep": 0.1})
+    assert (out["awake"] == 29.9).all()
 
 
 def test_a_range_on_a_base_keeps_its_relations(related):
