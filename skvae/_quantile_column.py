@@ -118,6 +118,14 @@ def _float_step(values, eps):
     return _float_steps(values, eps)[0]
 
 
+def _grid_end(t, step, side):
+    """The first (``side`` -1) or last (1) multiple of the decimal ``step``
+    from ``t`` inwards, up to float rounding, as the decimal reads it."""
+    k = np.ceil(t / step - 1e-9) if side < 0 else np.floor(t / step + 1e-9)
+    per_unit = round(1 / step)
+    return k / per_unit if abs(per_unit * step - 1) < 1e-9 else k * step
+
+
 def _float_steps(values, eps):
     """``(step, printed)``: the :func:`_float_step` of ``values``, and the
     coarser ``10**e`` they agree with to six significant digits where they
@@ -725,6 +733,8 @@ class QuantileColumn:
                 ) from None
             if self.discrete:  # inside the range, up to float rounding
                 t = np.ceil(t - 1e-9) if side < 0 else np.floor(t + 1e-9)
+            elif self.step:  # decimals: the first and last grid values inside
+                t = _grid_end(t, self.step, side)
             ends[side] = float(t)
         t_lo, t_hi = ends[-1], ends[1]
         if np.isnan(t_lo) or np.isnan(t_hi) or t_lo > t_hi:

@@ -1050,6 +1050,21 @@ def test_given_ranges_keep_every_sample_inside(small_models, column, low, high):
     assert values.nunique() > 2
 
 
+def test_a_range_on_a_decimal_grid():
+    """Depths recorded to 0.1 mm (palmerpenguins' bill_depth_mm): a range
+    with no grid value inside returned its upper end, 17.09, a value never
+    recorded, in every row; it is refused now, and draws in a range stay
+    on the grid."""
+    rng = np.random.default_rng(6)
+    depth = np.round(rng.normal(17, 2, 300), 1)
+    frame = pd.DataFrame({"depth": depth, "k": rng.integers(0, 5, 300)})
+    vae = VAETransformer(**FAST_TABLE).fit(frame)
+    with pytest.raises(ValueError, match="grid between them"):
+        vae.sample(5, given={"depth": (17.01, 17.09)})
+    out = vae.sample(200, random_state=0, given={"depth": (16.95, 17.25)})
+    assert out["depth"].isin([17.0, 17.1, 17.2]).all()
+
+
 @pytest.mark.parametrize(
     "kind",
     ["table", "array"],
