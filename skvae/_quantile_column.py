@@ -302,6 +302,12 @@ class QuantileColumn:
             self.time_dtype = datetime_dtype(series, kind)
             self.wall_time = self._wall_time_is_coarser(series)
         self.text_format = date_text_format(series) if kind == "datetime" else None
+        # datetime.date objects (no time of day) come back as dates
+        self.date_objects = (
+            kind == "datetime"
+            and self.text_format is None
+            and pd.api.types.infer_dtype(series, skipna=True) == "date"
+        )
         # numbers written as text come back as text, written the same way
         self.number_text = None
         if kind == "numeric" and not pd.api.types.is_numeric_dtype(dtype):
@@ -1010,6 +1016,8 @@ class QuantileColumn:
             text_format = getattr(self, "text_format", None)  # older pickles
             if text_format is not None:  # text in training: text back
                 out = out.dt.strftime(text_format)
+            elif getattr(self, "date_objects", False):  # older pickles: none
+                out = out.dt.date.where(out.notna(), None)
         return out.astype(self.dtype)
 
 

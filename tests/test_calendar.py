@@ -294,3 +294,30 @@ def test_missing_dates_keep_no_calendar():
     vae = _fit(frame, max_iter=3)
     assert vae._codec.calendars() == {}
     assert math.isfinite(vae.score(frame))
+
+
+def test_date_objects_come_back_as_date_objects():
+    """A column of ``datetime.date`` objects came back as Timestamps, and
+    imputed cells as Timestamps among the observed dates; a Timestamp never
+    equals a date (``pd.Timestamp("2014-07-04") == date(2014, 7, 4)`` is
+    False), so a filter on the result silently missed rows."""
+    import datetime
+
+    from skvae import VAEImputer
+
+    rng = np.random.default_rng(0)
+    first = datetime.date(2014, 1, 1)
+    days = [first + datetime.timedelta(days=int(i)) for i in rng.integers(0, 900, 300)]
+    frame = pd.DataFrame(
+        {"day": pd.Series(days, dtype=object), "x": rng.normal(size=300)}
+    )
+    options = dict(max_iter=5, hidden_layer_sizes=(16,), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "Column 'day' holds dates", UserWarning)
+        drawn = VAETransformer(**options).fit(frame).sample(50, random_state=0)
+        holes = frame.assign(day=frame["day"].where(np.arange(300) % 10 != 0, None))
+        filled = VAEImputer(**options).fit(holes).transform(holes)
+    for out in (drawn, filled):
+        assert out["day"].dtype == object
+        assert all(type(v) is datetime.date for v in out["day"])
