@@ -81,7 +81,8 @@ def column_kind(series):
       ``np.datetime64``: ``"datetime"``. Strings are ``"datetime"`` when every
       one parses with ``pd.to_datetime(..., format="ISO8601")`` and at least
       one contains the ``-`` date separator ("2021-03-04",
-      "2021-03-04T12:00:00Z");
+      "2021-03-04T12:00:00Z"), or when exactly one of the formats
+      ``_DAY_FORMATS`` reads every one ("07/04/2014", "4 Jul 2014");
     * all ``datetime.timedelta``/``pd.Timedelta``/``np.timedelta64``:
       ``"timedelta"``;
     * anything else: ``"categorical"``, as is a column with no non-missing
@@ -204,6 +205,8 @@ def _kind_from_strings(present):
         and _parses_as_datetimes(uniques)
     ):
         return "datetime", _NOTE_ISO
+    if (fmt := written_date_format(uniques)) is not None:
+        return "datetime", f"holds dates written as {fmt}; read as datetime"
     return "categorical", None
 
 
@@ -553,7 +556,7 @@ def datetime_unit(dtype):
     return _datetime_parts(dtype)[1]
 
 
-def datetime_dtype(series, kind):
+def datetime_dtype(series, kind, text_format=None):
     """The dtype a column fitted as datetime or timedelta is read in.
 
     For a ``datetime64``/``timedelta64`` column this is its own dtype (unit and
@@ -569,6 +572,9 @@ def datetime_dtype(series, kind):
         The column at fit time.
     kind : {"datetime", "timedelta"}
         The kind :func:`column_kind` gave the column.
+    text_format : str or None
+        For dates written other than ISO-8601, their format (from
+        :func:`date_text_format`).
 
     Returns
     -------
@@ -600,7 +606,9 @@ def datetime_dtype(series, kind):
     elif kind == "timedelta" and getattr(dtype, "kind", None) == "m":
         _, unit, tz = _datetime_parts(dtype)
     else:
-        index = _read_datetimes(series, kind, tz=None, fitting=True)
+        index = _read_datetimes(
+            series, kind, tz=None, fitting=True, text_format=text_format
+        )
         unit, tz = index.unit, getattr(index, "tz", None)
     if kind == "timedelta":
         return np.dtype(f"m8[{unit}]")
@@ -609,7 +617,7 @@ def datetime_dtype(series, kind):
     return pd.DatetimeTZDtype(unit=unit, tz=tz)
 
 
-def as_int64(series, dtype):
+def as_int64(series, dtype, text_format=None):
     """Read a datetime or timedelta column as integer counts of its unit.
 
     A datetime is the count of units since 1970-01-01 (for a time zone, of
@@ -634,6 +642,9 @@ def as_int64(series, dtype):
     dtype : numpy or pandas dtype, or str
         The fitted dtype, from :func:`datetime_dtype`: its kind, unit and time
         zone.
+    text_format : str or None
+        For dates written other than ISO-8601, their format (from
+        :func:`date_text_format`); ISO-8601 strings are read too.
 
     Returns
     -------
@@ -658,7 +669,7 @@ def as_int64(series, dtype):
     (array([2, 0]), array([False,  True]))
     """
     kind, unit, tz = _datetime_parts(dtype, series)
-    index = _read_datetimes(series, kind, tz=tz, fitting=False)
+    index = _read_datetimes(series, kind, tz=tz, fitting=False, text_format=text_format)
     try:
         index = index.as_unit(unit)
     except Exception as err:  # OutOfBoundsDatetime / OutOfBoundsTimedelta
@@ -703,7 +714,7 @@ def _datetime_parts(dtype, series=None):
     )
 
 
-def _read_datetimes(series, kind, *, tz, fitting):
+def _read_datetimes(series, kind, *, tz, fitting, text_format=None):
     """A DatetimeIndex or TimedeltaIndex of the column, checked against ``tz``.
 
     ``fitting`` skips the time-zone check (the fitted zone is being learnt).
@@ -750,7 +761,7 @@ def _read_datetimes(series, kind, *, tz, fitting):
         raise _datetime_value_error(series, kind, values[wrong], accepted)
     try:
         if kind == "datetime":
-            index = _parse_datetimes(values)
+            index = _parse_datetimes(values, text_format)
         else:
             index = pd.TimedeltaIndex(pd.to_timedelta(values))
     except Exception as err:
@@ -772,6 +783,43 @@ def _read_datetimes(series, kind, *, tz, fitting):
     return index
 
 
+# dates written other than ISO-8601, read where exactly one of them reads
+# every string of a column (the day first or the month first: whichever the
+# values allow; neither, if both do)
+_DAY_FORMATS = (
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+    "%d %b %Y",
+    "%b %d %Y",
+    "%b %d, %Y",
+    "%d-%b-%Y",
+)
+
+
+def written_date_format(texts):
+    """The one format of ``_DAY_FORMATS`` that reads every string of
+    ``texts`` (an object array, no missing values), or None for none or
+    several."""
+    texts = np.asarray(texts, dtype=object)
+    if not texts.size or not all(
+        isinstance(t, str) and t[:1].isalnum() for t in texts[:100]
+    ):
+        return None
+    found = []
+    for fmt in _DAY_FORMATS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                pd.to_datetime(texts[:100], format=fmt)  # most fail here, fast
+                pd.to_datetime(texts, format=fmt)
+            except (ValueError, TypeError, OverflowError):
+                continue
+        found.append(fmt)
+    return found[0] if len(found) == 1 else None
+
+
 _TEXT_FORMATS = (
     "%Y-%m-%d",
     "%Y-%m-%d %H:%M:%S",
@@ -786,30 +834,43 @@ _TEXT_FORMATS = (
 
 
 def date_text_format(series):
-    """The ``strftime`` format that writes back the ISO-8601 strings of a text
+    """The ``strftime`` format that writes back the date strings of a text
     column read as datetime, so that samples are strings like the training
     ones (``"%Y-%m-%d"`` for ``"2016-01-31"``); None for a datetime column.
 
     The first format of a fixed list that reproduces every distinct training
-    string (at most 1000 of them checked) is taken; ``"%Y-%m-%dT%H:%M:%S"``
-    when none does (time zones, whose offsets are then not written; other
-    layouts). Columns of datetime objects (not text) give None too.
+    string (at most 1000 of them checked) is taken, else the one format of
+    dates written other than ISO-8601 that reads them all (``"%m/%d/%Y"``
+    for ``"07/04/2014"``, see :func:`written_date_format`), else
+    ``"%Y-%m-%dT%H:%M:%S"`` (time zones, whose offsets are then not
+    written; other layouts). Columns of datetime objects (not text) give
+    None too.
     """
     if pdt.infer_dtype(series, skipna=True) != "string":  # datetime values
         return None
-    values = pd.unique(series.dropna().to_numpy(dtype=object))[:1000]
-    parsed = _parse_datetimes(values)
+    values = pd.unique(series.dropna().to_numpy(dtype=object))
+    if not _parses_as_datetimes(values):  # not ISO-8601: dates written so
+        return written_date_format(values)
+    head = values[:1000]
+    parsed = _parse_datetimes(head)
     for fmt in _TEXT_FORMATS:
-        if (parsed.strftime(fmt) == values).all():
+        if (parsed.strftime(fmt) == head).all():
             return fmt
-    return "%Y-%m-%dT%H:%M:%S"
+    return written_date_format(values) or "%Y-%m-%dT%H:%M:%S"
 
 
-def _parse_datetimes(values):
-    """A DatetimeIndex of an object array; mixed UTC offsets are read as UTC."""
+def _parse_datetimes(values, text_format=None):
+    """A DatetimeIndex of an object array; mixed UTC offsets are read as UTC.
+    A column fitted on dates written as ``text_format`` (one of
+    ``_DAY_FORMATS``) is read so where it is not ISO-8601."""
     with warnings.catch_warnings():
         # pandas 2 warns (and returns an object Index) for mixed offsets
         warnings.simplefilter("ignore")
+        if text_format in _DAY_FORMATS:
+            try:
+                return pd.DatetimeIndex(pd.to_datetime(values, format=text_format))
+            except (ValueError, TypeError, OverflowError):
+                pass  # ISO-8601 or date objects: read below
         try:
             index = pd.to_datetime(values, format="ISO8601")
         except (ValueError, TypeError, OverflowError):

@@ -231,7 +231,9 @@ class QuantileColumn:
         tz = getattr(self.time_dtype, "tz", None)
         if tz is None:
             return True
-        instants, missing = as_int64(series, self.time_dtype)
+        instants, missing = as_int64(
+            series, self.time_dtype, getattr(self, "text_format", None)
+        )
         instants = instants[~missing]
         wall = _wall_counts(instants, tz, datetime_unit(self.time_dtype))
         if instants.size < 2:
@@ -254,7 +256,9 @@ class QuantileColumn:
         """The column as int64 / uint64 (datetimes: counts of their unit), 0
         where a value is missing, and the mask of missing values."""
         if self.value_kind != "numeric":
-            values, missing = as_int64(series, self.time_dtype)
+            values, missing = as_int64(
+                series, self.time_dtype, getattr(self, "text_format", None)
+            )
             values = np.where(missing, 0, values)
             tz = getattr(self.time_dtype, "tz", None)
             if tz is not None and getattr(self, "wall_time", True):
@@ -298,10 +302,10 @@ class QuantileColumn:
         kind = self.value_kind
         self.exact = kind != "numeric" or pd.api.types.is_integer_dtype(dtype)
         self.discrete = self.exact
-        if kind != "numeric":
-            self.time_dtype = datetime_dtype(series, kind)
-            self.wall_time = self._wall_time_is_coarser(series)
         self.text_format = date_text_format(series) if kind == "datetime" else None
+        if kind != "numeric":
+            self.time_dtype = datetime_dtype(series, kind, self.text_format)
+            self.wall_time = self._wall_time_is_coarser(series)
         # datetime.date objects (no time of day) come back as dates
         self.date_objects = (
             kind == "datetime"

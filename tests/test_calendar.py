@@ -321,3 +321,42 @@ def test_date_objects_come_back_as_date_objects():
     for out in (drawn, filled):
         assert out["day"].dtype == object
         assert all(type(v) is datetime.date for v in out["day"])
+
+
+@pytest.mark.parametrize("fmt", ["%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d", "%d %b %Y"])
+def test_dates_written_other_than_iso_are_dates(fmt):
+    """Dates written as 07/04/2014 (vega_datasets' seattle_weather, saved
+    from a spreadsheet) were an identifier: samples such as '40/84/1485'.
+    Where one format reads every value, they are dates: samples are written
+    in it, and the model is the one of the same dates in ISO-8601."""
+    rng = np.random.default_rng(1)
+    days = pd.Timestamp("2012-01-01") + pd.to_timedelta(rng.integers(0, 1400, 300), "D")
+    x = rng.normal(size=300)
+    iso = pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "x": x})
+    written = iso.assign(day=days.strftime(fmt))
+    options = dict(max_iter=5, hidden_layer_sizes=(16,), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(UserWarning, match=f"holds dates written as {fmt}"):
+            vae = VAETransformer(**options).fit(written)
+        with pytest.warns(UserWarning, match="holds ISO-8601 date strings"):
+            reference = VAETransformer(**options).fit(iso)
+    drawn = vae.sample(50, random_state=0)["day"]
+    expected = reference.sample(50, random_state=0)["day"]
+    pd.testing.assert_series_equal(
+        pd.to_datetime(drawn, format=fmt), pd.to_datetime(expected, format="%Y-%m-%d")
+    )
+    np.testing.assert_allclose(
+        vae.score_samples(written.head(20)), reference.score_samples(iso.head(20))
+    )
+    given = vae.sample(3, random_state=0, given={"day": written["day"][0]})
+    assert (given["day"] == written["day"][0]).all()
+
+
+def test_dates_that_read_either_way_stay_text():
+    """Days and months both at most 12 read as %m/%d/%Y and as %d/%m/%Y:
+    no guess is made."""
+    from skvae._parsing import column_kind
+
+    days = pd.Series(["01/02/2014", "03/04/2014", "12/11/2015"] * 10, name="day")
+    assert column_kind(days)[0] == "categorical"
