@@ -1032,8 +1032,11 @@ class _BaseVAE(BaseEstimator):
             _warn_outside(self._codec.outside_training(row))
             if off := self._codec.off_relations(row):
                 warn("; ".join(off) + ". Check that the value is meant.", UserWarning)
-        if isinstance(self._codec, TableCodec) and self._codec.derived:
-            # a given derived column fixes its base too: return it exactly
+        if isinstance(self._codec, TableCodec) and (
+            self._codec.derived or getattr(self._codec, "nested", [])
+        ):
+            # a given derived column fixes its base too, and a nesting's later
+            # level its earlier one: return them exactly
             row = self._codec.implied(row)
             if fixed is not None:
                 fixed = {

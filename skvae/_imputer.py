@@ -343,7 +343,10 @@ class VAEImputer(TransformerMixin, _BaseVAE):
                 mean=not self.sample_posterior,
                 random_state=seed,
             )
-            if isinstance(part, pd.DataFrame) and getattr(self._codec, "derived", {}):
+            codec = self._codec
+            if isinstance(part, pd.DataFrame) and (
+                getattr(codec, "derived", {}) or getattr(codec, "nested", [])
+            ):
                 # a base that a given derived value determines comes back exact
                 filled = self._codec.implied(part, into=filled)
         if frame:

@@ -1310,6 +1310,11 @@ class TableCodec:
         """
         n, width = len(frame), sum(block.column.width for block in self._layout)
         out, logjac = np.empty((n, width), dtype), np.zeros(n)
+        if free and (levels := self._implied_levels(frame)):
+            frame = frame.copy()  # a given later level of a nesting fixes the earlier
+            for name, values in levels.items():
+                where = values.notna().to_numpy()
+                _put(frame, name, where, values.to_numpy()[where])
         columns = self._relation_columns(frame, free)
         # each block is encoded in chunks of rows, written into ``out`` as they
         # come, so that memory peaks at the encoding plus one chunk's work
@@ -1336,6 +1341,31 @@ class TableCodec:
                 logjac[rows] += lj
         return Encoded(out, logjac.astype(dtype))
 
+    def _implied_levels(self, frame):
+        """``{earlier column: Series}`` of the nestings whose later column
+        ``frame`` holds where the earlier is missing: the one level of the
+        earlier column seen with the later's level (a car's model fixes its
+        manufacturer), missing where there is not one; rows by position.
+        Earlier levels seen with every later one (never seen beside it)
+        imply nothing."""
+        out = {}
+        for u, v, allowed, _ in getattr(self, "nested", []):  # older pickles
+            rows = frame[v].notna().to_numpy() & frame[u].isna().to_numpy()
+            if not rows.any():
+                continue
+            earlier, later = self._block_of(u)[0].column, self._block_of(v)[0].column
+            n_u, n_v = len(earlier.known), len(later.known)
+            seen = allowed[:n_u, :n_v] & ~allowed[:n_u, :n_v].all(1, keepdims=True)
+            codes = _level_codes(later.encode(frame[v].iloc[np.flatnonzero(rows)])[0])
+            one = (codes >= 0) & (codes < n_v)
+            one[one] = seen[:, codes[one]].sum(0) == 1
+            levels = pd.Series([None] * len(frame), dtype=object)
+            parents = seen[:, codes[one]].argmax(0)
+            levels.iloc[np.flatnonzero(rows)[one]] = [earlier.known[i] for i in parents]
+            if levels.notna().any():
+                out[u] = levels
+        return out
+
     def implied(self, frame, into=None):
         """``into`` (a copy of ``frame`` by default) with the base values that
         given derived values of ``frame`` imply, where ``frame``'s are missing.
@@ -1343,6 +1373,9 @@ class TableCodec:
         Rows align by position; ``frame`` itself is left alone.
         """
         out = frame.copy() if into is None else into
+        for name, levels in self._implied_levels(frame).items():
+            where = levels.notna().to_numpy()
+            _put(out, name, where, levels.to_numpy()[where])
         for name, relation in self.derived.items():
             filled = relation.fill_base(frame[relation.base], frame[name])
             where = frame[relation.base].isna().to_numpy() & filled.notna().to_numpy()

