@@ -436,13 +436,23 @@ def _date_text_range(text, dtype):
 
     if ".." not in text or not pd.api.types.is_string_dtype(dtype):
         return False
+    from ._parsing import _DAY_FORMATS
+
     ends = [end for end in text.split("..") if end]
+    for end in ends:  # ISO-8601, or a format of dates a column may be read in
+        if not any(_reads(end, fmt) for fmt in ("ISO8601", *_DAY_FORMATS)):
+            return False
+    return bool(ends)
+
+
+def _reads(text, fmt):
+    import pandas as pd
+
     try:
-        for end in ends:
-            pd.to_datetime(end, format="ISO8601")
+        pd.to_datetime(text, format=fmt)
     except ValueError:
         return False
-    return bool(ends)
+    return True
 
 
 def _reversed(low, high):
@@ -453,6 +463,10 @@ def _reversed(low, high):
     if low is None or high is None:
         return False
     if isinstance(low, str):  # dates or durations, as text
+        from ._parsing import _DAY_FORMATS
+
+        if any(_reads(low, fmt) for fmt in _DAY_FORMATS):
+            return False  # not ISO-8601: the model reads them in their format
         for read in (pd.Timestamp, pd.Timedelta):
             try:
                 return read(low) > read(high)

@@ -748,6 +748,8 @@ def _read_datetimes(series, kind, *, tz, fitting, text_format=None):
             "datetime64 columns, date/datetime/Timestamp values and ISO-8601 "
             "strings such as '2021-03-04' or '2021-03-04T12:00:00Z'"
         )
+        if text_format in _DAY_FORMATS:
+            accepted += f", or, all of them, text written as {text_format} in fit"
     else:
         allowed = (str, datetime.timedelta, np.timedelta64)
         accepted = (
@@ -766,7 +768,7 @@ def _read_datetimes(series, kind, *, tz, fitting, text_format=None):
             index = pd.TimedeltaIndex(pd.to_timedelta(values))
     except Exception as err:
         raise _datetime_value_error(
-            series, kind, _unparsed(values, present, kind), accepted, err
+            series, kind, _unparsed(values, present, kind, text_format), accepted, err
         ) from err
     if kind == "datetime" and not fitting:
         if index.tz is None and tz is not None:
@@ -880,12 +882,14 @@ def _parse_datetimes(values, text_format=None):
     return pd.DatetimeIndex(index)
 
 
-def _unparsed(values, present, kind):
+def _unparsed(values, present, kind, text_format=None):
     """The non-missing values pandas could not parse (for an error message)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            if kind == "datetime":
+            if kind == "datetime" and text_format in _DAY_FORMATS:
+                parsed = pd.to_datetime(values, format=text_format, errors="coerce")
+            elif kind == "datetime":
                 parsed = pd.to_datetime(
                     values, format="ISO8601", utc=True, errors="coerce"
                 )

@@ -41,6 +41,7 @@ then a distribution over ``x`` in the user's units:
   atom, which comes back as recorded).
 """
 
+import datetime
 import math
 
 import numpy as np
@@ -121,7 +122,11 @@ def _float_step(values, eps):
 def _grid_end(t, step, side):
     """The first (``side`` -1) or last (1) multiple of the decimal ``step``
     from ``t`` inwards, up to float rounding, as the decimal reads it."""
-    k = np.ceil(t / step - 1e-9) if side < 0 else np.floor(t / step + 1e-9)
+    q = t / step
+    k = np.rint(q)
+    # a value on the grid stays (t / step carries float64's relative error)
+    if abs(q - k) > max(1e-9, 1e-12 * abs(q)):
+        k = np.ceil(q) if side < 0 else np.floor(q)
     per_unit = round(1 / step)
     return k / per_unit if abs(per_unit * step - 1) < 1e-9 else k * step
 
@@ -311,6 +316,7 @@ class QuantileColumn:
             kind == "datetime"
             and self.text_format is None
             and pd.api.types.infer_dtype(series, skipna=True) == "date"
+            and not any(isinstance(v, datetime.datetime) for v in series.dropna())
         )
         # numbers written as text come back as text, written the same way
         self.number_text = None

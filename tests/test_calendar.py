@@ -321,6 +321,19 @@ def test_date_objects_come_back_as_date_objects():
     for out in (drawn, filled):
         assert out["day"].dtype == object
         assert all(type(v) is datetime.date for v in out["day"])
+    # a date among datetimes: times of day are kept (found in review)
+    times = [
+        datetime.datetime(2014, 1, 1) + datetime.timedelta(minutes=int(k))
+        for k in rng.integers(0, 10**5, 300)
+    ]
+    times[0] = first
+    frame = frame.assign(day=pd.Series(times, dtype=object))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "Column 'day' holds dates", UserWarning)
+        vae = VAETransformer(**options).fit(frame)
+    back = vae.inverse_transform(vae.transform(frame))["day"]
+    assert (pd.to_datetime(back).dt.minute > 0).any()
 
 
 @pytest.mark.parametrize("fmt", ["%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d", "%d %b %Y"])

@@ -184,6 +184,31 @@ def test_the_text_none_is_a_level(tmp_path, capsys, monkeypatch):
     assert (filled["AirBags"][:60] == bags).all() and filled["AirBags"][62] == "None"
 
 
+@pytest.mark.filterwarnings("always")  # the column's reading, as outside pytest
+def test_a_date_range_in_the_format_of_the_data(tmp_path, capsys, monkeypatch):
+    """Dates written 07/04/2014: a range written so was refused (ISO ends
+    only), though the Python API took it."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    days = pd.Timestamp("2014-01-01") + pd.to_timedelta(rng.integers(0, 400, 200), "D")
+    x = rng.normal(size=200).round(2)
+    pd.DataFrame({"date": days.strftime("%m/%d/%Y"), "x": x}).to_csv(
+        "us.csv", index=False
+    )
+    fast = ["--max-iter", "2", "--quiet", "-n", "20"]
+    given = ["--given", "date=07/01/2014..07/31/2014"]
+    assert main(["synth", "us.csv", *fast, *given]) == 0
+    drawn = pd.to_datetime(pd.read_csv("synthetic.csv")["date"], format="%m/%d/%Y")
+    assert drawn.between("2014-07-01", "2014-07-31").all()
+    given = ["--given", "date=07/31/2014..07/01/2014"]
+    capsys.readouterr()
+    assert main(["synth", "us.csv", *fast, *given]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "".join(err)
+    assert err[-1].startswith("skvae synth: error:")
+    assert "the first at most the second" in err[-1]
+
+
 def test_impute_a_column_missing_in_every_row(tmp_path, capsys):
     data = tmp_path / "empty_column.csv"
     data.write_text("a,blank,b\n1,,x\n2,,y\n3,,x\n4,,y\n")

@@ -1063,6 +1063,14 @@ def test_a_range_on_a_decimal_grid():
         vae.sample(5, given={"depth": (17.01, 17.09)})
     out = vae.sample(200, random_state=0, given={"depth": (16.95, 17.25)})
     assert out["depth"].isin([17.0, 17.1, 17.2]).all()
+    # recorded values with nine digits are on their grid (review: a range of
+    # one recorded longitude to 1e-6 was refused for 108 of 300 values)
+    longitude = np.round(-122.5 + rng.random(300) * 0.3, 6)
+    frame = frame.assign(depth=longitude)
+    vae = VAETransformer(**FAST_TABLE).fit(frame)
+    for value in longitude[:40]:
+        out = vae.sample(2, random_state=0, given={"depth": (value, value)})
+        assert (out["depth"] == value).all()
 
 
 @pytest.mark.parametrize(
