@@ -344,11 +344,15 @@ class VAEImputer(TransformerMixin, _BaseVAE):
                 random_state=seed,
             )
             codec = self._codec
+            # a nesting's earlier level is implied where the draws were
+            # conditioned on it: not with the missingness pattern as an event
+            levels = not self.condition_on_pattern and isinstance(filled, pd.DataFrame)
             if isinstance(part, pd.DataFrame) and (
-                getattr(codec, "derived", {}) or getattr(codec, "nested", [])
+                getattr(codec, "derived", {})
+                or (levels and getattr(codec, "nested", []))
             ):
                 # a base that a given derived value determines comes back exact
-                filled = self._codec.implied(part, into=filled)
+                filled = self._codec.implied(part, into=filled, levels=levels)
         if frame:
             out = _fill_frame(X, missing, rows, filled)
             if getattr(self._codec, "derived", {}):

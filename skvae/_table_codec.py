@@ -538,6 +538,20 @@ def _tighten(edges, level, value, rows, lower):
         edges[level] = (value, rows)
 
 
+def _parents(cu, cv, n_u, n_v):
+    """``(n_v,)``: for each level of the later column of a nesting, the one
+    level of the earlier column seen with it in every training row where it
+    is (codes ``cu``, ``cv`` as :func:`_level_codes` gives them), or -1 where
+    it was seen with several, or with a pooled, missing or unknown one."""
+    rows = (cv >= 0) & (cv < n_v)
+    pairs = pd.DataFrame({"u": cu[rows], "v": cv[rows]}).drop_duplicates()
+    counts = pairs.groupby("v")["u"].agg(["nunique", "first"])
+    one = (counts["nunique"] == 1) & (counts["first"] >= 0) & (counts["first"] < n_u)
+    parents = np.full(n_v, -1)
+    parents[counts.index[one].to_numpy()] = counts["first"][one].to_numpy()
+    return parents
+
+
 def _level_codes(onehot):
     """Each row's level position in a discrete column's encoding (for a
     Bernoulli column 0 or 1): -1 for an unknown level (an all-zero row,
@@ -715,6 +729,7 @@ class TableCodec:
         self.ordered = self._find_orders(compared) if self.orders else []
         self.ranges = self._find_ranges(compared) if self.orders else []
         self.pool_bases = {}  # a nested column with a pool: its earlier column
+        self.nest_parents = {}  # (earlier, later): see _implied_levels
         self.nested = self._find_nestings(frame) if self.orders else []
         return self
 
@@ -765,6 +780,9 @@ class TableCodec:
                     allowed[cu[rows], pool] = True
                     self._pool_given(frame, u, v, cu, rows, n)
                 found.append((u.name, v.name, allowed, n))
+                self.nest_parents[u.name, v.name] = _parents(
+                    cu, cv, len(u.column.known), len(v.column.known)
+                )
         return found
 
     def _pool_given(self, frame, u, v, cu, rows, n_rows):
@@ -1349,33 +1367,36 @@ class TableCodec:
         Earlier levels seen with every later one (never seen beside it)
         imply nothing."""
         out = {}
-        for u, v, allowed, _ in getattr(self, "nested", []):  # older pickles
+        for (u, v), parents in getattr(self, "nest_parents", {}).items():  # older
             rows = frame[v].notna().to_numpy() & frame[u].isna().to_numpy()
             if not rows.any():
                 continue
             earlier, later = self._block_of(u)[0].column, self._block_of(v)[0].column
-            n_u, n_v = len(earlier.known), len(later.known)
-            seen = allowed[:n_u, :n_v] & ~allowed[:n_u, :n_v].all(1, keepdims=True)
             codes = _level_codes(later.encode(frame[v].iloc[np.flatnonzero(rows)])[0])
-            one = (codes >= 0) & (codes < n_v)
-            one[one] = seen[:, codes[one]].sum(0) == 1
+            parent = np.full(codes.size, -1)
+            known = (codes >= 0) & (codes < parents.size)
+            parent[known] = parents[codes[known]]
             levels = pd.Series([None] * len(frame), dtype=object)
-            parents = seen[:, codes[one]].argmax(0)
-            levels.iloc[np.flatnonzero(rows)[one]] = [earlier.known[i] for i in parents]
-            if levels.notna().any():
+            one = parent >= 0
+            levels.iloc[np.flatnonzero(rows)[one]] = [
+                earlier.known[i] for i in parent[one]
+            ]
+            if one.any():
                 out[u] = levels
         return out
 
-    def implied(self, frame, into=None):
+    def implied(self, frame, into=None, levels=True):
         """``into`` (a copy of ``frame`` by default) with the base values that
-        given derived values of ``frame`` imply, where ``frame``'s are missing.
+        given derived values of ``frame`` imply, where ``frame``'s are missing,
+        and with ``levels`` the earlier levels of nestings that given later
+        levels imply (see :meth:`_implied_levels`).
 
         Rows align by position; ``frame`` itself is left alone.
         """
         out = frame.copy() if into is None else into
-        for name, levels in self._implied_levels(frame).items():
-            where = levels.notna().to_numpy()
-            _put(out, name, where, levels.to_numpy()[where])
+        for name, implied in (self._implied_levels(frame) if levels else {}).items():
+            where = implied.notna().to_numpy()
+            _put(out, name, where, implied.to_numpy()[where])
         for name, relation in self.derived.items():
             filled = relation.fill_base(frame[relation.base], frame[name])
             where = frame[relation.base].isna().to_numpy() & filled.notna().to_numpy()

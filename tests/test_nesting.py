@@ -205,3 +205,32 @@ def test_a_given_rare_later_level_fixes_the_earlier_one():
     assert (given["maker"] == "M3").all()
     imputer = _fit(train, VAEImputer, max_iter=15, n_importance=1)
     assert (imputer.transform(rows)["maker"] == "M3").all()
+
+
+def test_only_a_later_level_seen_with_one_earlier_level_implies_it():
+    """From review: a later level also seen with a pooled or missing earlier
+    value, or with two earlier levels, implies nothing (it was forced to the
+    one known level: 200 of 200 rows, against 172 pooled makers before);
+    and an array fitted with per-column models imputes (it raised an
+    IndexError)."""
+    from skvae._table_codec import _parents
+
+    # earlier codes: 0, 1 known, 2 the pool, -2 unobserved; later: 0 .. 3
+    cu = np.array([0, 0, 1, 1, 2, 0, -2, 1])
+    cv = np.array([0, 0, 1, 2, 2, 3, 3, -2])
+    np.testing.assert_array_equal(_parents(cu, cv, 2, 4), [0, 1, -1, -1])
+    rng = np.random.default_rng(0)
+    maker = rng.integers(0, 10, 600)
+    model = maker * 3 + rng.integers(0, 3, 600)
+    X = np.c_[maker, model, rng.normal(size=600)].astype(float)
+    imputer = _fit(
+        X,
+        VAEImputer,
+        categorical_features=[0, 1],
+        likelihood="per_column",
+        max_iter=10,
+        hidden_layer_sizes=(16,),
+    )
+    np.testing.assert_array_equal(
+        imputer.transform([[np.nan, 7.0, 0.0]])[:, :2], [[2.0, 7.0]]
+    )
