@@ -352,7 +352,7 @@ class VAEImputer(TransformerMixin, _BaseVAE):
                 or (levels and getattr(codec, "nested", []))
             ):
                 # a base that a given derived value determines comes back exact
-                filled = self._codec.implied(part, into=filled, levels=levels)
+                filled = codec.implied(part, into=filled, levels=levels)
         if frame:
             out = _fill_frame(X, missing, rows, filled)
             if getattr(self._codec, "derived", {}):

@@ -851,10 +851,11 @@ def date_text_format(series):
     if pdt.infer_dtype(series, skipna=True) != "string":  # datetime values
         return None
     values = pd.unique(series.dropna().to_numpy(dtype=object))
-    if not _parses_as_datetimes(values):  # not ISO-8601: dates written so
-        return written_date_format(values)
     head = values[:1000]
-    parsed = _parse_datetimes(head)
+    try:
+        parsed = _parse_datetimes(head)
+    except Exception:  # not ISO-8601: dates written so
+        return written_date_format(values)
     for fmt in _TEXT_FORMATS:
         if (parsed.strftime(fmt) == head).all():
             return fmt

@@ -190,13 +190,18 @@ class Relation:
         return values if self.decimals is None else values.round(self.decimals)
 
 
+def integer_limits(dtype):
+    """``np.iinfo`` of an integer ``dtype`` (numpy or nullable), or None."""
+    if not pd.api.types.is_integer_dtype(dtype):
+        return None
+    return np.iinfo(getattr(dtype, "numpy_dtype", dtype))
+
+
 def _within_dtype(values, dtype):
     """Integer ``values`` clipped to the limits of the integer ``dtype``;
     other values as they are."""
-    if not pd.api.types.is_integer_dtype(dtype):
-        return values
-    info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
-    return values.clip(info.min, info.max)
+    info = integer_limits(dtype)
+    return values if info is None else values.clip(info.min, info.max)
 
 
 def _arithmetic_series(values, dtype):

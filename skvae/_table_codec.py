@@ -37,6 +37,7 @@ from ._relations import (
     find_near_differences,
     find_orders,
     find_relations,
+    integer_limits,
 )
 
 _MISSING = "__skvae_missing__"
@@ -1065,7 +1066,7 @@ class TableCodec:
                     f"gives a range on {base!r}: give one of the two."
                 )
             implied = relation.implied_base(row[name]).iloc[0]
-            if pd.notna(row[base].iloc[0]) or pd.isna(implied):
+            if pd.notna(a) or pd.isna(implied):
                 continue
             _check_dtype(relation.base_dtype, name, b, base, implied, held)
 
@@ -1106,12 +1107,10 @@ class TableCodec:
                     "relation may not hold in them"
                 )
                 continue
-            block = next(
-                (k for k in self.blocks if k.name == base and not k.companion), None
-            )
-            if block is None or not isinstance(block.column, QuantileColumn):
+            column = self._block_of(base)[0].column
+            if not isinstance(column, QuantileColumn):
                 continue
-            ends = _outside(block.column, implied, base)
+            ends = _outside(column, implied, base)
             if ends is not None:
                 out.append(
                     f"given[{name!r}] = {b!r} implies {base} = {implied} "
@@ -1329,10 +1328,8 @@ class TableCodec:
         n, width = len(frame), sum(block.column.width for block in self._layout)
         out, logjac = np.empty((n, width), dtype), np.zeros(n)
         if free and (levels := self._implied_levels(frame)):
-            frame = frame.copy()  # a given later level of a nesting fixes the earlier
-            for name, values in levels.items():
-                where = values.notna().to_numpy()
-                _put(frame, name, where, values.to_numpy()[where])
+            # a given later level of a nesting fixes the earlier
+            frame = _put_levels(frame.copy(), levels)
         columns = self._relation_columns(frame, free)
         # each block is encoded in chunks of rows, written into ``out`` as they
         # come, so that memory peaks at the encoding plus one chunk's work
@@ -1394,9 +1391,8 @@ class TableCodec:
         Rows align by position; ``frame`` itself is left alone.
         """
         out = frame.copy() if into is None else into
-        for name, implied in (self._implied_levels(frame) if levels else {}).items():
-            where = implied.notna().to_numpy()
-            _put(out, name, where, implied.to_numpy()[where])
+        if levels:
+            _put_levels(out, self._implied_levels(frame))
         for name, relation in self.derived.items():
             filled = relation.fill_base(frame[relation.base], frame[name])
             where = frame[relation.base].isna().to_numpy() & filled.notna().to_numpy()
@@ -1493,6 +1489,8 @@ class TableCodec:
         decoding inverts, so that it is scored (in the residual's tail when
         off the relation) and not ignored."""
         columns = {}
+        if not self.derived:
+            return columns
         incomplete = dict(zip(self.columns, self.missing_columns(), strict=True))
         for name, relation in self.derived.items():
             base = columns.get(relation.base, frame[relation.base])
@@ -1720,16 +1718,23 @@ class TableCodec:
 def _check_dtype(dtype, given, value, column, implied, held):
     """Raise if the integer ``dtype`` of ``column`` cannot hold ``implied``,
     the value that ``given[given] = value`` implies for it."""
-    if not pd.api.types.is_integer_dtype(dtype):
-        return
-    info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
-    if not info.min <= implied <= info.max:
+    info = integer_limits(dtype)
+    if info is not None and not info.min <= implied <= info.max:
         raise ValueError(
             f"given[{given!r}] = {value!r} implies {column} = {implied:g} "
             f"({held}), which column {column!r} ({dtype}) cannot hold: give a "
             f"value of {given!r} that keeps {column!r} within {info.min} to "
             f"{info.max}."
         )
+
+
+def _put_levels(frame, levels):
+    """``frame`` with the values of ``levels`` (``{name: Series}``, missing
+    where nothing is implied; rows by position) put in."""
+    for name, values in levels.items():
+        where = values.notna().to_numpy()
+        _put(frame, name, where, values.to_numpy()[where])
+    return frame
 
 
 def _outside(column, value, name):
