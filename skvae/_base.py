@@ -38,7 +38,7 @@ from ._settings import (
     resolve_structure,
     structural_params,
 )
-from ._table_codec import BatchedFrame, TableCodec
+from ._table_codec import BatchedFrame, TableCodec, value_text
 from ._training import (
     Rows,
     TrainState,
@@ -107,6 +107,11 @@ def _check_some_observed(X):
             f"Column {empty[0]!r} is missing in every training row, so nothing can "
             "be learned about its values; drop it (or fill it) before fitting."
         )
+
+
+def _column_name(names, j):
+    """Column ``j`` by its name, or ``x{j}`` for an array."""
+    return f"x{j}" if names is None else str(names[j])
 
 
 def _warn_outside(outside):
@@ -1058,6 +1063,7 @@ class _BaseVAE(BaseEstimator):
         if len(equal):
             cells = np.asarray(row, dtype=np.float64)
             out = keep_equal(out, np.broadcast_to(~np.isnan(cells), out.shape), equal)
+        self._warn_broken(out, row, one_row=fixed is not None)
         if patches is not None:
             if isinstance(out, pd.DataFrame):
                 out = self._codec.clip_to_ranges(out, ranges)
@@ -1065,6 +1071,53 @@ class _BaseVAE(BaseEstimator):
                 frame = pd.DataFrame(out, columns=self._codec.columns)
                 out = self._codec.clip_to_ranges(frame, ranges).to_numpy(out.dtype)
         return out
+
+    def _warn_broken(self, out, row, one_row):
+        """Warn where the given cells of ``row`` (one row for every row of
+        ``out``, or a row each) break a relation that holds in every
+        training row; the sampled rows ``out`` keep them."""
+        given = np.asarray(pd.DataFrame(row).notna(), dtype=bool)
+        given = np.broadcast_to(given, out.shape)
+        if isinstance(self._codec, TableCodec):
+            frame = out
+            if not isinstance(out, pd.DataFrame):
+                frame = pd.DataFrame(out, columns=self._codec.columns)
+            broken = self._codec.broken_relations(frame, given)
+        else:
+            broken = []
+            names = getattr(self, "feature_names_in_", None)
+            values = np.asarray(out, dtype=np.float64)
+            for b, a in getattr(self._codec, "equal_", ()):
+                off = given[:, b] & given[:, a] & (values[:, b] != values[:, a])
+                if off.any():
+                    first = np.argmax(off)
+                    example = ", ".join(
+                        f"{_column_name(names, j)} = {value_text(values[first, j])}"
+                        for j in sorted((a, b))
+                    )
+                    words = f"{_column_name(names, b)} = {_column_name(names, a)}"
+                    broken.append((words, int(off.sum()), example))
+        if not broken:
+            return
+        if one_row:
+            words = "; ".join(
+                f"{example} break {words}" for words, _, example in broken
+            )
+            warn(
+                f"The given values {words}, which holds in every training row; "
+                "the rows keep the given values. Check that they are meant.",
+                UserWarning,
+            )
+            return
+        words = "; ".join(
+            f"{words} ({count} rows; first {example})"
+            for words, count, example in broken
+        )
+        warn(
+            f"Given rows break relations that hold in every training row: "
+            f"{words}; the rows keep the given values. Check that they are meant.",
+            UserWarning,
+        )
 
     def _named_ranges(self, ranges):
         """``{column name: (low, high)}`` of the ranges of a ``given`` dict

@@ -34,6 +34,7 @@ from ._quantile_column import _Z_LIMIT, QuantileColumn
 from ._relations import (
     _MAX_LEVELS_SHARE,
     _MIN_ROWS,
+    _arithmetic,
     find_near_differences,
     find_orders,
     find_relations,
@@ -1119,6 +1120,75 @@ class TableCodec:
                 )
         return out
 
+    def broken_relations(self, frame, given):
+        """``[(relation in words, rows, example)]``: the relations that hold
+        in every training row (exact relations, orders, nestings) and that
+        ``rows`` of ``frame`` (in the training columns and dtypes) break with
+        both of their columns given, where ``given`` (boolean, ``(n,
+        n_columns)``) marks the given cells; ``example`` gives the two values
+        of the first such row."""
+        position = {name: j for j, name in enumerate(self.columns)}
+        found = []
+
+        def check(u, v, words, breaks):
+            rows = np.flatnonzero(given[:, position[u]] & given[:, position[v]])
+            if not rows.size:
+                return
+            off = breaks(rows)
+            if off.any():
+                first = rows[np.argmax(off)]
+                example = ", ".join(
+                    f"{c} = {value_text(frame[c].iloc[first])}"
+                    for c in sorted((u, v), key=position.get)
+                )
+                found.append((words, int(off.sum()), example))
+
+        for name, relation in self.derived.items():
+            if not relation.exact:
+                continue
+            if relation.kind == "level":
+                words = f"each level of {relation.base} has one value of {name}"
+            else:
+                words = f"{relation.describe()} = {relation.constant}"
+            check(
+                name,
+                relation.base,
+                words,
+                lambda rows, name=name, relation=relation: _differs(
+                    relation.residual(
+                        frame[name].iloc[rows], frame[relation.base].iloc[rows]
+                    ),
+                    relation.constant,
+                ),
+            )
+        if self.ordered:
+            own = {b.name: b.column for b in self._own_numeric_blocks()}
+            compared = _dates_compared(frame, own)
+        for order in self.ordered:
+
+            def breaks(rows, order=order):
+                b = _arithmetic(compared[order.column].iloc[rows])
+                a = _arithmetic(compared[order.base].iloc[rows])
+                off = (b < a) if order.lower else (b > a)
+                return off.fillna(False).to_numpy(dtype=bool)
+
+            check(order.column, order.base, order.describe(), breaks)
+        for earlier, later, allowed, _ in self.nested:
+
+            def outside(rows, earlier=earlier, later=later, allowed=allowed):
+                cu, cv = (
+                    _level_codes(
+                        self._block_of(c)[0].column.encode(frame[c].iloc[rows])[0]
+                    )
+                    for c in (earlier, later)
+                )
+                known = (cu >= 0) & (cv >= 0)
+                return known & ~allowed[np.maximum(cu, 0), np.maximum(cv, 0)]
+
+            words = f"{later} among the levels seen with {earlier}'s level"
+            check(earlier, later, words, outside)
+        return found
+
     def encode_ranges(self, ranges):
         """``{encoded feature: value}`` that fix numeric columns to ranges.
 
@@ -1735,6 +1805,28 @@ def _put_levels(frame, levels):
         where = values.notna().to_numpy()
         _put(frame, name, where, values.to_numpy()[where])
     return frame
+
+
+def value_text(value):
+    """A value for a message: numbers and text as Python writes them, other
+    values (dates, durations) as text."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _differs(residuals, constant):
+    """Where ``residuals`` (a Series; missing: unknown) differ from an exact
+    relation's ``constant``; floats beyond their rounding error."""
+    known = residuals.notna().to_numpy()
+    out = np.zeros(len(residuals), dtype=bool)
+    if isinstance(constant, (float, np.floating)):
+        values = residuals.to_numpy(np.float64, na_value=np.nan)[known]
+        tolerance = 1e-9 * max(1.0, abs(float(constant)))
+        out[known] = np.abs(values - float(constant)) > tolerance
+    else:
+        out[known] = (residuals[known] != constant).to_numpy(dtype=bool)
+    return out
 
 
 def _outside(column, value, name):

@@ -234,3 +234,15 @@ def test_only_a_later_level_seen_with_one_earlier_level_implies_it():
     np.testing.assert_array_equal(
         imputer.transform([[np.nan, 7.0, 0.0]])[:, :2], [[2.0, 7.0]]
     )
+
+
+def test_given_levels_never_seen_together_warn():
+    """A given pair of levels outside the nesting (mpg's manufacturer toyota
+    with model navigator 2wd) was kept without a word."""
+    vae = _fit(_cars(), max_iter=5)
+    with pytest.warns(UserWarning, match="maker = 'A', model = 'b1' break model among"):
+        out = vae.sample(10, random_state=0, given={"maker": "A", "model": "b1"})
+    assert (out["maker"] == "A").all() and (out["model"] == "b1").all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vae.sample(10, random_state=0, given={"maker": "B", "model": "b1"})

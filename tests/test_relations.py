@@ -1,5 +1,6 @@
 """Exact relations between columns, found in the training rows."""
 
+import re
 import warnings
 
 import numpy as np
@@ -193,6 +194,54 @@ def test_a_given_value_off_its_relation_warns(related):
     with pytest.warns(UserWarning, match="implies price2 = 500.0"):
         out = vae.sample(5, random_state=0, given={"price1": 500.0})
     assert (out["price2"] == 500.0).all()
+
+
+def test_given_values_that_break_a_relation_warn(related):
+    """Two given values that break a relation of every training row (unequal
+    prices, a sum off 24 hours, years that are not the level's, a maximum
+    below the minimum) were kept without a word; now they warn, and the rows
+    still keep them. Values on the relations give no warning."""
+    vae = VAETransformer(**FAST_TABLE).fit(related)
+    cases = {
+        "price1 = 5.0, price2 = 6.0 break price1 - price2 = 0.0": {
+            "price1": 5.0,
+            "price2": 6.0,
+        },
+        "break sleep + awake = 24.0": {"sleep": 10.0, "awake": 10.0},
+        "education = 'master', years = 12 break each level of education": {
+            "education": "master",
+            "years": 12,
+        },
+        "break temp_max >= temp_min": {"temp_min": 10.0, "temp_max": 5.0},
+    }
+    for words, given in cases.items():
+        with pytest.warns(UserWarning, match=re.escape(words)):
+            out = vae.sample(5, random_state=0, given=given)
+        for name, value in given.items():
+            assert (out[name] == value).all()
+    kept = {"price1": 5.0, "price2": 5.0, "sleep": 10.1, "awake": 13.9}
+    kept |= {"education": "master", "years": 18, "temp_min": 5.0, "temp_max": 9.5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vae.sample(5, random_state=0, given=kept)
+    rows = related.iloc[:6].astype(object)
+    rows.loc[:, ["price1", "sleep", "awake", "education", "years"]] = np.nan
+    rows.iloc[[1, 4], rows.columns.get_loc("temp_max")] = -50.0
+    with pytest.warns(UserWarning, match=r"temp_max >= temp_min \(2 rows; first"):
+        vae.sample(6, random_state=0, given=rows)
+
+
+def test_given_values_that_break_equal_columns_of_an_array_warn():
+    """The Gaussian model keeps equal columns equal; given unequal values
+    for them, it now says so."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    X[:, 2] = X[:, 0]
+    vae = VAETransformer(**FAST_TABLE).fit(X)
+    assert vae.relations_ == {"x2": "x2 - x0"}
+    with pytest.warns(UserWarning, match=re.escape("x0 = 1.0, x2 = 2.0 break x2 = x0")):
+        out = vae.sample(5, random_state=0, given={0: 1.0, 2: 2.0})
+    assert (out[:, 0] == 1.0).all() and (out[:, 2] == 2.0).all()
 
 
 def test_given_values_that_no_relation_allows_are_refused(related):
