@@ -468,6 +468,13 @@ class _BaseVAE(BaseEstimator):
             ).fit(X)
             for name, note in self._codec.notes:
                 warn(f"Column {name!r} {note}.", UserWarning)
+            if not self._codec.heads():
+                raise ValueError(
+                    f"Every column is an identifier ({', '.join(map(repr, X.columns))}),"
+                    " left out of the model, so there is nothing to model: fit on "
+                    "a table with other columns too, or pass identifier_features"
+                    "=None to model them as categories."
+                )
             self._np_dtype = np.float32
         else:
             self._codec = ArrayCodec(likelihood).fit(X)

