@@ -469,9 +469,10 @@ class _BaseVAE(BaseEstimator):
             for name, note in self._codec.notes:
                 warn(f"Column {name!r} {note}.", UserWarning)
             if not self._codec.heads():
+                names = ", ".join(map(repr, X.columns))
                 raise ValueError(
-                    f"Every column is an identifier ({', '.join(map(repr, X.columns))}),"
-                    " left out of the model, so there is nothing to model: fit on "
+                    f"Every column is an identifier ({names}), left out of the "
+                    "model, so there is nothing to model: fit on "
                     "a table with other columns too, or pass identifier_features"
                     "=None to model them as categories."
                 )
