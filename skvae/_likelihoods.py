@@ -14,6 +14,7 @@ their parameters). The leading dimensions of ``params`` and ``x`` broadcast, so
 
 import itertools
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -385,7 +386,7 @@ def _log_mass_between(loc, scale, lo, hi):
     return torch.where(narrow, small, mass)
 
 
-def truncation_log_prob(loc, scale, x, low, high, log_epsilon):
+def truncation_log_prob(loc, scale, x, low, high, escape):
     """Log-factor of an ordered column's likelihood for its limits.
 
     The column's head ``N(loc, scale^2)`` in normal scores is the mixture
@@ -399,8 +400,12 @@ def truncation_log_prob(loc, scale, x, low, high, log_epsilon):
     density that holds the limits in all but a share ``epsilon`` of rows.
     A row beyond them scores by the marginal, however narrow the head.
     ``x`` holds encoded pairs ``(..., 2m)`` (NaN: unobserved, factor 1); the
-    others ``(..., m)``.
+    others ``(..., m)``; ``escape`` is an :class:`Escape` (or the
+    ``log_epsilon`` alone), whose limits may truncate the marginal.
     """
+    if not isinstance(escape, Escape):
+        escape = Escape(escape)
+    log_epsilon = escape.log_epsilon
     mask, x = observed(x)
     lo, hi = x[..., 0::2], x[..., 1::2]
     point = hi <= lo
@@ -425,21 +430,61 @@ def truncation_log_prob(loc, scale, x, low, high, log_epsilon):
         normal_log_prob(a, zero, one) - normal_log_prob(a, loc, scale),
         _log_mass_between(zero, one, a, b) - _log_mass_between(loc, scale, a, b),
     )
+    if escape.log_open is not None:
+        ratio = ratio + _log_marginal_share(a, b, point, escape)
     factor = torch.logaddexp(keep, log_epsilon + ratio)
     return _masked_sum(factor, mask[..., 0::2])
 
 
-def ordered_choose(loc, scale, low, high, how, generator, log_epsilon):
+def _log_marginal_share(a, b, point, escape):
+    """``log M(y) / N(y; 0, 1)`` (masses, for an interval ``[a, b]``) of the
+    :class:`Escape` ``M``: the marginal truncated to the orders' limits in
+    all but a share ``exp(log_open)`` of it. No parameters enter it."""
+    zero = torch.zeros_like(a)
+    one = torch.ones_like(a)
+    low, high = escape.low, escape.high
+    start, stop = torch.maximum(a, low), torch.minimum(b, high)
+    inside_point = torch.where((a >= low) & (a <= high), 0.0, -torch.inf)
+    inside_interval = torch.where(
+        start < stop,
+        _log_mass_between(zero, one, start, stop) - _log_mass_between(zero, one, a, b),
+        -torch.inf,
+    )
+    log_inside = torch.where(point, inside_point, inside_interval)
+    log_open = escape.log_open.to(a.dtype)
+    limited = (
+        torch.log(-torch.expm1(log_open))
+        + log_inside
+        - _log_mass_between(zero, one, low, high)
+    )
+    return torch.logaddexp(limited, log_open.expand_as(limited))
+
+
+def ordered_choose(loc, scale, low, high, how, generator, escape):
     """Encoded pairs picked from the mixture of :func:`truncation_log_prob`:
-    drawn (``how="sample"``; the untruncated share from ``N(0, 1)``), or its
-    Gaussian's centre moved inside the limits (``"mean"``, ``"mode"``)."""
+    drawn (``how="sample"``; the untruncated share from the marginal of the
+    :class:`Escape` ``escape``, or of ``log_epsilon`` alone: ``N(0, 1)``),
+    or its Gaussian's centre moved inside the limits (``"mean"``,
+    ``"mode"``)."""
     if how != "sample":
         return _pair(torch.minimum(torch.maximum(loc, low), high))
+    if not isinstance(escape, Escape):
+        escape = Escape(escape)
     inside = interval_sample_within(loc, scale, _pair(low, high), generator)
     marginal = _normal_sample(torch.zeros_like(loc), torch.ones_like(loc), generator)
     anywhere = _pair(marginal)
     u = torch.rand(loc.shape, generator=generator, dtype=loc.dtype, device=loc.device)
+    log_epsilon = escape.log_epsilon
     epsilon = torch.as_tensor(log_epsilon, dtype=loc.dtype, device=loc.device).exp()
+    if escape.log_open is not None:
+        zero, one = torch.zeros_like(loc), torch.ones_like(loc)
+        limits = _pair(escape.low.to(loc.dtype), escape.high.to(loc.dtype))
+        kept = interval_sample_within(zero, one, limits, generator)
+        v = torch.rand(
+            loc.shape, generator=generator, dtype=loc.dtype, device=loc.device
+        )
+        open_share = escape.log_open.to(loc.dtype).exp()
+        anywhere = torch.where(_pair(v < open_share), anywhere, kept)
     return torch.where(_pair(u < epsilon), anywhere, inside)
 
 
@@ -725,6 +770,17 @@ class _OrderBounds(_Covariates):
         self.register_buffer("lower", lower)
         log_epsilon = torch.log(torch.tensor([epsilon[j] for j in self.columns]))
         self.register_buffer("log_epsilon", log_epsilon)
+        # a column that levels and orders both bound: the share of its
+        # untruncated rows that its orders leave open (see Escape)
+        orders = rest[2] if len(rest) > 2 else {}
+        self.register_buffer(
+            "is_order", torch.tensor([k not in sources for k in range(len(bounds))])
+        )
+        log_open = [
+            math.log(orders[j] / epsilon[j]) if j in orders else 0.0
+            for j in self.columns
+        ]
+        self.register_buffer("log_open", torch.tensor(log_open))
 
     def level_edges(self, x, features):
         """``[(feature, edges (n,))]``: the edges of the level ranges whose
@@ -744,18 +800,52 @@ class _OrderBounds(_Covariates):
         return out
 
     def limits(self, edges, j=None):
-        """``(low, high, log_epsilon)`` of every bounded column (``(..., m)``,
-        and ``(m,)``), or of column ``j`` alone (``(..., 1)``, ``(1,)``), from
-        this head's features ``edges``."""
-        if j is None:
-            low, high = order_limits(edges, self.targets, self.lower, len(self.columns))
-            return low, high, self.log_epsilon
-        k = self.columns.index(j)
-        mine = self.targets == k
-        low, high = order_limits(
-            edges[..., mine], torch.zeros_like(self.targets[mine]), self.lower[mine], 1
-        )
-        return low, high, self.log_epsilon[k : k + 1]
+        """``(low, high, escape)`` of every bounded column (``(..., m)``, and
+        an :class:`Escape` of ``(m,)`` shares), or of column ``j`` alone
+        (``(..., 1)``, ``(1,)``), from this head's features ``edges``."""
+        targets, lower, m = self.targets, self.lower, len(self.columns)
+        log_epsilon = self.log_epsilon
+        log_open = getattr(self, "log_open", None)  # older pickles: none
+        is_order = getattr(self, "is_order", None)
+        if j is not None:
+            k = self.columns.index(j)
+            mine = targets == k
+            edges, lower = edges[..., mine], lower[mine]
+            targets, m = torch.zeros_like(targets[mine]), 1
+            log_epsilon = log_epsilon[k : k + 1]
+            if log_open is not None:
+                log_open, is_order = log_open[k : k + 1], is_order[mine]
+        low, high = order_limits(edges, targets, lower, m)
+        if log_open is None or not bool((log_open < 0).any()):
+            return low, high, Escape(log_epsilon)
+        only = torch.where(is_order, edges, torch.nan)
+        order_low, order_high = order_limits(only, targets, lower, m)
+        # a level's range beyond an order's limit (a pair of values never
+        # seen): the order, a law of every row, holds
+        clash = low > order_high
+        low = torch.where(clash, order_low, low)
+        high = torch.where(clash, order_high, high)
+        return low, high, Escape(log_epsilon, order_low, order_high, log_open)
+
+
+class Escape(NamedTuple):
+    """The rows of an ordered column drawn beyond its limits.
+
+    The head is the mixture ``(1 - epsilon) N_[low, high] + epsilon M`` (see
+    :func:`truncation_log_prob`), with ``M`` the column's marginal, N(0, 1)
+    in its normal scores. A column that the levels of a discrete column keep
+    to a range (a law seen in a few rows, so a larger ``epsilon``) and that
+    an order also bounds (a law of every row, a tiny share) has ``M``
+    truncated to the orders' limits ``[low, high]`` in all but a share
+    ``exp(log_open)`` of its rows (the orders' share over ``epsilon``): such
+    a row may leave its level's range, but rarely breaks an order. None
+    limits: ``M`` is N(0, 1).
+    """
+
+    log_epsilon: torch.Tensor
+    low: torch.Tensor | None = None
+    high: torch.Tensor | None = None
+    log_open: torch.Tensor | None = None
 
 
 def level_codes(onehot):

@@ -939,6 +939,7 @@ class TableCodec:
                 ]
                 index = [numeric.index(id(b.column.column)) for b in blocks]
                 bounds, epsilon, sources, bases = [], {}, {}, {}
+                orders, levels = {}, set()  # a column's orders' share; level-bound ones
                 where = {id(b.column): s for b, s in self._slices()}
                 for k, (j, b) in enumerate(zip(index, blocks, strict=True)):
                     bound = b.column
@@ -949,6 +950,7 @@ class TableCodec:
                         # Jeffreys 1921)
                         share = 1 / (bound.n_rows + 2) ** 2
                         bases[k] = numeric.index(id(bound.base))
+                        orders[j] = max(orders.get(j, 0.0), share)
                     else:
                         bounds.append((j, bound.lower))
                         # the chance that a new row of a level falls beyond
@@ -956,8 +958,15 @@ class TableCodec:
                         share = 2 / (bound.n_rows + 1)
                         base = where[id(bound.base)]
                         sources[k] = (base.start, base.stop, bound.table.tolist())
+                        levels.add(j)
                     epsilon[j] = max(epsilon.get(j, 0.0), share)
-                out.append((kind, (bounds, epsilon, sources, bases)))
+                # a column that levels and orders bound: its orders' own share
+                orders = {
+                    j: share
+                    for j, share in orders.items()
+                    if j in levels and share < epsilon[j]
+                }
+                out.append((kind, (bounds, epsilon, sources, bases, orders)))
             elif kind == "categorical":
                 out.append((kind, [b.column.width for b in blocks]))
             elif kind == "calendar":
