@@ -8,7 +8,8 @@ such a relation in a share of its rows. So a numeric, datetime or timedelta
 column ``b`` that keeps one to a *base* column ``a`` in every training row is
 modelled through its *residual*, which is constant:
 
-* ``"difference"``: ``d = b - a`` (``b`` equals ``a``: ``d = 0``);
+* ``"difference"``: ``d = b - a`` (``b`` equals ``a``: ``d = 0``; or ``b``
+  is ``a`` shifted by a constant, an end date three days after its start);
 * ``"sum"``: ``d = a + b`` (a constant);
 * ``"level"``: ``d = b - f(a)`` for a categorical ``a`` whose every level has
   one value ``f(level)`` of ``b`` (so ``d = 0``).
@@ -48,7 +49,8 @@ of rows) is kept by its quantile map, where a smooth head of ``b`` given
 A relation is used only where it is safe: ``b`` is observed only in rows
 where ``a`` is, the rows hold at least ``_MIN_ROWS`` pairs, a level relation
 has at least two rows per level, and a base is never itself derived (no
-chains). Equality comes first, then a level, then a constant sum.
+chains). Equality comes first, then a shift, then a level, then a constant
+sum.
 """
 
 import functools
@@ -267,7 +269,7 @@ def _observed_pairs(b, a, minimum):
 
 def _pair_relation(b, a, minimum):
     """``(priority, kind)`` of the relation ``b`` keeps to the numeric ``a``,
-    or None. Priorities: 0 equal, 2 constant sum."""
+    or None. Priorities: 0 equal, 0.5 a constant shift, 2 a constant sum."""
     if not _compatible(b.dtype, a.dtype):
         return None
     rows = _observed_pairs(b, a, minimum)
@@ -281,12 +283,26 @@ def _pair_relation(b, a, minimum):
     zero = pd.Timedelta(0) if pd.api.types.is_timedelta64_dtype(diff.dtype) else 0
     if (diff == zero).all():
         return 0, "difference"
-    if pd.api.types.is_numeric_dtype(bv.dtype) and pd.api.types.is_numeric_dtype(
+    numbers = pd.api.types.is_numeric_dtype(bv.dtype) and pd.api.types.is_numeric_dtype(
         av.dtype
-    ):
+    )
+    floats = numbers and not (
+        pd.api.types.is_integer_dtype(bv.dtype)
+        and pd.api.types.is_integer_dtype(av.dtype)
+    )
+    # a float sum or difference rounds to a constant on the columns' decimals
+    decimals = _decimals(bv, av) if floats else None
+    if floats and decimals is None:
+        return None
+    if floats:
+        shift = diff.to_numpy(np.float64).round(decimals)
+    else:
+        shift = diff.to_numpy()
+    if (shift == shift[0]).all():
+        return 0.5, "difference"  # a shift: b = a + constant
+    if numbers:
         total = (bv + av).to_numpy(np.float64)
-        exact = _decimals(bv, av) is not None  # a sum then rounds to a constant
-        if exact and np.allclose(total, total[0], rtol=1e-9, atol=0.0):
+        if np.allclose(total, total[0], rtol=1e-9, atol=0.0):
             return 2, "sum"
     return None
 
@@ -567,17 +583,19 @@ def _screen_pairs(head):
 
 
 def _kept(head, j, columns):
-    """Indices among ``columns`` equal to, or in a constant sum with, column
-    ``j`` on the rows of ``head`` where ``j`` is observed."""
+    """Indices among ``columns`` equal to, shifted from, or in a constant sum
+    with, column ``j`` on the rows of ``head`` where ``j`` is observed."""
     rows = ~np.isnan(head[:, j])
     if not rows.any() or not len(columns):
         return columns[:0]
     part, column = head[rows][:, columns], head[rows, j : j + 1]
     with np.errstate(invalid="ignore"):
-        total = part + column
+        total, shift = part + column, column - part
         spread = total.max(0) - total.min(0)  # NaN where one is missing
         constant = spread <= 1e-9 * np.abs(total[0])
-        return columns[(part == column).all(0) | constant]
+        size = np.maximum(np.abs(part).max(0), np.abs(column).max())
+        shifted = shift.max(0) - shift.min(0) <= 1e-9 * size
+        return columns[(part == column).all(0) | constant | shifted]
 
 
 def _screen_levels(head, level):

@@ -445,6 +445,13 @@ class _OrderBound:
     def encode(self, series, free=False):
         """Edges ``(n, 1)`` of the base values ``series`` (NaN where missing;
         see :meth:`QuantileColumn.limit`) and a log-Jacobian of 0."""
+        base = self.base
+        if (
+            base.value_kind == "datetime"
+            and getattr(base.time_dtype, "tz", None) is None
+        ):
+            # dates as the base reads them: written in its own format
+            series = base.datetimes(series.reset_index(drop=True))
         edge = self.column.limit(series, self.order.lower)
         return edge[:, None], np.zeros(len(edge))
 

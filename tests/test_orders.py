@@ -289,6 +289,26 @@ def test_dates_written_as_text_keep_their_order():
         assert kept.mean() >= 0.99
 
 
+def test_dates_written_in_two_formats_keep_their_order():
+    """A start date written 06/22/2013 and an end date written 2013-06-25: the
+    order's edge read the start in the end's format, and fit raised "cannot
+    be read as datetimes" (a new-user trial)."""
+    rng = np.random.default_rng(7)
+    start = pd.Timestamp("2013-01-01") + pd.to_timedelta(rng.integers(0, 400, 300), "D")
+    end = start + pd.to_timedelta(rng.poisson(4, 300), "D")
+    frame = pd.DataFrame(
+        {"start": start.strftime("%m/%d/%Y"), "end": end.strftime("%Y-%m-%d")}
+    )
+    with pytest.warns(UserWarning, match="read as datetime"):
+        vae = _fit(frame)
+    assert vae.relations_ == {"end": "end >= start"}
+    rows = vae.sample(2000, random_state=0)
+    kept = pd.to_datetime(rows["end"]) >= pd.to_datetime(
+        rows["start"], format="%m/%d/%Y"
+    )
+    assert kept.mean() >= 0.99
+
+
 def test_a_level_holds_the_earliest_dates_written_as_text():
     # a level range, found and kept for dates written as text as for
     # datetimes (dates with missing values have no calendar to lead the order)

@@ -244,6 +244,38 @@ def test_given_values_that_break_equal_columns_of_an_array_warn():
     assert (out[:, 0] == 1.0).all() and (out[:, 2] == 2.0).all()
 
 
+def test_a_constant_shift_is_kept():
+    """A column that is another plus a constant (an end date three days
+    after its start, a count plus 10, a price plus 1.5) was only an order
+    (``y >= x``), kept exactly in 9 to 12 % of sampled rows (a new-user
+    trial); it is now a relation like equality, and given values off it
+    warn."""
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.integers(0, 100, n)
+    day = pd.Timestamp("2013-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "y": x + 10,
+            "price": x / 10,
+            "paid": x / 10 + 1.5,
+            "start": day,
+            "end": day + pd.Timedelta("3D"),
+        }
+    )
+    vae = VAETransformer(**FAST_TABLE).fit(frame)
+    shifts = {"x": "x - y", "price": "price - paid", "start": "start - end"}
+    assert shifts.items() <= vae.relations_.items()
+    rows = vae.sample(500, random_state=0)
+    assert (rows["y"] - rows["x"] == 10).all()
+    assert np.allclose(rows["paid"] - rows["price"], 1.5, rtol=0, atol=1e-9)
+    assert (rows["end"] - rows["start"] == pd.Timedelta("3D")).all()
+    assert rows.dtypes.equals(frame.dtypes)
+    with pytest.warns(UserWarning, match=re.escape("x = 1, y = 15 break x - y = -10")):
+        vae.sample(5, random_state=0, given={"x": 1, "y": 15})
+
+
 def test_given_values_that_no_relation_allows_are_refused(related):
     """A fixed derived column beside a range on its base silently lost the
     fixed value (price1 = 5.0 came back 2.0); a fixed value that implies an
