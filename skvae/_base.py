@@ -1071,21 +1071,26 @@ class _BaseVAE(BaseEstimator):
         if len(equal):
             cells = np.asarray(row, dtype=np.float64)
             out = keep_equal(out, np.broadcast_to(~np.isnan(cells), out.shape), equal)
-        self._warn_broken(out, row, one_row=fixed is not None)
         if patches is not None:
             if isinstance(out, pd.DataFrame):
                 out = self._codec.clip_to_ranges(out, ranges)
             else:  # an array read by per-column models
                 frame = pd.DataFrame(out, columns=self._codec.columns)
                 out = self._codec.clip_to_ranges(frame, ranges).to_numpy(out.dtype)
+        self._warn_broken(out, row, fixed is not None, ranges if patches else {})
         return out
 
-    def _warn_broken(self, out, row, one_row):
+    def _warn_broken(self, out, row, one_row, ranges):
         """Warn where the given cells of ``row`` (one row for every row of
-        ``out``, or a row each) break a relation that holds in every
-        training row; the sampled rows ``out`` keep them."""
+        ``out``, or a row each) and the columns of ``ranges`` break a
+        relation that holds in every training row; the sampled rows ``out``
+        keep them."""
         given = np.asarray(pd.DataFrame(row).notna(), dtype=bool)
         given = np.broadcast_to(given, out.shape)
+        if ranges:
+            given = given.copy()
+            for name in ranges:
+                given[:, self._codec.columns.index(name)] = True
         if isinstance(self._codec, TableCodec):
             frame = out
             if not isinstance(out, pd.DataFrame):
@@ -1111,6 +1116,9 @@ class _BaseVAE(BaseEstimator):
             words = "; ".join(
                 f"{example} break {words}" for words, _, example in broken
             )
+            if ranges:
+                count = max(n for _, n, _ in broken)
+                words += f" (in {count} of {len(out)} rows, within the given ranges)"
             warn(
                 f"The given values {words}, which holds in every training row; "
                 "the rows keep the given values. Check that they are meant.",

@@ -96,7 +96,9 @@ def _read_table(path, categorical):
         if _is_parquet(path):
             frame = pd.read_parquet(path)  # needs pyarrow or fastparquet
         else:
-            frame = pd.read_csv(path, keep_default_na=False, na_values=_NA_TEXT)
+            frame = pd.read_csv(
+                path, sep=_separator(path), keep_default_na=False, na_values=_NA_TEXT
+            )
     except OSError:
         raise  # its message names the file
     except ImportError as error:  # no Parquet engine
@@ -104,6 +106,7 @@ def _read_table(path, categorical):
     except ValueError as error:  # parser errors, not UTF-8 text, no columns
         raise _UsageError(f"cannot read {path} as {kind}: {error}") from error
     if not _is_parquet(path):
+        _check_separator(frame, path)
         frame = _keep_codes(frame, path)
     for name in categorical:
         if name not in frame.columns:
@@ -111,6 +114,27 @@ def _read_table(path, categorical):
         frame[name] = frame[name].astype("category")
     _check_finite(frame)
     return frame
+
+
+def _separator(path):
+    """Tabs for a ``.tsv`` or ``.tab`` file, else commas."""
+    return "\t" if str(path).lower().endswith((".tsv", ".tab")) else ","
+
+
+def _check_separator(frame, path):
+    """A CSV read as one column whose header holds a semicolon or a tab was
+    written with another separator: its rows would be modelled as text."""
+    if frame.shape[1] != 1:
+        return
+    header = str(frame.columns[0])
+    for mark, name in ((";", "semicolons"), ("\t", "tabs")):
+        if mark in header:
+            raise _UsageError(
+                f"{path} reads as one column {header!r}: its values are separated "
+                f"by {name}, and skvae reads commas (tabs in a .tsv file); write "
+                "it with commas (pandas: pd.read_csv(path, sep=...).to_csv("
+                "new_path, index=False))"
+            )
 
 
 def _keep_codes(frame, path):
@@ -133,7 +157,12 @@ def _keep_codes(frame, path):
     if not numeric or frame.columns.has_duplicates:
         return frame
     text = pd.read_csv(
-        path, usecols=numeric, dtype=str, keep_default_na=False, na_values=_NA_TEXT
+        path,
+        sep=_separator(path),
+        usecols=numeric,
+        dtype=str,
+        keep_default_na=False,
+        na_values=_NA_TEXT,
     )
     for name in numeric:
         written = text[name].dropna()
@@ -172,7 +201,7 @@ def _write_table(frame, path):
         elif _is_parquet(path):
             frame.to_parquet(path, index=False)
         else:
-            frame.to_csv(path, index=False)
+            frame.to_csv(path, sep=_separator(path), index=False)
     except ImportError as error:  # no Parquet engine
         raise _UsageError(f"cannot write {path}: {error}") from error
 
@@ -573,7 +602,10 @@ def _add_given_option(parser):
 
 
 def _add_fit_options(parser):
-    parser.add_argument("data", help="CSV file (or Parquet, with pyarrow installed)")
+    parser.add_argument(
+        "data",
+        help="CSV file (tab-separated if named .tsv; Parquet with pyarrow)",
+    )
     parser.add_argument(
         "--categorical",
         type=lambda s: [c for c in s.split(",") if c],

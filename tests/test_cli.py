@@ -401,6 +401,42 @@ def test_a_file_that_is_not_a_csv(tmp_path, capsys, content):
     assert "data.csv" in _one_error_line(capsys, "synth")
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_csv_with_another_separator(tmp_path, capsys, separator):
+    """A semicolon-separated CSV was read as one text column, and synth
+    copied its lines (a new-user trial); now one clear error."""
+    data = tmp_path / "data.csv"
+    data.write_text(f"a{separator}b\n1{separator}x\n3{separator}y\n")
+    assert main(["synth", str(data), "--quiet"]) == 2
+    assert "reads as one column" in _one_error_line(capsys, "synth")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_tsv_file_is_read_and_written_with_tabs(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        {"a": rng.normal(size=40).round(2), "b": rng.choice(["u", "v"], 40)}
+    )
+    table.to_csv(tmp_path / "data.tsv", sep="\t", index=False)
+    out = tmp_path / "out.tsv"
+    assert (
+        main(
+            [
+                "synth",
+                str(tmp_path / "data.tsv"),
+                "-o",
+                str(out),
+                "--max-iter",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    rows = pd.read_csv(out, sep="\t")
+    assert list(rows.columns) == ["a", "b"] and set(rows["b"]) <= {"u", "v"}
+
+
 @pytest.mark.parametrize(
     "content",
     [b"a,b\n1,2\n", bytes(range(256)) * 8, pickle.dumps({"a": 1}), b""],

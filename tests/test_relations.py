@@ -224,6 +224,11 @@ def test_given_values_that_break_a_relation_warn(related):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         vae.sample(5, random_state=0, given=kept)
+    with pytest.warns(UserWarning, match=r"break temp_max >= temp_min \(in 5 of 5"):
+        vae.sample(5, random_state=0, given={"temp_min": 10.0, "temp_max": (2.0, 5.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vae.sample(50, random_state=0, given={"temp_min": 3.0, "temp_max": (2.0, 20.0)})
     rows = related.iloc[:6].astype(object)
     rows.loc[:, ["price1", "sleep", "awake", "education", "years"]] = np.nan
     rows.iloc[[1, 4], rows.columns.get_loc("temp_max")] = -50.0
