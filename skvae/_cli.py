@@ -268,6 +268,7 @@ def _fit_model(args):
     frame = _read_table(args.data, args.categorical)
     given = _parse_given(getattr(args, "given", None), frame.dtypes, args.data)
     _check_text_levels(given, frame, args.data)  # before the fit, not after
+    _check_given_reads(given, frame)
     vae = VAETransformer(**_estimator_options(args))
     return vae.fit(frame), frame, given
 
@@ -455,6 +456,30 @@ def _check_text_levels(given, frame, source):
                 f"--given {name}={value}: {value!r} is not a value of column "
                 f"{name!r} in {source} (values: {shown})"
             )
+
+
+def _check_given_reads(given, frame):
+    """Given dates, durations and numbers read as the fit's column models
+    read them, before the fit: a date that does not read, or a range outside
+    the column's values, is an error now rather than after training."""
+    import pandas as pd
+
+    from ._parsing import column_kind
+    from ._quantile_column import QuantileColumn
+
+    for name, value in (given or {}).items():
+        series = frame[name]
+        kind = column_kind(series)[0]
+        if kind not in ("numeric", "datetime", "timedelta") or series.isna().all():
+            continue
+        column = QuantileColumn(kind).fit(series)
+        try:
+            if isinstance(value, tuple):
+                column.encode_range(*value, name)
+            else:
+                column.read(pd.Series([value], dtype=object, name=name))
+        except ValueError as error:
+            raise _UsageError(f"--given: {error}") from error
 
 
 def _date_text_range(text, dtype):

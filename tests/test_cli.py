@@ -401,6 +401,33 @@ def test_a_file_that_is_not_a_csv(tmp_path, capsys, content):
     assert "data.csv" in _one_error_line(capsys, "synth")
 
 
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("day=2013-13-01", "cannot be read as datetimes"),
+        ("day=2020-01-01..", "lies outside the values seen in fit"),
+        ("t=100..200", "lies outside the values seen in fit"),
+    ],
+)
+def test_given_dates_and_ranges_are_checked_before_the_fit(
+    tmp_path, capsys, monkeypatch, given, says
+):
+    """An unreadable date or a range outside the data was refused only after
+    the whole fit (a new-user trial on seattle_weather)."""
+    from skvae import VAETransformer
+
+    def no_fit(self, *args, **kwargs):
+        raise AssertionError("fitted before the check")
+
+    monkeypatch.setattr(VAETransformer, "fit", no_fit)
+    days = pd.date_range("2012-01-01", periods=50).strftime("%Y-%m-%d")
+    table = pd.DataFrame({"day": days, "t": np.linspace(-1.6, 35.6, 50).round(1)})
+    table.to_csv(tmp_path / "data.csv", index=False)
+    args = ["synth", str(tmp_path / "data.csv"), "--given", given, "--quiet"]
+    assert main([*args, "-o", str(tmp_path / "out.csv")]) == 2
+    assert says in _one_error_line(capsys, "synth")
+
+
 @pytest.mark.parametrize("separator", [";", "\t"])
 def test_a_csv_with_another_separator(tmp_path, capsys, separator):
     """A semicolon-separated CSV was read as one text column, and synth
