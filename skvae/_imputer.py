@@ -352,7 +352,12 @@ class VAEImputer(TransformerMixin, _BaseVAE):
                 or (levels and getattr(codec, "nested", []))
             ):
                 # a base that a given derived value determines comes back exact
-                filled = codec.implied(part, into=filled, levels=levels)
+                if isinstance(filled, pd.DataFrame):
+                    filled = codec.implied(part, into=filled, levels=levels)
+                else:  # an array read by per-column models
+                    into = pd.DataFrame(filled, columns=part.columns)
+                    into = codec.implied(part, into=into, levels=False)
+                    filled = into.to_numpy(filled.dtype)
         if frame:
             out = _fill_frame(X, missing, rows, filled)
             if getattr(self._codec, "derived", {}):

@@ -349,7 +349,7 @@ _NARROW = 1e-3  # limits closer than this (in sd): mass = density x width
 _MIN_WIDTH = 1e-6  # narrower limits count as this wide (in sd; a lower density)
 
 
-def order_limits(edges, columns, lower, m):
+def order_limits(edges, columns, lower, m, clamp=True):
     """The limits orders put on bounded columns, in their normal scores.
 
     ``edges`` (``(..., k)``) are the base values' edges in the bounded
@@ -357,7 +357,7 @@ def order_limits(edges, columns, lower, m):
     ``columns`` (``(k,)``) says which of ``m`` columns each edge bounds and
     ``lower`` (``(k,)`` bool) whether from below. Returns ``(low, high)``,
     each ``(..., m)``: the largest lower and the smallest upper limit of each
-    column, ``high`` at least ``low``.
+    column, ``high`` at least ``low`` (with ``clamp``; else as they come).
     """
     missing = torch.isnan(edges)
     shape = (*edges.shape[:-1], m)
@@ -366,8 +366,8 @@ def order_limits(edges, columns, lower, m):
     above = torch.where(~lower & ~missing, edges, _NO_LIMIT)
     low = edges.new_full(shape, -_NO_LIMIT).scatter_reduce(-1, index, below, "amax")
     high = edges.new_full(shape, _NO_LIMIT).scatter_reduce(-1, index, above, "amin")
-    low = low.clamp(-_NO_LIMIT, _NO_LIMIT)
-    return low, torch.maximum(high.clamp(-_NO_LIMIT, _NO_LIMIT), low)
+    low, high = low.clamp(-_NO_LIMIT, _NO_LIMIT), high.clamp(-_NO_LIMIT, _NO_LIMIT)
+    return (low, torch.maximum(high, low)) if clamp else (low, high)
 
 
 def _log_mass_between(loc, scale, lo, hi):
@@ -815,16 +815,17 @@ class _OrderBounds(_Covariates):
             log_epsilon = log_epsilon[k : k + 1]
             if log_open is not None:
                 log_open, is_order = log_open[k : k + 1], is_order[mine]
-        low, high = order_limits(edges, targets, lower, m)
         if log_open is None or not bool((log_open < 0).any()):
+            low, high = order_limits(edges, targets, lower, m)
             return low, high, Escape(log_epsilon)
+        low, high = order_limits(edges, targets, lower, m, clamp=False)
         only = torch.where(is_order, edges, torch.nan)
         order_low, order_high = order_limits(only, targets, lower, m)
-        # a level's range beyond an order's limit (a pair of values never
-        # seen): the order, a law of every row, holds
-        clash = low > order_high
+        # a level's range beyond an order's limit, on either side (a pair of
+        # values never seen): the order, a law of every row, holds
+        clash = (high < low) & (log_open < 0)
         low = torch.where(clash, order_low, low)
-        high = torch.where(clash, order_high, high)
+        high = torch.where(clash, order_high, torch.maximum(high, low))
         return low, high, Escape(log_epsilon, order_low, order_high, log_open)
 
 

@@ -67,6 +67,7 @@ _MAX_INT = 2**52  # integer columns beyond this are left alone (exact arithmetic
 _MAX_LEVELS_SHARE = 0.5  # a level relation needs at least two rows per level
 _SCREEN_ROWS = 1000  # rows screened, before the exact check on all rows
 _NEAR_SHARE = 0.1  # a near difference varies at most this share of its column
+_SHIFT = 0.5  # the priority of a constant shift, after equality (0)
 _PROXY_ROWS = 20_000  # rows of the copula that judges a near difference
 
 
@@ -299,7 +300,7 @@ def _pair_relation(b, a, minimum):
     else:
         shift = diff.to_numpy()
     if (shift == shift[0]).all():
-        return 0.5, "difference"  # a shift: b = a + constant
+        return _SHIFT, "difference"  # b = a + constant
     if numbers:
         total = (bv + av).to_numpy(np.float64)
         if np.allclose(total, total[0], rtol=1e-9, atol=0.0):
@@ -523,6 +524,8 @@ def find_relations(frame, numeric, categorical):
             a = names[i]
             if a not in derived and values[a] is not None and values[b] is not None:
                 found = _pair_relation(values[b], values[a], _MIN_ROWS)
+                if found and found[0] == _SHIFT and i > j:
+                    continue  # a shift derives the later column (end from start)
                 candidates += [(*found, a)] if found else []
         for a, determined in by_level.items():
             if determined[j] and values[b] is not None and a not in derived:
