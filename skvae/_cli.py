@@ -105,6 +105,10 @@ def _read_table(path, categorical):
         raise _UsageError(f"cannot read {path}: {error}") from error
     except ValueError as error:  # parser errors, not UTF-8 text, no columns
         raise _UsageError(f"cannot read {path} as {kind}: {error}") from error
+    if not len(frame):
+        raise _UsageError(
+            f"{path} has a header but no rows: a fit needs at least 2 rows"
+        )
     if not _is_parquet(path):
         _check_separator(frame, path)
         frame = _keep_codes(frame, path)
@@ -338,8 +342,23 @@ def _parse_given(items, dtypes, source):
                 f"--given {name}= has no value: give the value to fix column "
                 f"{name!r} to (a missing value cannot be given)"
             )
+        if text in _NA_TEXT and not _is_level(text, dtypes[key]):
+            raise _UsageError(
+                f"--given {name}={text}: {text!r} reads as a missing value in a "
+                f"CSV, and a missing value cannot be given: leave {name!r} out of "
+                "--given to draw it"
+            )
         values[key] = _given_value(name, text, dtypes[key])
     return values
+
+
+def _is_level(text, dtype):
+    """Whether ``text`` is a level of a categorical ``dtype``."""
+    import pandas as pd
+
+    if not isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return text in {str(level) for level in dtype.categories}
 
 
 def _given_key(name, dtypes, source):

@@ -428,6 +428,22 @@ def test_given_dates_and_ranges_are_checked_before_the_fit(
     assert says in _one_error_line(capsys, "synth")
 
 
+def test_a_header_without_rows(tmp_path, capsys):
+    """It said "Found array with 0 sample(s) and 2 feature(s)"."""
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n")
+    assert main(["synth", str(data), "--quiet"]) == 2
+    assert "has a header but no rows" in _one_error_line(capsys, "synth")
+
+
+def test_given_a_missing_value_marker(tmp_path, capsys, fitted):
+    """``--given sex=NA`` said "unknown categories ['NA']" after a fit."""
+    _, model = fitted
+    args = ["sample", str(model), "--given", "x=NA", "-o", str(tmp_path / "o.csv")]
+    assert main(args) == 2
+    assert "reads as a missing value" in _one_error_line(capsys, "sample")
+
+
 @pytest.mark.parametrize("separator", [";", "\t"])
 def test_a_csv_with_another_separator(tmp_path, capsys, separator):
     """A semicolon-separated CSV was read as one text column, and synth
