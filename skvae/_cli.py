@@ -121,8 +121,11 @@ def _read_table(path, categorical):
 
 
 def _separator(path):
-    """Tabs for a ``.tsv`` or ``.tab`` file, else commas."""
-    return "\t" if str(path).lower().endswith((".tsv", ".tab")) else ","
+    """Tabs for a ``.tsv`` or ``.tab`` file (compressed too), else commas."""
+    name = str(path).lower()
+    for suffix in (".gz", ".bz2", ".zip", ".xz", ".zst"):
+        name = name.removesuffix(suffix)
+    return "\t" if name.endswith((".tsv", ".tab")) else ","
 
 
 def _check_separator(frame, path):

@@ -455,18 +455,19 @@ def test_a_csv_with_another_separator(tmp_path, capsys, separator):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_a_tsv_file_is_read_and_written_with_tabs(tmp_path, capsys):
+@pytest.mark.parametrize("suffix", [".tsv", ".tsv.gz"])
+def test_a_tsv_file_is_read_and_written_with_tabs(tmp_path, capsys, suffix):
     rng = np.random.default_rng(0)
     table = pd.DataFrame(
         {"a": rng.normal(size=40).round(2), "b": rng.choice(["u", "v"], 40)}
     )
-    table.to_csv(tmp_path / "data.tsv", sep="\t", index=False)
-    out = tmp_path / "out.tsv"
+    table.to_csv(tmp_path / f"data{suffix}", sep="\t", index=False)
+    out = tmp_path / f"out{suffix}"
     assert (
         main(
             [
                 "synth",
-                str(tmp_path / "data.tsv"),
+                str(tmp_path / f"data{suffix}"),
                 "-o",
                 str(out),
                 "--max-iter",
