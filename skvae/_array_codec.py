@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._codecs import Encoded
+from ._codecs import Encoded, value_text
 
 _MAX_STANDARDISED = 1e15
 _CHUNK_ROWS = 2**14  # rows per chunk where a full-size temporary would be needed
@@ -136,6 +136,23 @@ class ArrayCodec:
         if self.missing_.any():
             heads.append(("missing", int(self.missing_.sum())))
         return heads
+
+    def broken_relations(self, values, given, names):
+        """``[(relation in words, rows, example)]`` as
+        :meth:`TableCodec.broken_relations` gives them: the pairs of equal
+        columns that rows of ``values`` (``(n, d)``) break where ``given``
+        (boolean, ``(n, d)``) marks both given; ``names`` are the columns'."""
+        found = []
+        for b, a in getattr(self, "equal_", ()):
+            off = given[:, b] & given[:, a] & (values[:, b] != values[:, a])
+            if off.any():
+                first = np.argmax(off)
+                example = ", ".join(
+                    f"{names[j]} = {value_text(values[first, j])}"
+                    for j in sorted((a, b))
+                )
+                found.append((f"{names[b]} = {names[a]}", int(off.sum()), example))
+        return found
 
     def column_models(self):
         return [self.likelihood] * self.n_features_

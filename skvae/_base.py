@@ -38,7 +38,7 @@ from ._settings import (
     resolve_structure,
     structural_params,
 )
-from ._table_codec import BatchedFrame, TableCodec, value_text
+from ._table_codec import BatchedFrame, TableCodec
 from ._training import (
     Rows,
     TrainState,
@@ -498,7 +498,7 @@ class _BaseVAE(BaseEstimator):
             self.relations_[column] = text if kept is None else f"{kept}, {text}"
         names = getattr(self, "feature_names_in_", None)
         for b, a in getattr(self._codec, "equal_", ()):
-            b, a = (f"x{j}" if names is None else str(names[j]) for j in (b, a))
+            b, a = (_column_name(names, j) for j in (b, a))
             self.relations_[b] = f"{b} - {a}"
         row_likelihood = make_row_likelihood(
             self._codec.heads(), structure.decoder_variance, _MIN_DECODER_SCALE
@@ -1097,19 +1097,10 @@ class _BaseVAE(BaseEstimator):
                 frame = pd.DataFrame(out, columns=self._codec.columns)
             broken = self._codec.broken_relations(frame, given)
         else:
-            broken = []
             names = getattr(self, "feature_names_in_", None)
+            names = [_column_name(names, j) for j in range(out.shape[1])]
             values = np.asarray(out, dtype=np.float64)
-            for b, a in getattr(self._codec, "equal_", ()):
-                off = given[:, b] & given[:, a] & (values[:, b] != values[:, a])
-                if off.any():
-                    first = np.argmax(off)
-                    example = ", ".join(
-                        f"{_column_name(names, j)} = {value_text(values[first, j])}"
-                        for j in sorted((a, b))
-                    )
-                    words = f"{_column_name(names, b)} = {_column_name(names, a)}"
-                    broken.append((words, int(off.sum()), example))
+            broken = self._codec.broken_relations(values, given, names)
         if not broken:
             return
         if one_row:

@@ -68,3 +68,11 @@ class Codec(Protocol):
         user's units: an array in the training dtype, or a DataFrame with the
         training schema. ``TableCodec.decode`` also takes a numpy ``rng`` for
         what the decoder leaves open (a pooled level, a new identifier)."""
+
+
+def value_text(value):
+    """A value for a message: numbers and text as Python writes them, other
+    values (dates, durations) as text."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, (str, int, float, bool)) else str(value)

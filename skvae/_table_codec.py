@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._calendar import CalendarFeatures
-from ._codecs import Encoded
+from ._codecs import Encoded, value_text
 from ._identifiers import IdentifierColumn, is_identifier
 from ._parsing import as_boolean, column_kind
 from ._quantile_column import _Z_LIMIT, QuantileColumn
@@ -1821,14 +1821,6 @@ def _put_levels(frame, levels):
         where = values.notna().to_numpy()
         _put(frame, name, where, values.to_numpy()[where])
     return frame
-
-
-def value_text(value):
-    """A value for a message: numbers and text as Python writes them, other
-    values (dates, durations) as text."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value) if isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def _differs(residuals, constant):
