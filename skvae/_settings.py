@@ -193,11 +193,16 @@ def check_structure_unchanged(estimator, saved, method):
             )
 
 
+MAX_AUTO_BATCH = 256  # rows per step of batch_size="auto" on large tables
+
+
 def resolve_batch_size(batch_size, n_train, linear):
     """Rows per step: ``"auto"`` aims at 25 steps per epoch (100 for a linear
-    model), 64 to 1024 rows each; never more than ``n_train``."""
+    model), 64 to :data:`MAX_AUTO_BATCH` rows each; never more than
+    ``n_train``."""
     if batch_size == "auto":
-        batch_size = int(np.clip(n_train // (100 if linear else 25), 64, 1024))
+        steps = 100 if linear else 25
+        batch_size = int(np.clip(n_train // steps, 64, MAX_AUTO_BATCH))
     return int(min(batch_size, n_train))
 
 

@@ -104,7 +104,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
 
     batch_size : int or "auto", default="auto"
         Rows per optimisation step; ``"auto"`` aims at 25 steps per epoch:
-        ``n_samples // 25`` clipped to [64, 1024] (and to ``n_samples``). A
+        ``n_samples // 25`` clipped to [64, 256] (and to ``n_samples``), so a
+        table of more than 6,400 rows takes more steps per epoch. A
         linear model (``hidden_layer_sizes=()``) gets ``n_samples // 100``: it
         needs the extra, smaller steps to reach its exact optimum. Resolved in
         every ``fit`` into ``batch_size_``.
