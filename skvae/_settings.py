@@ -193,16 +193,21 @@ def check_structure_unchanged(estimator, saved, method):
             )
 
 
-MAX_AUTO_BATCH = 256  # rows per step of batch_size="auto" on large tables
+MAX_AUTO_BATCH = 1024  # rows per step of batch_size="auto"
+MIN_AUTO_STEPS = 7500  # steps of "auto" in a budget: 300 epochs of 25 steps
 
 
-def resolve_batch_size(batch_size, n_train, linear):
+def resolve_batch_size(batch_size, n_train, linear, epochs=None):
     """Rows per step: ``"auto"`` aims at 25 steps per epoch (100 for a linear
-    model), 64 to :data:`MAX_AUTO_BATCH` rows each; never more than
-    ``n_train``."""
+    model) and at least :data:`MIN_AUTO_STEPS` steps in ``epochs`` (the
+    epoch budget of ``max_iter="auto"`` with early stopping, see
+    :func:`resolve_max_iter`; None: no such aim), 64 to
+    :data:`MAX_AUTO_BATCH` rows each; never more than ``n_train``."""
     if batch_size == "auto":
-        steps = 100 if linear else 25
-        batch_size = int(np.clip(n_train // steps, 64, MAX_AUTO_BATCH))
+        batch_size = n_train // (100 if linear else 25)
+        if epochs is not None:
+            batch_size = min(batch_size, n_train * epochs // MIN_AUTO_STEPS)
+        batch_size = int(np.clip(batch_size, 64, MAX_AUTO_BATCH))
     return int(min(batch_size, n_train))
 
 

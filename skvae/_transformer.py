@@ -103,9 +103,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         in :class:`~sklearn.neural_network.MLPRegressor`.
 
     batch_size : int or "auto", default="auto"
-        Rows per optimisation step; ``"auto"`` aims at 25 steps per epoch:
-        ``n_samples // 25`` clipped to [64, 256] (and to ``n_samples``), so a
-        table of more than 6,400 rows takes more steps per epoch. A
+        Rows per optimisation step; ``"auto"`` aims at 25 steps per epoch,
+        ``n_samples // 25``, and at least 7,500 steps in the epochs that
+        ``max_iter="auto"`` gives with early stopping (``n_samples * epochs //
+        7500``, whichever is smaller), clipped to [64, 1024] (and to
+        ``n_samples``): from about 5,300 rows to 10**5, a table takes more
+        steps per epoch than 25. A
         linear model (``hidden_layer_sizes=()``) gets ``n_samples // 100``: it
         needs the extra, smaller steps to reach its exact optimum. Resolved in
         every ``fit`` into ``batch_size_``.

@@ -85,6 +85,24 @@ def test_auto_budget_stops_growing_with_the_rows():
     assert _settings.resolve_kl_warmup_iter(7, (64,), 900_000) == 7
 
 
+def test_auto_batch_keeps_the_steps_of_a_small_table():
+    # 25 steps per epoch, and at least 7,500 steps (300 epochs of 25) in the
+    # early-stopping budget: Adult's 23,443 training rows and 80 epochs take
+    # 250 rows per step (937 at 25 steps per epoch, 2,000 steps in all)
+    def auto(n, linear=False):
+        epochs = _settings.resolve_max_iter("auto", n, True, hidden=not linear)
+        return _settings.resolve_batch_size("auto", n, linear, epochs)
+
+    assert auto(23_443) == 250 and 23_443 * 80 / auto(23_443) >= 7_500
+    assert auto(1_000) == 64 and auto(4_000) == 160  # 25 steps per epoch
+    assert auto(9_720) == 212
+    assert auto(900_000) == 960 and auto(10**7) == 1024  # the cap
+    assert auto(23_443, linear=True) == 234  # 100 steps per epoch
+    assert auto(30) == 30  # never more than the rows
+    assert _settings.resolve_batch_size("auto", 4_000, False) == 160  # partial_fit
+    assert _settings.resolve_batch_size(37, 23_443, False, 80) == 37
+
+
 def test_max_iter_warns_like_mlp():
     with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(2\\) reached"):
         VAETransformer(**{**FAST, "max_iter": 2}).fit(X)
