@@ -104,11 +104,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
 
     batch_size : int or "auto", default="auto"
         Rows per optimisation step; ``"auto"`` aims at 25 steps per epoch,
-        ``n_samples // 25``, and at least 7,500 steps in the epochs that
-        ``max_iter="auto"`` gives with early stopping (``n_samples * epochs //
-        7500``, whichever is smaller), clipped to [64, 1024] (and to
-        ``n_samples``): from about 5,300 rows to 10**5, a table takes more
-        steps per epoch than 25. A
+        ``n_samples // 25``, and, up to 10**5 training rows, at least 7,500
+        steps in the epochs that ``max_iter="auto"`` gives with early
+        stopping (``n_samples * epochs // 7500``, whichever is smaller),
+        clipped to [64, 1024] (and to ``n_samples``, the training rows): from
+        about 5,300 training rows to 10**5, a fit takes more steps per epoch
+        than 25. A
         linear model (``hidden_layer_sizes=()``) gets ``n_samples // 100``: it
         needs the extra, smaller steps to reach its exact optimum. Resolved in
         every ``fit`` into ``batch_size_``.

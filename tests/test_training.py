@@ -87,8 +87,8 @@ def test_auto_budget_stops_growing_with_the_rows():
 
 def test_auto_batch_keeps_the_steps_of_a_small_table():
     # 25 steps per epoch, and at least 7,500 steps (300 epochs of 25) in the
-    # early-stopping budget: Adult's 23,443 training rows and 80 epochs take
-    # 250 rows per step (937 at 25 steps per epoch, 2,000 steps in all)
+    # early-stopping budget, up to 10**5 training rows: Adult's 23,443 and 80
+    # epochs take 250 rows per step (937 at 25 steps per epoch: 2,080 steps)
     def auto(n, linear=False):
         epochs = _settings.resolve_max_iter("auto", n, True, hidden=not linear)
         return _settings.resolve_batch_size("auto", n, linear, epochs)
@@ -96,11 +96,27 @@ def test_auto_batch_keeps_the_steps_of_a_small_table():
     assert auto(23_443) == 250 and 23_443 * 80 / auto(23_443) >= 7_500
     assert auto(1_000) == 64 and auto(4_000) == 160  # 25 steps per epoch
     assert auto(9_720) == 212
-    assert auto(900_000) == 960 and auto(10**7) == 1024  # the cap
+    assert auto(90_000) == 960 and auto(100_000) == 1024  # the cap
+    assert auto(900_000) == auto(1_333_334) == auto(10**7) == 1024
     assert auto(23_443, linear=True) == 234  # 100 steps per epoch
     assert auto(30) == 30  # never more than the rows
     assert _settings.resolve_batch_size("auto", 4_000, False) == 160  # partial_fit
     assert _settings.resolve_batch_size(37, 23_443, False, 80) == 37
+
+
+def test_fit_resolves_the_auto_batch_on_its_training_rows():
+    # early stopping holds out a tenth: 5,400 training rows and a budget of
+    # 296 epochs take 213 rows per step; partial_fit reads its own chunk
+    X = np.random.default_rng(0).normal(size=(6_000, 3))
+    vae = VAETransformer(max_iter=1, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        vae.fit(X)
+    assert vae.batch_size_ == 213
+    vae = VAETransformer(max_iter=1, early_stopping=False, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        vae.fit(X)
+    assert vae.batch_size_ == 212  # 6,000 rows and a budget of 266 epochs
+    assert VAETransformer(random_state=0).partial_fit(X).batch_size_ == 240
 
 
 def test_max_iter_warns_like_mlp():
