@@ -385,14 +385,11 @@ class _BaseVAE(BaseEstimator):
         self.max_iter_ = resolve_max_iter(
             self.max_iter, n_train, early, bool(self.hidden_layer_sizes_)
         )
-        hidden = bool(self.hidden_layer_sizes_)
         self.batch_size_ = resolve_batch_size(
             self.batch_size,
             n_train,
-            linear=not hidden,
-            epochs=None
-            if incremental
-            else resolve_max_iter("auto", n_train, True, hidden),
+            linear=not self.hidden_layer_sizes_,
+            budget=not incremental,
         )
         if not (incremental and reuse):  # partial_fit: set by the first call
             self.kl_warmup_iter_ = resolve_kl_warmup_iter(

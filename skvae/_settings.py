@@ -197,17 +197,18 @@ MAX_AUTO_BATCH = 1024  # rows per step of batch_size="auto"
 MIN_AUTO_STEPS = 7500  # steps of "auto" in a budget: 300 epochs of 25 steps
 
 
-def resolve_batch_size(batch_size, n_train, linear, epochs=None):
+def resolve_batch_size(batch_size, n_train, linear, budget=True):
     """Rows per step: ``"auto"`` aims at 25 steps per epoch (100 for a linear
-    model) and, up to 10**5 training rows, at least :data:`MIN_AUTO_STEPS`
-    steps in ``epochs`` (the epoch budget of ``max_iter="auto"`` with early
-    stopping, see :func:`resolve_max_iter`; None: no such aim), 64 to
-    :data:`MAX_AUTO_BATCH` rows each; never more than ``n_train``. Beyond
-    10**5 rows the budget reads a fixed number of rows and a batch of 1024
-    rows gives the steps."""
+    model) and, with ``budget`` and up to 10**5 training rows, at least
+    :data:`MIN_AUTO_STEPS` steps in the epoch budget of ``max_iter="auto"``
+    with early stopping (see :func:`resolve_max_iter`; ``budget=False`` for
+    ``partial_fit``, one epoch a call), 64 to :data:`MAX_AUTO_BATCH` rows
+    each; never more than ``n_train``. Beyond 10**5 rows the budget reads a
+    fixed number of rows and a batch of 1024 rows gives the steps."""
     if batch_size == "auto":
         batch_size = n_train // (100 if linear else 25)
-        if epochs is not None and n_train <= ROW_VISITS // AUTO_EPOCHS:
+        if budget and n_train <= ROW_VISITS // AUTO_EPOCHS:
+            epochs = resolve_max_iter("auto", n_train, True, hidden=not linear)
             batch_size = min(batch_size, n_train * epochs // MIN_AUTO_STEPS)
         batch_size = int(np.clip(batch_size, 64, MAX_AUTO_BATCH))
     return int(min(batch_size, n_train))

@@ -90,8 +90,7 @@ def test_auto_batch_keeps_the_steps_of_a_small_table():
     # early-stopping budget, up to 10**5 training rows: Adult's 23,443 and 80
     # epochs take 250 rows per step (937 at 25 steps per epoch: 2,080 steps)
     def auto(n, linear=False):
-        epochs = _settings.resolve_max_iter("auto", n, True, hidden=not linear)
-        return _settings.resolve_batch_size("auto", n, linear, epochs)
+        return _settings.resolve_batch_size("auto", n, linear)
 
     assert auto(23_443) == 250 and 23_443 * 80 / auto(23_443) >= 7_500
     assert auto(1_000) == 64 and auto(4_000) == 160  # 25 steps per epoch
@@ -100,8 +99,9 @@ def test_auto_batch_keeps_the_steps_of_a_small_table():
     assert auto(900_000) == auto(1_333_334) == auto(10**7) == 1024
     assert auto(23_443, linear=True) == 234  # 100 steps per epoch
     assert auto(30) == 30  # never more than the rows
-    assert _settings.resolve_batch_size("auto", 4_000, False) == 160  # partial_fit
-    assert _settings.resolve_batch_size(37, 23_443, False, 80) == 37
+    partial_fit = _settings.resolve_batch_size("auto", 23_443, False, budget=False)
+    assert partial_fit == 937  # one epoch a call: 25 steps
+    assert _settings.resolve_batch_size(37, 23_443, False) == 37
 
 
 def test_fit_resolves_the_auto_batch_on_its_training_rows():
