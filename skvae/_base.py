@@ -516,6 +516,7 @@ class _BaseVAE(BaseEstimator):
             autoregressive=structure.autoregressive,
             numeric_order=getattr(self._codec, "complete_numeric", lambda: None)(),
             calendars=getattr(self._codec, "calendars", dict)(),
+            leading_discrete=getattr(self._codec, "leading_discrete", set)(),
         )
         module.reset_parameters(make_generator(init_seed))
         self.module_ = module.to(device)

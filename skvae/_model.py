@@ -90,12 +90,12 @@ class VAE(nn.Module):
     autoregressive : bool, default=False
         Add to the decoder output a :class:`~skvae._made.MADE` network of the
         row's columns and ``z``, with a hidden layer as wide as the decoder's
-        first, so that each datetime with a calendar (first), then each
-        discrete (Bernoulli and categorical) column is modelled given ``z``
-        and the columns before it, each other numeric
-        (interval-Gaussian) column given ``z``, all discrete columns and the
-        numeric columns before it, and the missingness indicators given all
-        of them (see :func:`~skvae._made.made_orders`).
+        first, so that each column of an order is modelled given ``z`` and
+        the columns before it: each datetime with a calendar, the discrete
+        (Bernoulli and categorical) columns of ``leading_discrete``, the
+        other numeric (interval-Gaussian) columns, the other discrete
+        columns; the missingness indicators given all of them (see
+        :func:`~skvae._made.made_orders`).
     numeric_order : sequence of bool, optional
         Which numeric columns take part in the order (default all). A column
         with missing values in training stays out: the columns after it
@@ -106,6 +106,10 @@ class VAE(nn.Module):
         features}`` (covariates with no likelihood): the columns after the
         datetime in the order read them, and :meth:`generate` has ``snap``
         compute them once the datetime is drawn.
+    leading_discrete : set of int, optional
+        First encoded features of the discrete columns that come before the
+        numeric columns in the order; None (the default) puts every discrete
+        column there.
     """
 
     def __init__(
@@ -119,6 +123,7 @@ class VAE(nn.Module):
         autoregressive=False,
         numeric_order=None,
         calendars=None,
+        leading_discrete=None,
     ):
         super().__init__()
         hidden = tuple(hidden_layer_sizes)
@@ -138,9 +143,21 @@ class VAE(nn.Module):
         leading = [c for c in numeric if c[1].start in self.calendars]
         numeric = leading + [c for c in numeric if c[1].start not in self.calendars]
         self.n_leading = len(leading)
+        # discrete columns that numbers read lead them; the others follow them
+        first = list(range(len(columns)))
+        if leading_discrete is not None and numeric:
+            first = [i for i in first if columns[i][1].start in leading_discrete]
+        later = [i for i in range(len(columns)) if i not in first]
+        rest = range(len(leading), len(numeric))
+        self.order = [
+            *((False, j) for j in range(len(leading))),
+            *((True, i) for i in first),
+            *((False, j) for j in rest),
+            *((True, i) for i in later),
+        ]
         self.autoregressive = None
         if autoregressive and len(columns) + len(numeric) > 0:
-            order = leading + columns + numeric[len(leading) :]
+            order = [(columns if d else numeric)[i] for d, i in self.order]
             self.autoregressive = MADE(
                 *made_orders(likelihood, order, self.calendars),
                 len(columns) + len(numeric),
@@ -201,11 +218,11 @@ class VAE(nn.Module):
 
         ``pick`` is ``"sample"``, ``"mode"`` or ``"mean"``, the likelihood method
         applied to each column. With an autoregressive decoder the columns are
-        picked in order, each given the ones picked before it: datetimes with
-        a calendar, the discrete columns (``"mean"`` then picks their modes:
-        the later columns are defined given actual values), then the other
-        numeric ones, then the rest (missingness indicators, numbers with
-        missing values) given all of them, and last, again, each number that
+        picked in order, each given the ones picked before it (see
+        :meth:`_ordered_columns`; ``"mean"`` picks the discrete columns'
+        modes: the later columns are defined given actual values), then
+        the rest (missingness indicators, numbers with missing values)
+        given all of them, and last, again, each number that
         an order bounds by another with missing values, truncated given it
         (see :meth:`_late_bounds`; with ``snap`` only). ``snap(features,
         values, rows)``, if given, returns the encoding of the value each drawn
@@ -322,17 +339,21 @@ class VAE(nn.Module):
 
     def _ordered_columns(self):
         """``(discrete, head, features, outputs)`` of the columns in the
-        autoregressive order: datetimes with a calendar, the discrete
-        columns, the other numeric columns."""
+        autoregressive order: datetimes with a calendar, the discrete columns
+        that the numbers read (see ``TableCodec.leading_discrete``), the
+        other numeric columns, the other discrete columns."""
         numeric = [(False, *column) for column in self._numeric_columns()]
-        lead = getattr(self, "n_leading", 0)  # older pickles: none
         discrete = [
             (True, head, ds, ps)
             for head, (ds, ps) in zip(
                 self.discrete_heads, self.discrete_slices, strict=True
             )
         ]
-        return numeric[:lead] + discrete + numeric[lead:]
+        order = getattr(self, "order", None)
+        if order is None:  # older pickles: every discrete column first
+            lead = getattr(self, "n_leading", 0)
+            return numeric[:lead] + discrete + numeric[lead:]
+        return [(discrete if d else numeric)[i] for d, i in order]
 
     def _order_limits(self, column, rows):
         """``(low, high, log_epsilon)`` of a numeric column that an order

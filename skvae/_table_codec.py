@@ -47,6 +47,8 @@ _MAX_LEVELS = 200  # a categorical column models its 199 commonest levels + a po
 _POOLED_BELOW = 5  # a near-identifier's levels seen in fewer rows share the pool
 _QUADRATURE = 16  # Gauss-Hermite nodes for a particle's conditional mean
 _MIN_LEVEL_ROWS = 20  # rows of a level needed to trust its range
+# training rows per level for a discrete column to follow the numbers in order
+MIN_ROWS_PER_LEVEL = 100
 _ENCODE_ROWS = 2**16  # rows per chunk when encoding a column
 
 
@@ -665,6 +667,7 @@ class TableCodec:
 
     def fit(self, frame):
         self.columns = list(frame.columns)
+        self.n_fit_rows = len(frame)
         self.notes = []
         explicit = self._explicit(self.columns)
         identifiers = self._identifiers(frame, explicit)
@@ -1296,6 +1299,43 @@ class TableCodec:
             for b in self._layout
             if isinstance(b.column, _SpikeColumn)
         }
+
+    def leading_discrete(self):
+        """First encoded features of the discrete columns that come before the
+        numeric columns in the autoregressive order; the others come after
+        the numbers and read them (an income given the capital gain).
+
+        Before the numbers: the companions of spike-and-slab columns (which
+        atom a value is) and the columns whose levels bound a number's range,
+        since the numbers read them where they are drawn; a column with fewer
+        than ``MIN_ROWS_PER_LEVEL`` (100) training rows per level, whose
+        dependence on the numbers would be learned as a lookup of training
+        rows; and the earlier column of a nesting whose later column is among
+        them.
+        """
+        lead = {
+            id(b.column) for b in self._layout if isinstance(b.column, _SpikeColumn)
+        }
+        lead |= {
+            id(b.column.base) for b in self._layout if isinstance(b.column, _LevelBound)
+        }
+        n_rows = getattr(self, "n_fit_rows", 0)  # older pickles: every column
+        lead |= {
+            id(b.column)
+            for b in self._layout
+            if b.column.kind in ("bernoulli", "categorical")
+            and n_rows < MIN_ROWS_PER_LEVEL * max(b.column.width, 2)
+        }
+        named = {b.name: id(b.column) for b in self._layout if not b.companion}
+        nested = getattr(self, "nested", [])  # older pickles: none
+        grew = True
+        while grew:
+            grew = False
+            for earlier, later, *_ in nested:
+                if named[later] in lead and named[earlier] not in lead:
+                    lead.add(named[earlier])
+                    grew = True
+        return {s.start for b, s in self._slices() if id(b.column) in lead}
 
     def calendars(self):
         """``{first feature of a datetime column: its calendar features' slice}``

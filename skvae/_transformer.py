@@ -206,17 +206,18 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         weights, means and covariances, no per-row codes.
 
     autoregressive : bool or "auto", default="auto"
-        Model the columns one after another: the datetime columns with
-        calendar features (see the User Guide), then the discrete columns
-        (booleans and categories of per-column models, or every column under
-        ``likelihood="bernoulli"``), each given ``z`` and the columns
-        before it, then the numeric columns of per-column models that had no
-        missing value in training, each given ``z``, every discrete column and
-        the numeric columns before it, through a masked network added to the
-        decoder output (MADE: a linear map and one hidden layer as wide as the
-        decoder's first, which also reads ``z``); the other columns come given
-        all of them. The likelihood stays exact, so scores remain lower
-        bounds, and :meth:`sample` draws the columns in order.
+        Model the columns one after another, each given ``z`` and the
+        columns before it: the datetime columns with calendar features (see
+        the User Guide), the discrete columns (booleans and categories of
+        per-column models, or every column under ``likelihood="bernoulli"``)
+        that the numbers read or that have fewer than 100 training rows per
+        level, the numeric columns of per-column models that had no missing
+        value in training, then the other discrete columns, through a
+        masked network added to the decoder output (MADE: a linear map and
+        one hidden layer as wide as the decoder's first, which also reads
+        ``z``); the other columns come given all of them. The likelihood
+        stays exact, so scores remain lower bounds, and :meth:`sample` draws
+        the columns in order.
         Dependence between columns then no longer has to pass through ``z``.
         With it, a zero-inflated numeric column (one value in at least half of
         the rows) becomes a spike-and-slab whose atom is one of these discrete
