@@ -30,8 +30,8 @@ def made_orders(likelihood, columns, covariates=None):
         The row's likelihood (its ``n_features`` and ``n_params``).
     columns : list of (head, slice, slice or list of int)
         The columns in their order, with their encoded features and decoder
-        outputs: ``likelihood.discrete_columns()``, then
-        ``likelihood.numeric_columns()``.
+        outputs, from ``likelihood.discrete_columns()`` and
+        ``likelihood.numeric_columns()`` (see ``VAE._ordered_columns``).
     covariates : dict, optional
         ``{first input of a column: slice of inputs}`` that are functions of
         that column (a datetime's calendar): they take its order.

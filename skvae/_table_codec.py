@@ -1308,7 +1308,8 @@ class TableCodec:
         Before the numbers: the companions of spike-and-slab columns (which
         atom a value is) and the columns whose levels bound a number's range,
         since the numbers read them where they are drawn; a column with fewer
-        than ``MIN_ROWS_PER_LEVEL`` (100) training rows per level, whose
+        than ``MIN_ROWS_PER_LEVEL`` (100) rows per level in the rows given to
+        ``fit`` (a missing value a level), whose
         dependence on the numbers would be learned as a lookup of training
         rows; and the earlier column of a nesting whose later column is among
         them.
