@@ -48,7 +48,7 @@ _POOLED_BELOW = 5  # a near-identifier's levels seen in fewer rows share the poo
 _QUADRATURE = 16  # Gauss-Hermite nodes for a particle's conditional mean
 _MIN_LEVEL_ROWS = 20  # rows of a level needed to trust its range
 # training rows per level for a discrete column to follow the numbers in order
-MIN_ROWS_PER_LEVEL = 100
+MIN_ROWS_PER_LEVEL = 500
 _ENCODE_ROWS = 2**16  # rows per chunk when encoding a column
 
 
@@ -1308,7 +1308,7 @@ class TableCodec:
         Before the numbers: the companions of spike-and-slab columns (which
         atom a value is) and the columns whose levels bound a number's range,
         since the numbers read them where they are drawn; a column with fewer
-        than ``MIN_ROWS_PER_LEVEL`` (100) rows per level in the rows given to
+        than ``MIN_ROWS_PER_LEVEL`` (500) rows per level in the rows given to
         ``fit`` (a missing value a level), whose
         dependence on the numbers would be learned as a lookup of training
         rows; and the earlier column of a nesting whose later column is among

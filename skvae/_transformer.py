@@ -210,7 +210,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         columns before it: the datetime columns with calendar features (see
         the User Guide), the discrete columns (booleans and categories of
         per-column models, or every column under ``likelihood="bernoulli"``)
-        that the numbers read, that have fewer than 100 rows per level in
+        that the numbers read, that have fewer than 500 rows per level in
         the rows given to ``fit``, or that one of these is nested in, the
         numeric columns of per-column models that had no missing
         value in training, then the other discrete columns, through a

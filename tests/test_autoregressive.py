@@ -130,7 +130,7 @@ def test_the_order_links_a_number_and_a_category():
 
 def test_a_category_that_a_number_determines_is_read_from_it():
     # "tail" is |x| > 1: no level range holds it (its rows lie on both sides
-    # of the others), so only the order can; with 1000 training rows a level
+    # of the others), so only the order can; with 1000 rows a level
     # it follows x and reads it, where x given "tail" would be bimodal
     def table(n, seed):
         x = np.random.default_rng(seed).normal(size=n)
@@ -147,6 +147,17 @@ def test_a_category_that_a_number_determines_is_read_from_it():
     scores = vae.score_samples(test)
     truth = stats.norm.logpdf(test["x"]).mean()
     assert scores.mean() <= truth + 3 * scores.std() / np.sqrt(len(scores))
+
+
+@pytest.mark.parametrize("n_rows, follows", [(999, False), (1000, True)])
+def test_a_category_follows_the_numbers_with_500_rows_a_level(n_rows, follows):
+    # fewer rows a level: its dependence on the numbers would be learned as
+    # a lookup of training rows, so it stays before them
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=n_rows), "c": rng.random(n_rows) < 0.5})
+    vae = VAETransformer(**TWO_EPOCHS).fit(df)
+    order = [(False, 0), (True, 0)] if follows else [(True, 0), (False, 0)]
+    assert vae.module_.order == order
 
 
 def test_arrays_keep_the_factorised_decoder(small_X):
