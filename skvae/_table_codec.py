@@ -35,6 +35,7 @@ from ._relations import (
     _MAX_LEVELS_SHARE,
     _MIN_ROWS,
     _arithmetic,
+    find_group_codes,
     find_near_differences,
     find_orders,
     find_relations,
@@ -678,6 +679,20 @@ class TableCodec:
                 kinds[name] = (
                     ("categorical", None) if name in explicit else (kind, note)
                 )
+        numbers = [c for c, (k, _) in kinds.items() if k == "numeric"]
+        for code, determined in find_group_codes(frame, numbers).items():
+            names = ", ".join(map(repr, determined))
+            self.notes.append(
+                (
+                    code,
+                    f"holds {frame[code].nunique()} integer values, each with a "
+                    f"single value of {names} in every row: a code of groups "
+                    "(a state, a school), which, modelled as a number, does "
+                    "not keep those values in sampled rows; declare it in "
+                    "categorical_features to model it as a category (a value "
+                    "unseen in fit then needs handle_unknown='ignore')",
+                )
+            )
         self.derived = {}
         if self.relations:
             numeric = [c for c, (k, _) in kinds.items() if k in _QUANTILE_KINDS]

@@ -181,6 +181,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         booleans is modelled as what it holds, with a warning naming it. A
         categorical column models its 199 commonest levels one by one; rarer
         levels share one more level and, within it, their training shares.
+        An integer column that numbers groups (it determines another numeric
+        column in every row, as a state its benefit level) is named in a
+        warning that suggests declaring it here (see the User Guide).
 
     identifier_features : "auto", None or array-like, default="auto"
         Identifier columns (order IDs, references): left out of the model

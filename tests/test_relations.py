@@ -480,3 +480,40 @@ def test_imputing_an_array_with_a_relation_whose_base_is_missing():
     rows[:, 1] = np.nan
     filled = imputer.transform(rows)
     assert np.array_equal(filled[:, 1], rows[:, 0])
+
+
+def _states(rng, n_states=30, rows=20):
+    state = np.repeat(np.arange(n_states), rows)
+    benefit = rng.permutation(np.arange(n_states) * 10 + 100)[state]
+    return pd.DataFrame(
+        {"state": state, "benefit": benefit, "x": rng.normal(size=state.size)}
+    )
+
+
+def test_an_integer_code_of_groups_is_named_with_its_fix():
+    # each state has one benefit level, in no order of the state's number:
+    # modelled as a number, the state cannot keep it, as a category it can
+    df = _states(np.random.default_rng(0))
+    message = (
+        r"Column 'state' holds 30 integer values, each with a single value "
+        r"of 'benefit' in every row.*categorical_features"
+    )
+    with pytest.warns(UserWarning, match=message):
+        VAETransformer(**FAST_TABLE).fit(df)
+    vae = VAETransformer(categorical_features=["state"], **FAST_TABLE).fit(df)
+    assert vae.relations_["benefit"] == "benefit - f(state)"
+    sampled = vae.sample(2000, random_state=0)
+    levels = dict(zip(df["state"], df["benefit"], strict=True))
+    assert (sampled["benefit"] == sampled["state"].map(levels)).all()
+
+
+def test_a_number_that_rises_with_an_integer_is_not_a_code():
+    # a year's price index rises with the year: no warning (pytest turns one
+    # into an error), nor where the integer does not determine the number
+    # (a benefit that varies within a state)
+    rng = np.random.default_rng(0)
+    year = np.repeat(np.arange(1980, 2010), 20)
+    df = pd.DataFrame({"year": year, "cpi": (year - 1979) * 3.5, "x": rng.random(600)})
+    VAETransformer(**FAST_TABLE).fit(df)
+    df = _states(rng).assign(benefit=lambda d: d["benefit"] + d["x"])
+    VAETransformer(**FAST_TABLE).fit(df)
