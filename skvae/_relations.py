@@ -63,6 +63,7 @@ from scipy.special import ndtr
 from ._quantile_column import QuantileColumn, _float_step, _float_steps
 
 _MIN_CODE_VALUES = 3  # values of an integer code of groups (find_group_codes)
+_MAX_EXACT = 2.0**53  # integers that float64 holds exactly
 _MIN_ROWS = 20  # pairs of observed values needed to trust a relation
 _MAX_INT = 2**52  # integer columns beyond this are left alone (exact arithmetic)
 _MAX_LEVELS_SHARE = 0.5  # a level relation needs at least two rows per level
@@ -541,15 +542,14 @@ def find_relations(frame, numeric, categorical):
     return relations
 
 
-def _observed_integers(series):
-    """The observed values of a numeric column as floats, or None where one
-    is not an integer."""
+def _complete_numbers(series):
+    """A complete numeric column as floats that hold its values exactly, or
+    None (a missing value, an infinity, a magnitude beyond 2**53)."""
     try:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
         return None
-    values = values[~np.isnan(values)]
-    if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+    if not np.all(np.isfinite(values)) or np.any(np.abs(values) > _MAX_EXACT):
         return None
     return values
 
@@ -558,57 +558,57 @@ def find_group_codes(frame, numeric):
     """Integer columns that act as codes of groups (a state, a school):
     ``{code: [columns it determines]}``.
 
-    A code has at least :data:`_MIN_CODE_VALUES` integer values, two rows
-    each on average; it determines a numeric column (of at least as many
-    values) where each of its values comes with a single value of that
-    column in every row where both are present, and those values neither
-    rise nor fall with the code (a state's benefit level; not a year's price
-    index, which rises with the year). Of two columns that determine each
-    other, the earlier is the code. Screened on the first rows, then checked
-    on every row.
+    Only complete columns count (a level relation, which declaring the code
+    categorical gives each determined column, needs every value). A code has
+    at least :data:`_MIN_CODE_VALUES` integer values, two rows each on
+    average; it determines a numeric column of at least as many values
+    where each of its values comes with a single value of that column, and
+    those values change direction at least once per four values of the
+    code, as a state's benefit level does, unlike a smooth function of a
+    quantity (a year's price index, an age's square). A column that an
+    earlier code determines, in any way, is not itself a code. Screened on
+    the first rows, then checked on every row.
     """
+    columns = {c: v for c in numeric if (v := _complete_numbers(frame[c])) is not None}
     found, determined = {}, set()
-    for code in numeric:
-        if code in determined:  # one-to-one: the earlier column is the code
-            continue
-        values = _observed_integers(frame[code])
-        if values is None:
+    for code, values in columns.items():
+        if code in determined or np.any(values != np.round(values)):
             continue
         n_values = np.unique(values).size
         if n_values < _MIN_CODE_VALUES or values.size < 2 * n_values:
             continue
-        others = [c for c in numeric if c != code]
+        others = [c for c in columns if c != code]
         others = _determined(frame.iloc[:_SCREEN_ROWS], code, others)
         if others:
-            others = _determined(frame, code, others, final=True)
-        if others:
-            found[code] = others
-            determined.update(others)
+            others = _determined(frame, code, others)
+        determined.update(others)
+        erratic = [c for c in others if _erratic(frame, code, c)]
+        if erratic:
+            found[code] = erratic
     return found
 
 
-def _determined(rows, code, others, final=False):
-    """The columns of ``others`` with one value for each value of ``code`` in
-    ``rows``; with ``final``, of at least :data:`_MIN_CODE_VALUES` values in
-    no monotone order of the code."""
-    numbers = {}
-    for name in [code, *others]:
-        try:
-            numbers[name] = rows[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            continue
-    groups = pd.DataFrame(numbers).groupby(code, sort=True)
+def _grouped(rows, code, others):
+    numbers = {name: rows[name].to_numpy(dtype=np.float64) for name in [code, *others]}
+    return pd.DataFrame(numbers).groupby(code, sort=True)
+
+
+def _determined(rows, code, others):
+    """The columns of ``others`` with one value for each value of ``code``."""
+    groups = _grouped(rows, code, others)
     low, high = groups.min(), groups.max()
-    out = []
-    for name in low.columns:
-        first = low[name].dropna()
-        if not bool((high[name][first.index] == first).all()):
-            continue
-        steps = np.diff(first.to_numpy())
-        monotone = np.all(steps >= 0) or np.all(steps <= 0)
-        if not final or (first.nunique() >= _MIN_CODE_VALUES and not monotone):
-            out.append(name)
-    return out
+    return [name for name in others if bool((low[name] == high[name]).all())]
+
+
+def _erratic(frame, code, name):
+    """Whether the values of ``name`` that ``code`` determines take at least
+    :data:`_MIN_CODE_VALUES` values and change direction at least once per
+    four values of the code."""
+    values = _grouped(frame, code, [name])[name].first().to_numpy()
+    steps = np.sign(np.diff(values))
+    steps = steps[steps != 0]
+    turns = int(np.sum(steps[1:] != steps[:-1]))
+    return np.unique(values).size >= _MIN_CODE_VALUES and turns >= values.size / 4
 
 
 class _Columns(dict):

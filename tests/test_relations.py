@@ -509,11 +509,14 @@ def test_an_integer_code_of_groups_is_named_with_its_fix():
 
 def test_a_number_that_rises_with_an_integer_is_not_a_code():
     # a year's price index rises with the year: no warning (pytest turns one
-    # into an error), nor where the integer does not determine the number
-    # (a benefit that varies within a state)
+    # into an error), nor for an age's square, nor where the integer does
+    # not determine the number (a benefit that varies within a state)
     rng = np.random.default_rng(0)
     year = np.repeat(np.arange(1980, 2010), 20)
     df = pd.DataFrame({"year": year, "cpi": (year - 1979) * 3.5, "x": rng.random(600)})
+    VAETransformer(**FAST_TABLE).fit(df)
+    age = np.repeat(np.arange(20, 70), 10)  # a smooth function of a quantity
+    df = pd.DataFrame({"age": age, "square": (age - 50) ** 2, "x": rng.random(500)})
     VAETransformer(**FAST_TABLE).fit(df)
     df = _states(rng).assign(benefit=lambda d: d["benefit"] + d["x"])
     VAETransformer(**FAST_TABLE).fit(df)
