@@ -737,11 +737,22 @@ def _one_line(error):
     return " ".join(text.split()) or type(error).__name__
 
 
+# advice in the estimators' words, in the command's
+_CLI_ADVICE = {
+    "declare it in categorical_features to model it as a category (a value "
+    "unseen in fit then needs handle_unknown='ignore')": "pass it to --categorical "
+    "to model it as a category",
+}
+
+
 def _warning_line(command):
     """A ``warnings.showwarning`` that prints one line, as errors are."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"skvae {command}: warning: {_one_line(message)}", file=sys.stderr)
+        text = _one_line(message)
+        for words, flag in _CLI_ADVICE.items():
+            text = text.replace(words, flag)
+        print(f"skvae {command}: warning: {text}", file=sys.stderr)
 
     return show
 

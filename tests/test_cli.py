@@ -75,6 +75,32 @@ def test_warnings_are_one_line_each(tmp_path, capsys):
     assert all(line.startswith("skvae synth: warning: ") for line in lines), lines
 
 
+@pytest.mark.filterwarnings("always")  # as outside pytest, where they are shown
+def test_a_warning_names_the_commands_flag(tmp_path, capsys):
+    # a state numbers groups with one benefit level each: the advice is the
+    # command's --categorical, not the estimator's parameter
+    rng = np.random.default_rng(0)
+    state = np.repeat(np.arange(30), 20)
+    benefit = rng.permutation(np.arange(30) * 10 + 100)[state]
+    table = pd.DataFrame({"state": state, "benefit": benefit})
+    data = tmp_path / "data.csv"
+    table.to_csv(data, index=False)
+    out = tmp_path / "syn.csv"
+    assert main(["synth", str(data), "-o", str(out), "--max-iter", "3", "--quiet"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    advice = [line for line in lines if "'state'" in line]
+    assert len(advice) == 1 and "pass it to --categorical" in advice[0], lines
+    assert "categorical_features" not in advice[0]
+    assert (
+        main(
+            ["synth", str(data), "-o", str(out), "--max-iter", "3", "--quiet"]
+            + ["--categorical", "state"]
+        )
+        == 0
+    )
+    assert "'state'" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["synth", "fit", "impute"])
 @pytest.mark.parametrize(
     "content",
