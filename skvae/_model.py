@@ -142,7 +142,6 @@ class VAE(nn.Module):
         # datetimes with a calendar lead the order: every other column reads it
         leading = [c for c in numeric if c[1].start in self.calendars]
         numeric = leading + [c for c in numeric if c[1].start not in self.calendars]
-        self.n_leading = len(leading)
         # discrete columns that numbers read lead them; the others follow them
         first = list(range(len(columns)))
         if leading_discrete is not None and numeric:
@@ -351,7 +350,7 @@ class VAE(nn.Module):
         ]
         order = getattr(self, "order", None)
         if order is None:  # older pickles: every discrete column first
-            lead = getattr(self, "n_leading", 0)
+            lead = getattr(self, "n_leading", 0)  # older still: none
             return numeric[:lead] + discrete + numeric[lead:]
         return [(discrete if d else numeric)[i] for d, i in order]
 

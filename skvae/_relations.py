@@ -63,7 +63,6 @@ from scipy.special import ndtr
 from ._quantile_column import QuantileColumn, _float_step, _float_steps
 
 _MIN_CODE_VALUES = 3  # values of an integer code of groups (find_group_codes)
-_MAX_EXACT = 2.0**53  # integers that float64 holds exactly
 _MIN_ROWS = 20  # pairs of observed values needed to trust a relation
 _MAX_INT = 2**52  # integer columns beyond this are left alone (exact arithmetic)
 _MAX_LEVELS_SHARE = 0.5  # a level relation needs at least two rows per level
@@ -544,12 +543,12 @@ def find_relations(frame, numeric, categorical):
 
 def _complete_numbers(series):
     """A complete numeric column as floats that hold its values exactly, or
-    None (a missing value, an infinity, a magnitude beyond 2**53)."""
+    None (a missing value, an infinity, a magnitude from :data:`_MAX_INT`)."""
     try:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
         return None
-    if not np.all(np.isfinite(values)) or np.any(np.abs(values) > _MAX_EXACT):
+    if not np.all(np.isfinite(values)) or np.any(np.abs(values) >= _MAX_INT):
         return None
     return values
 
@@ -578,33 +577,30 @@ def find_group_codes(frame, numeric):
         if n_values < _MIN_CODE_VALUES or values.size < 2 * n_values:
             continue
         others = [c for c in columns if c != code]
-        others = _determined(frame.iloc[:_SCREEN_ROWS], code, others)
+        others = _determined(frame.iloc[:_SCREEN_ROWS], code, others)[0]
         if others:
-            others = _determined(frame, code, others)
-        determined.update(others)
-        erratic = [c for c in others if _erratic(frame, code, c)]
-        if erratic:
-            found[code] = erratic
+            others, by_code = _determined(frame, code, others)
+            determined.update(others)
+            erratic = [c for c in others if _erratic(by_code[c].to_numpy())]
+            if erratic:
+                found[code] = erratic
     return found
 
 
-def _grouped(rows, code, others):
-    numbers = {name: rows[name].to_numpy(dtype=np.float64) for name in [code, *others]}
-    return pd.DataFrame(numbers).groupby(code, sort=True)
-
-
 def _determined(rows, code, others):
-    """The columns of ``others`` with one value for each value of ``code``."""
-    groups = _grouped(rows, code, others)
+    """The columns of ``others`` with one value for each value of ``code``,
+    and a frame of those values, one row per value of ``code`` in order."""
+    numbers = {name: rows[name].to_numpy(dtype=np.float64) for name in [code, *others]}
+    groups = pd.DataFrame(numbers).groupby(code, sort=True)
     low, high = groups.min(), groups.max()
-    return [name for name in others if bool((low[name] == high[name]).all())]
+    names = [name for name in others if bool((low[name] == high[name]).all())]
+    return names, low[names]
 
 
-def _erratic(frame, code, name):
-    """Whether the values of ``name`` that ``code`` determines take at least
-    :data:`_MIN_CODE_VALUES` values and change direction at least once per
-    four values of the code."""
-    values = _grouped(frame, code, [name])[name].first().to_numpy()
+def _erratic(values):
+    """Whether ``values``, a determined column's values in the order of its
+    code's, take at least :data:`_MIN_CODE_VALUES` values and change
+    direction at least once per four of them."""
     steps = np.sign(np.diff(values))
     steps = steps[steps != 0]
     turns = int(np.sum(steps[1:] != steps[:-1]))
