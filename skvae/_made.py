@@ -125,44 +125,23 @@ class MADE(nn.Module):
     def forward(self, x, z):
         """Output contributions for encoded rows ``x`` and codes ``z`` (broadcast)."""
         inner = None
-        if self.n_hidden:  # start() then add_inputs() of every input, fused
+        if self.n_hidden:
             inner = F.linear(x, self.hidden.weight * self.mask_in, self.hidden.bias)
             inner = inner + self.latent(z)
         return self.outputs(x, inner, slice(None))
 
-    def start(self, z):
-        """The hidden layer before any input is read (a :class:`Hidden`, or
-        None without one)."""
-        if not self.n_hidden:
-            return None
-        return Hidden(self.hidden.bias + self.latent(z))
-
-    def add_inputs(self, inner, x, columns):
-        """Add to the hidden layer ``inner`` (a :class:`Hidden`), in place, the
-        contribution of the encoded inputs ``columns`` (a slice) of ``x``, and
-        return it.
-
-        Sampling fills the columns one at a time and adds each as it is drawn,
-        instead of recomputing the hidden layer from all inputs; only the units
-        that read these inputs change.
-        """
-        if not self.n_hidden:
-            return None
-        units = _span(self.mask_in[:, columns].any(1))
-        weight = self.hidden.weight[units, columns] * self.mask_in[units, columns]
-        pre = inner.pre
-        if pre.dim() == 2:
-            pre[:, units].addmm_(x[:, columns], weight.T)
-        else:
-            pre[..., units] += x[..., columns] @ weight.T
-        if units.stop > units.start:  # activations from here on are stale
-            inner.done = min(inner.done, units.start)
-        return inner
+    def start(self, z, outputs):
+        """A :class:`Filling` for rows filled in column by column from codes
+        ``z``: the network's contributions are added, in place, to
+        ``outputs`` (the decoder's other outputs, shape ``(n, n_params)``)."""
+        pre = None
+        if self.n_hidden:
+            pre = self.hidden.bias + self.latent(z)
+        return Filling(self, pre, outputs)
 
     def outputs(self, x, inner, rows):
         """Contributions to the decoder outputs ``rows`` (a slice or indices),
-        from the inputs ``x`` and the hidden layer ``inner`` (its
-        pre-activation, or a :class:`Hidden` while a row is filled in)."""
+        from the inputs ``x`` and the hidden layer's pre-activation ``inner``."""
         out = 0.0
         if self.direct:
             # only the inputs below these outputs' order can reach them
@@ -173,36 +152,64 @@ class MADE(nn.Module):
             mask = self.mask_out[rows]
             units = _span(mask.any(0))
             weight = self.out_weight[rows, units] * mask[:, units]
-            if isinstance(inner, Hidden):
-                hidden = inner.activated(units.stop, self.activation)[..., units]
-            else:
-                hidden = self.activation(inner[..., units])
-            out = out + hidden @ weight.T
+            out = out + self.activation(inner[..., units]) @ weight.T
         return out
 
 
-class Hidden:
-    """The hidden layer while rows are filled in column by column.
+class Filling:
+    """The network while rows are filled in column by column.
 
-    ``pre`` is the pre-activation, updated in place by
-    :meth:`MADE.add_inputs`. The units are sorted by order and a column reads
-    only the units below its order, which no later input changes, so their
-    activations are computed once, as the first columns that read them ask
-    (``done`` units so far), instead of once per column.
+    Each input, as it is drawn (:meth:`add`), adds its part of the hidden
+    pre-activation. The hidden units are sorted by order and a unit reads
+    only inputs of its order or below, so once a column of a higher order
+    asks for its outputs (:meth:`outputs`) the units below that order are
+    final: they are activated, and their contribution and the direct one of
+    the inputs added since are added, in one product, to every output
+    above them. The outputs so accumulate, each input and unit entering
+    once, in products as wide as the outputs that read them, instead of one
+    narrow product per column over all the inputs before it.
     """
 
-    def __init__(self, pre):
-        self.pre = pre
-        self.activations = torch.empty_like(pre)
-        self.done = 0
+    def __init__(self, made, pre, out):
+        self.made, self.pre, self.out = made, pre, out
+        self.done = 0  # hidden units added to the outputs
+        self.pending = []  # inputs not yet added to the outputs
+        if made.direct:
+            self.direct = made.weight * made.mask
+        if made.n_hidden:
+            self.weight_in = made.hidden.weight * made.mask_in
+            self.weight_out = made.out_weight * made.mask_out
 
-    def activated(self, stop, activation):
-        """The activations, valid for the units before ``stop``."""
-        if stop > self.done:
-            units = slice(self.done, stop)
-            self.activations[..., units] = activation(self.pre[..., units])
-            self.done = stop
-        return self.activations
+    def add(self, x, columns):
+        """Add the encoded inputs ``columns`` (a slice) of rows ``x``."""
+        made = self.made
+        part = x[:, columns]
+        if made.direct:
+            self.pending.append((part, self.direct[:, columns]))
+        if made.n_hidden:
+            units = _span(made.mask_in[:, columns].any(1))
+            if units.start < self.done and units.stop > units.start:
+                raise RuntimeError("inputs added after the outputs above them")
+            self.pre[:, units].addmm_(part, self.weight_in[units, columns].T)
+
+    def outputs(self, rows):
+        """The outputs ``rows`` (a slice or indices), complete given the
+        inputs below their order (a copy)."""
+        made, parts = self.made, self.pending
+        if made.n_hidden:
+            stop = _span(made.mask_out[rows].any(0)).stop
+            if stop > self.done:
+                units = slice(self.done, stop)
+                hidden = made.activation(self.pre[:, units])
+                parts.append((hidden, self.weight_out[:, units]))
+                self.done = stop
+        if parts:
+            weight = torch.cat([w for _, w in parts], 1)
+            reads = _span(weight.any(1))
+            inputs = torch.cat([p for p, _ in parts], 1)
+            self.out[:, reads].addmm_(inputs, weight[reads].T)
+            self.pending = []
+        return self.out[:, rows].clone()
 
 
 def _span(flags):

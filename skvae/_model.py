@@ -235,11 +235,10 @@ class VAE(nn.Module):
         x = torch.zeros(
             (z.shape[0], self.likelihood.n_features), dtype=base.dtype, device=z.device
         )
-        network = self.autoregressive
-        inner = network.start(z)
+        filling = self.autoregressive.start(z, base)
         how = "mode" if pick == "mean" else pick
         for discrete, head, ds, ps in self._ordered_columns():
-            params = base[:, ps] + network.outputs(x, inner, ps)
+            params = filling.outputs(ps)
             limits = None if discrete else self._order_limits(head, x)
             nest = self.likelihood.nested(x, ds) if discrete else None
             if nest is not None:
@@ -255,16 +254,16 @@ class VAE(nn.Module):
                 x[:, ds] = snap(ds, x[:, ds], x)
             if discrete:
                 self._level_edges(x, ds)
-            inner = network.add_inputs(inner, x, ds)
+            filling.add(x, ds)
             calendar = self._calendar(ds) if snap is not None else None
             if calendar is not None:
-                inner = network.add_inputs(inner, x, calendar)
+                filling.add(x, calendar)
         late = self._late_bounds() if snap is not None else []
         for head, ds, ps in self.likelihood._parts():
             chained = self.chained[ds]
             if bool(chained.all()):
                 continue
-            params = base[:, ps] + network.outputs(x, inner, ps)
+            params = filling.outputs(ps)
             if late and head is self.likelihood.bounds[2]:
                 interval_params = params
             draw = _choose(head, params, pick, generator)
@@ -540,14 +539,12 @@ class VAE(nn.Module):
         if blocked is None:
             blocked = torch.zeros(x.shape[1], dtype=torch.bool, device=x.device)
         network = self.autoregressive
-        inner = network.start(z) if network is not None else None
+        filling = None if network is None else network.start(z, base)
         how = "mode" if pick == "mean" else pick
         for discrete, head, ds, ps in self._ordered_columns():
             if not discrete and network is None:
                 continue  # numbers in the order only with the network
-            params = base[:, ps]
-            if network is not None:
-                params = params + network.outputs(chain, inner, ps)
+            params = base[:, ps] if network is None else filling.outputs(ps)
             given = x[:, ds]
             fixed = None if derive is None or discrete else derive(ds, chain)
             if fixed is not None:  # determined by the entries drawn before it
@@ -615,7 +612,7 @@ class VAE(nn.Module):
                         torch.isnan(fixed), chain[:, bounds[1]], fixed
                     )
             if network is not None:
-                inner = network.add_inputs(inner, chain, ds)
+                filling.add(chain, ds)
             calendar = self._calendar(ds) if snap is not None else None
             if calendar is not None and network is not None:
                 # a fixed value's calendar is its own, not its snapped cell's
@@ -623,8 +620,8 @@ class VAE(nn.Module):
                 fixed = x[:, calendar]
                 kept = torch.where(torch.isnan(fixed), chain[:, calendar], fixed)
                 chain[:, calendar] = out[:, calendar] = kept
-                inner = network.add_inputs(inner, chain, calendar)
-        params = base if network is None else base + network(chain, z)
+                filling.add(chain, calendar)
+        params = base if network is None else filling.outputs(slice(None))
         late = self._late_bounds() if snap is not None else []
         # the other heads (numbers, missingness indicators), given the chain
         blocked_logits = like.discrete_params(blocked)

@@ -192,3 +192,42 @@ def test_every_hidden_unit_reads_an_input_and_feeds_an_output(
     # with fewer units than orders the units still reach the last columns
     deepest = int(network.mask_in.sum(1).max())
     assert deepest >= 2 * (n_columns - 1) - 2 * (n_columns // n_hidden)
+
+
+@pytest.mark.parametrize(
+    "n_hidden, n_inputs", [(16, 12), (3, 12), (0, 12), (16, 40000)]
+)
+def test_a_row_filled_column_by_column_gets_the_outputs_of_the_whole_row(
+    n_hidden, n_inputs
+):
+    """Filling: the outputs accumulated as each column is added equal the
+    network's outputs on the complete rows, whatever the feature layout
+    (the columns' features interleaved, not in order); 40,000 inputs leave
+    the direct map out."""
+    from skvae._made import MADE
+
+    generator = torch.Generator().manual_seed(0)
+    n_columns = 6
+    # column k owns every 6th feature from k on, in a shuffled order of columns
+    order = torch.randperm(n_columns, generator=generator) + 1
+    inputs = order[torch.arange(n_inputs) % n_columns]
+    outputs = torch.cat([inputs[:30], torch.full((4,), n_columns + 1)])
+    network = MADE(inputs, outputs, n_columns, 3, n_hidden, "tanh", torch.float64)
+    assert network.direct == (n_inputs < 30_000)
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.normal_(generator=generator)
+    x = torch.randn(50, n_inputs, dtype=torch.float64, generator=generator)
+    z = torch.randn(50, 3, dtype=torch.float64, generator=generator)
+    with torch.no_grad():
+        expected = network(x, z)
+        filling = network.start(z, torch.zeros(50, len(outputs), dtype=x.dtype))
+        for k in range(1, n_columns + 1):
+            features = torch.nonzero(inputs == k)[:, 0]
+            mine = torch.nonzero(outputs == k)[:, 0]
+            got = filling.outputs(mine)
+            torch.testing.assert_close(got, expected[:, mine])
+            for f in features.tolist():  # add reads slices
+                filling.add(x, slice(f, f + 1))
+        rest = filling.outputs(slice(None))
+    torch.testing.assert_close(rest, expected)
