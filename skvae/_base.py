@@ -738,7 +738,7 @@ class _BaseVAE(BaseEstimator):
             missing = None
             if indicator is not None:
                 missing = (rows[:, indicator] > 0.5).cpu().numpy()
-            out, days, edges = codec.snap(
+            out, days, edges, t = codec.snap(
                 features.start, values.cpu().numpy(), companion, missing
             )
             calendar = calendars.get(features.start)
@@ -746,8 +746,11 @@ class _BaseVAE(BaseEstimator):
                 rows[:, calendar] = torch.as_tensor(days, dtype=rows.dtype).to(rows)
             for part, edge in edges:
                 rows[:, part] = torch.as_tensor(edge, dtype=rows.dtype).to(rows)
-            return torch.as_tensor(out, dtype=values.dtype, device=values.device)
+            out = torch.as_tensor(out, dtype=values.dtype)
+            snap.decoded[features.start] = (out.numpy(), t)
+            return out.to(values.device)
 
+        snap.decoded = {}  # the last draws' decodings, for TableCodec.decode
         return snap
 
     def _auto_gaussian_variance(self, shape):
@@ -864,16 +867,24 @@ class _BaseVAE(BaseEstimator):
             return frame
         return frame.to_numpy(dtype=self._output_schema)
 
-    def _decode(self, fn, n, rng=None, samples_per_row=1, identifiers=None):
+    def _decode(
+        self, fn, n, rng=None, samples_per_row=1, identifiers=None, decoded=None
+    ):
         """Decoder outputs ``fn(module, rows)`` decoded batch by batch into the
         container ``fit`` saw: a DataFrame with the training columns and dtypes,
         or an array in the training dtype. Memory: the result plus a batch.
-        Identifier columns come from ``identifiers``, or are drawn new."""
+        Identifier columns come from ``identifiers``, or are drawn new;
+        ``decoded`` holds, for each batch, the decodings of the numbers that
+        ``fn`` snapped (see :meth:`_snapper`), emptied after each."""
         schema = self._output_schema
         if isinstance(self._codec, TableCodec):
             batched = BatchedFrame(n)
             for part in self._batches(fn, n, samples_per_row):
-                batched.add(self._codec.decode(part, rng, identifiers=False))
+                batched.add(
+                    self._codec.decode(part, rng, identifiers=False, decoded=decoded)
+                )
+                if decoded is not None:
+                    decoded.clear()
             if identifiers is None:
                 identifiers = self._codec.sample_identifiers(n, rng)
             frame = batched.frame(self._codec.columns, identifiers)
@@ -991,7 +1002,8 @@ class _BaseVAE(BaseEstimator):
                 z = self._latent_mixture.sample(n, generator, dtype, device)
             return module.generate(z, "sample", generator, snap)
 
-        return self._decode(draw, n_samples, rng)
+        decoded = None if snap is None else snap.decoded
+        return self._decode(draw, n_samples, rng, decoded=decoded)
 
     def _sample_given(self, given, n_samples, seed, n_importance):
         if (

@@ -767,9 +767,15 @@ class QuantileColumn:
             t = self._exact(t) if self.exact else t * self.step
         return self.to_dtype(t)
 
-    def decode(self, encoded, atoms=None):
-        """Values of encoded rows; ``atoms`` (NaN: none) overrides the map."""
-        values = self.values_of(self._decode_t(encoded, atoms))
+    def decode(self, encoded, atoms=None, t=None):
+        """Values of encoded rows; ``atoms`` (NaN: none) overrides the map.
+        ``t``, if given, is the rows' decoding (:meth:`_decode_t` without
+        atoms), known already."""
+        if t is None:
+            t = self._decode_t(encoded, atoms)
+        elif atoms is not None:
+            t = self._on_grid(np.where(np.isnan(atoms), t, atoms))
+        values = self.values_of(t)
         return values if self.discrete else self._printed(values)
 
     def values_of(self, t):
@@ -870,6 +876,10 @@ class QuantileColumn:
         t = np.where(gap, nearer, t)
         if atoms is not None:
             t = np.where(np.isnan(atoms), t, atoms)
+        return self._on_grid(t)
+
+    def _on_grid(self, t):
+        """Decoded values ``t`` on the column's grid (idempotent)."""
         if not self.discrete:
             if self.step:
                 decimals = _decimals(self.step)

@@ -1403,6 +1403,8 @@ class TableCodec:
         edges : list of (slice, ndarray of shape (n, 1))
             The features of the orders whose base this column is, and their
             values (see :class:`_OrderBound`).
+        decoded : ndarray of shape (n,)
+            The values' decoding, for :meth:`decode` to reuse.
         """
         column = next(b.column for b, s in self._slices() if s.start == feature)
         t = column._decode_t(values.astype(np.float64))
@@ -1431,7 +1433,7 @@ class TableCodec:
         if missing is not None:
             for _, edge in edges:
                 edge[missing] = np.nan
-        return out, None if calendar is None else calendar.features(t), edges
+        return out, None if calendar is None else calendar.features(t), edges, t
 
     def _slice_of(self, name):
         """The encoded features of the column ``name`` (not a companion)."""
@@ -1647,7 +1649,7 @@ class TableCodec:
             columns[name] = relation.residual(frame[name], base, at_fill=at_fill)
         return columns
 
-    def decode(self, encoded, rng=None, identifiers=True):
+    def decode(self, encoded, rng=None, identifiers=True, decoded=None):
         """A DataFrame with the training columns, order, dtypes and categories.
 
         Parameters
@@ -1660,8 +1662,14 @@ class TableCodec:
         identifiers : bool
             False leaves identifier columns out (to draw them once for several
             batches with :meth:`sample_identifiers`).
+        decoded : dict, optional
+            ``{first feature: (encoding, decoding)}`` of numeric columns
+            snapped while drawing (see :meth:`snap`): a column whose encoded
+            values are that encoding takes that decoding.
         """
         parts = self._split(encoded)
+        starts = {id(block): s.start for block, s in self._slices()}
+        decoded = decoded or {}
         atoms, missing = self._companions(parts)
         columns = {}
         for block, part in parts:
@@ -1669,7 +1677,10 @@ class TableCodec:
             if block.companion:
                 continue
             if isinstance(column, QuantileColumn):
-                values = column.decode(part, atoms.get(block.name))
+                snapped, t = decoded.get(starts[id(block)], (None, None))
+                if snapped is None or not np.array_equal(snapped, part):
+                    t = None
+                values = column.decode(part, atoms.get(block.name), t)
                 columns[block.name] = column.to_dtype(values, missing.get(block.name))
             elif block.name in getattr(self, "pool_bases", {}):
                 base = self._slice_of(self.pool_bases[block.name])

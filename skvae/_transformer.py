@@ -526,6 +526,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         return self._decode(
             lambda module, s: module.generate(z[s].to(device), pick, None, snap),
             len(z),
+            decoded=None if snap is None else snap.decoded,
         )
 
     def __sklearn_tags__(self):
