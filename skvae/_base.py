@@ -747,7 +747,8 @@ class _BaseVAE(BaseEstimator):
             for part, edge in edges:
                 rows[:, part] = torch.as_tensor(edge, dtype=rows.dtype).to(rows)
             out = torch.as_tensor(out, dtype=values.dtype)
-            snap.decoded[features.start] = (out.numpy(), t)
+            if t is not None:
+                snap.decoded[features.start] = (out.numpy(), t)
             return out.to(values.device)
 
         snap.decoded = {}  # the last draws' decodings, for TableCodec.decode

@@ -1403,8 +1403,10 @@ class TableCodec:
         edges : list of (slice, ndarray of shape (n, 1))
             The features of the orders whose base this column is, and their
             values (see :class:`_OrderBound`).
-        decoded : ndarray of shape (n,)
-            The values' decoding, for :meth:`decode` to reuse.
+        decoded : ndarray of shape (n,) or None
+            The values' decoding, for :meth:`decode` to reuse: that of their
+            encoding on a grid (None for a column off any grid, whose float32
+            encoding may decode a last digit away).
         """
         column = next(b.column for b, s in self._slices() if s.start == feature)
         t = column._decode_t(values.astype(np.float64))
@@ -1433,7 +1435,10 @@ class TableCodec:
         if missing is not None:
             for _, edge in edges:
                 edge[missing] = np.nan
-        return out, None if calendar is None else calendar.features(t), edges, t
+        # a value on a grid is the float32 encoding's decoding (see
+        # QuantileColumn.snap); a value off any grid is not, to the last digit
+        decoded = t if column.discrete or column.step else None
+        return out, None if calendar is None else calendar.features(t), edges, decoded
 
     def _slice_of(self, name):
         """The encoded features of the column ``name`` (not a companion)."""
