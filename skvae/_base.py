@@ -517,6 +517,7 @@ class _BaseVAE(BaseEstimator):
             numeric_order=getattr(self._codec, "complete_numeric", lambda: None)(),
             calendars=getattr(self._codec, "calendars", dict)(),
             leading_discrete=getattr(self._codec, "leading_discrete", set)(),
+            companions=getattr(self._codec, "bounded_companions", dict)(),
         )
         module.reset_parameters(make_generator(init_seed))
         self.module_ = module.to(device)

@@ -903,6 +903,55 @@ class _Nesting(_Covariates):
         return out, log_epsilon
 
 
+class _AtomLimits(_Covariates):
+    """The atoms of spike-and-slab columns that orders bound: the head of
+    the column's companion (which atom a value is, or the slab) truncated to
+    the atoms inside the column's limits, and to the slab where some of its
+    values are (its values then truncated by the column's own head), a
+    mixture that keeps the orders' share ``epsilon`` untruncated (see
+    :func:`nested_log_factor`). Where none is inside, nothing is truncated.
+    No features and no decoder outputs of its own.
+
+    Parameters
+    ----------
+    targets : list of (int, int, int, list of float, list of float)
+        The companion's first and last (exclusive) encoded features, the
+        bounded column's index in the interval-Gaussian head, and the edges
+        in that column's normal scores, as a lower and as an upper limit, of
+        each atom and then of the slab (of its largest and of its smallest
+        value), as their values would set them as bases (see
+        ``QuantileColumn.limit``).
+    """
+
+    def __init__(self, targets):
+        super().__init__(0)
+        self.targets = []
+        for i, (start, stop, j, lower, upper) in enumerate(targets):
+            lower = torch.tensor(lower, dtype=torch.float64)
+            self.register_buffer(f"lower_{i}", lower, persistent=False)
+            upper = torch.tensor(upper, dtype=torch.float64)
+            self.register_buffer(f"upper_{i}", upper, persistent=False)
+            self.targets.append((slice(start, stop), j))
+
+    def allowed(self, x, features, bounds, edges):
+        """``(allowed (..., k) bool, log_epsilon)`` of the companion at
+        ``features`` (a slice) given the limits that the orders' ``bounds``
+        head reads from the features ``edges`` of rows ``x`` (NaN: no
+        limit), or None if it is not one of these companions."""
+        for i, (v, j) in enumerate(self.targets):
+            if v.start != features.start:
+                continue
+            low, high, escape = bounds.limits(x[..., edges], j)
+            lower = getattr(self, f"lower_{i}").to(low.dtype)
+            upper = getattr(self, f"upper_{i}").to(high.dtype)
+            inside = (lower >= low) & (upper <= high)
+            inside = torch.where(inside.any(-1, keepdim=True), inside, True)
+            others = v.stop - v.start - lower.numel()  # missing: none bounded
+            rest = inside.new_ones((*inside.shape[:-1], others))
+            return torch.cat([inside, rest], -1), float(escape.log_epsilon[0])
+        return None
+
+
 def nested_log_factor(logits, x, allowed, log_epsilon):
     """``log p(x) - log q(x)`` of one-hot levels ``x`` (``(..., k)``; all
     zero, unknown or unobserved: 0) under the mixture ``p = (1 - epsilon)
@@ -952,6 +1001,7 @@ LIKELIHOODS = {
     "calendar": _Covariates,
     "bounds": _OrderBounds,
     "nesting": _Nesting,
+    "atom_limits": _AtomLimits,
 }
 _GAUSSIANS = ("gaussian", "interval_gaussian")
 
@@ -1015,13 +1065,17 @@ class RowLikelihood(nn.Module):
                 interval = (self.heads[i], self.data_slices[i], self.param_slices[i])
                 self.bounds = (head, ds, *interval)
         # (head, the categorical head's features and outputs)
-        self.nesting = None
+        self.nesting = self.atom_limits = None
         for head in self.heads:
-            if isinstance(head, _Nesting):
+            if isinstance(head, (_Nesting, _AtomLimits)):
                 i = next(
                     i for i, h in enumerate(self.heads) if isinstance(h, _Categorical)
                 )
-                self.nesting = (head, self.data_slices[i], self.param_slices[i])
+                found = (head, self.data_slices[i], self.param_slices[i])
+                if isinstance(head, _Nesting):
+                    self.nesting = found
+                else:
+                    self.atom_limits = found
 
     def reset_parameters(self, generator=None):
         for head in self.heads:
@@ -1046,21 +1100,40 @@ class RowLikelihood(nn.Module):
             total = total + self._truncation(params, x)
         if getattr(self, "nesting", None) is not None:  # older pickles: none
             total = total + self._nested(params, x)
+        if getattr(self, "atom_limits", None) is not None:  # older pickles: none
+            total = total + self._atoms_limited(params, x)
         return total
 
     def nested_params(self, features):
         """The decoder outputs of the categorical column at encoded
         ``features`` (a slice)."""
-        _, ds, ps = self.nesting
+        _, ds, ps = self.nesting or self.atom_limits
         return slice(
             ps.start + features.start - ds.start, ps.start + features.stop - ds.start
         )
 
     def nested(self, x, features):
-        """See :meth:`_Nesting.allowed`; None without nested columns."""
+        """``(allowed, log_epsilon)`` of the categorical column at
+        ``features`` in rows ``x``: see :meth:`_Nesting.allowed` and
+        :meth:`_AtomLimits.allowed`; None where nothing truncates it."""
+        atoms = getattr(self, "atom_limits", None)  # older pickles: none
+        if atoms is not None:
+            found = atoms[0].allowed(x, features, *self.bounds[:2])
+            if found is not None:
+                return found
         if getattr(self, "nesting", None) is None:
             return None
         return self.nesting[0].allowed(x, features)
+
+    def _atoms_limited(self, params, x):
+        """The limited atoms' log-factors (see :func:`nested_log_factor`)."""
+        head = self.atom_limits[0]
+        total = 0.0
+        for v, _ in head.targets:
+            allowed, log_epsilon = head.allowed(x, v, *self.bounds[:2])
+            logits = params[..., self.nested_params(v)]
+            total = total + nested_log_factor(logits, x[..., v], allowed, log_epsilon)
+        return total
 
     def _nested(self, params, x):
         """The nested columns' log-factors (see :func:`nested_log_factor`)."""

@@ -110,6 +110,10 @@ class VAE(nn.Module):
         First encoded features of the discrete columns that come before the
         numeric columns in the order; None (the default) puts every discrete
         column there.
+    companions : dict, optional
+        ``{first encoded feature of a numeric column: its companion's
+        slice}``: each such companion (a discrete column not in
+        ``leading_discrete``) comes right before its column in the order.
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class VAE(nn.Module):
         numeric_order=None,
         calendars=None,
         leading_discrete=None,
+        companions=None,
     ):
         super().__init__()
         hidden = tuple(hidden_layer_sizes)
@@ -146,12 +151,28 @@ class VAE(nn.Module):
         first = list(range(len(columns)))
         if leading_discrete is not None and numeric:
             first = [i for i in first if columns[i][1].start in leading_discrete]
-        later = [i for i in range(len(columns)) if i not in first]
-        rest = range(len(leading), len(numeric))
+        # a companion that orders limit comes right before its number
+        at = {ds.start: i for i, (_, ds, _) in enumerate(columns)}
+        before = {}
+        for j in range(len(leading), len(numeric)):
+            companion = (companions or {}).get(numeric[j][1].start)
+            if companion is not None and companion.start in at:
+                before[j] = at[companion.start]
+        first = [i for i in first if i not in before.values()]
+        later = [
+            i
+            for i in range(len(columns))
+            if i not in first and i not in before.values()
+        ]
+        middle = []
+        for j in range(len(leading), len(numeric)):
+            if j in before:
+                middle.append((True, before[j]))
+            middle.append((False, j))
         self.order = [
             *((False, j) for j in range(len(leading))),
             *((True, i) for i in first),
-            *((False, j) for j in rest),
+            *middle,
             *((True, i) for i in later),
         ]
         self.autoregressive = None

@@ -749,7 +749,7 @@ def _order_kind(dtype):
     return "zoned" if getattr(dtype, "tz", None) is not None else "datetime"
 
 
-def find_orders(frame, names):
+def find_orders(frame, names, bounded=None):
     """Orders between numeric columns of the training ``frame``.
 
     Column ``b`` is bounded by an earlier column ``a`` of ``names`` (the
@@ -768,6 +768,9 @@ def find_orders(frame, names):
     names : list of str
         Numeric, datetime and timedelta columns in the autoregressive order
         (a pair compares only within one of these kinds).
+    bounded : set of str, optional
+        The columns that an order may bound (all of ``names`` if None); the
+        others are only bases.
 
     Returns
     -------
@@ -786,7 +789,7 @@ def find_orders(frame, names):
     found = []
     for j, b in enumerate(names):
         seen = ~np.isnan(values[b])
-        if seen.sum() < _MIN_ROWS:
+        if seen.sum() < _MIN_ROWS or (bounded is not None and b not in bounded):
             continue
         first = values[b][seen][:_SCREEN_ROWS, None]
         candidates = [a for a in names[:j] if kinds[a] == kinds[b]]

@@ -844,13 +844,22 @@ class TableCodec:
         with an :class:`_OrderBound` block for each, grouped by base in the
         autoregressive order; ``frame`` holds dates written as text as the
         dates they are (:func:`_dates_compared`)."""
-        columns = {b.name: b.column for b in self._own_numeric_blocks()}
+        columns = {
+            b.name: b.column
+            for b in self._layout
+            if isinstance(b.column, QuantileColumn) and b.name not in self.derived
+        }
         # the model's order: the complete columns, then the others (drawn
         # given all of them, then each given the bases before it)
         complete = [name for name, c in columns.items() if not c.missing]
         rest = [name for name, c in columns.items() if c.missing]
         columns = {name: columns[name] for name in complete + rest}
-        found = find_orders(frame, list(columns))
+        # a spike-and-slab column bounds later columns with its value, an
+        # atom or the slab's; one with no missing value is also bounded, its
+        # companion drawn after the bases (see bounded_companions); one with
+        # missing values, whose companion says so before the numbers, is not
+        bounded = {name for name, c in columns.items() if not (c.spiked and c.missing)}
+        found = find_orders(frame, list(columns), bounded)
         position = {name: i for i, name in enumerate(columns)}
         found.sort(key=lambda o: (position[o.base], position[o.column]))
         for o in found:
@@ -998,6 +1007,9 @@ class TableCodec:
                 out.append((kind, sum(b.column.width for b in blocks)))
             else:
                 out.append((kind, len(blocks)))
+        atoms = self._atom_limits()
+        if atoms:
+            out.append(("atom_limits", atoms))
         nested = getattr(self, "nested", [])  # older pickles: none
         if nested:
             pairs = []
@@ -1306,6 +1318,46 @@ class TableCodec:
             if isinstance(b.column, QuantileColumn)
         ]
 
+    def _atom_limits(self):
+        """For :class:`~skvae._likelihoods._AtomLimits`: per spike-and-slab
+        column that an order bounds, its companion's features, its index
+        among the numeric columns and the edges of its atoms and of its
+        slab as lower and as upper limits in its normal scores."""
+        numeric = [
+            id(b.column) for b in self._layout if isinstance(b.column, QuantileColumn)
+        ]
+        out = []
+        for number, companion in self.bounded_companions().items():
+            column = next(b.column for b, s in self._slices() if s.start == number)
+            # the slab's values, as decoded, lie between its map's ends: it
+            # reaches a lower limit with its largest, an upper with its smallest
+            xp = column.x_points
+            edges = []
+            for lower, slab in ((True, xp[-1]), (False, xp[0])):
+                t = np.append(column.atoms, slab)
+                values = column._values(t).reset_index(drop=True)
+                edges.append(column.limit(values, lower).tolist())
+            j = numeric.index(id(column))
+            out.append((companion.start, companion.stop, j, *edges))
+        return out
+
+    def bounded_companions(self):
+        """``{first feature of a spike-and-slab column that an order bounds:
+        its companion's slice}``: the companion comes right before its
+        column in the autoregressive order, after the bases, and keeps to
+        the atoms inside the limits they set."""
+        bounded = {
+            id(b.column.column)
+            for b in self._layout
+            if isinstance(b.column, _OrderBound)
+        }
+        slices = {id(b.column): s for b, s in self._slices()}
+        return {
+            slices[id(b.column.numeric)].start: slices[id(b.column)]
+            for b in self._layout
+            if isinstance(b.column, _SpikeColumn) and id(b.column.numeric) in bounded
+        }
+
     def spike_companions(self):
         """``{first feature of a spike-and-slab column: its companion's slice}``."""
         slices = {id(b.column): s for b, s in self._slices()}
@@ -1321,7 +1373,9 @@ class TableCodec:
         the numbers and read them (an income given the capital gain).
 
         Before the numbers: the companions of spike-and-slab columns (which
-        atom a value is) and the columns whose levels bound a number's range,
+        atom a value is; but those of :meth:`bounded_companions`, which come
+        right before their columns) and the columns whose levels bound a
+        number's range,
         since the numbers read them where they are drawn; a column with fewer
         than ``MIN_ROWS_PER_LEVEL`` (500) rows per level in the rows given to
         ``fit`` (a missing value a level), whose
@@ -1351,7 +1405,12 @@ class TableCodec:
                 if named[later] in lead and named[earlier] not in lead:
                     lead.add(named[earlier])
                     grew = True
-        return {s.start for b, s in self._slices() if id(b.column) in lead}
+        interleaved = {s.start for s in self.bounded_companions().values()}
+        return {
+            s.start
+            for b, s in self._slices()
+            if id(b.column) in lead and s.start not in interleaved
+        }
 
     def calendars(self):
         """``{first feature of a datetime column: its calendar features' slice}``
@@ -1419,6 +1478,10 @@ class TableCodec:
             out[~atom] = column.snap(t[~atom])  # an atom's value is not read
             out[atom] = (-_Z_LIMIT, _Z_LIMIT)
             out[codes == column.atoms.size + 1] = 0.0
+            # an atom's value, not the slab's draw, is the base of orders
+            t = np.where(
+                atom, column.atoms[np.minimum(codes, column.atoms.size - 1)], t
+            )
         calendar = next(
             (
                 b.column

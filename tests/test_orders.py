@@ -528,3 +528,98 @@ def test_an_ordered_and_level_bounded_table_sums_to_at_most_one():
     assert 0.5 < total <= 1 + 4 * se, (total, se)
     below = (every["b"] < every["a"]).to_numpy()
     assert weights[below].mean(axis=1).sum() < 0.005
+
+
+def test_a_zero_inflated_column_bounds_a_later_one():
+    """A spike-and-slab base (mostly 0, then counts) bounds the column after
+    it: the base's atoms, drawn before the numbers, bound the later column
+    as its slab values do, in every sampled row but the untruncated share."""
+    rng = np.random.default_rng(4)
+    n = 2000
+    start = np.where(rng.random(n) < 0.6, 0, rng.integers(1, 400, n))
+    train = pd.DataFrame(
+        {"start": start, "stop": start + rng.integers(1, 300, n), "group": "a"}
+    )
+    train["group"] = rng.choice(["x", "y"], n)
+    vae = _fit(train)
+    assert vae._codec.spike_companions()  # start is a spike-and-slab
+    assert [o.describe() for o in vae._codec.ordered] == ["stop >= start"]
+    rows = vae.sample(20000, random_state=0)
+    assert (rows["stop"] >= rows["start"]).mean() >= 0.999
+    at_atom = rows["start"].isin(train["start"][train["start"].duplicated()])
+    assert at_atom.mean() > 0.5  # most of them at an atom
+
+
+def test_a_table_with_a_zero_inflated_base_sums_to_at_most_one():
+    """Every pair of a small integer table whose base ``a`` is mostly 0 and
+    ``b >= a``: the importance-sampling estimates of p(row) sum to at most 1
+    within their Monte-Carlo error, and the pairs with ``b < a`` keep
+    almost none of it."""
+    from tests.test_honesty import _importance_weights
+
+    rng = np.random.default_rng(5)
+    a = np.where(rng.random(600) < 0.6, 0, rng.integers(1, 40, 600))
+    train = pd.DataFrame({"a": a, "b": a + rng.integers(0, 3, 600)})
+    vae = _fit(train, n_components=2, max_iter=80, early_stopping=False)
+    assert vae._codec.spike_companions()
+    assert [o.describe() for o in vae._codec.ordered] == ["b >= a"]
+    every = pd.DataFrame(
+        [(i, j) for i in range(40) for j in range(42)], columns=["a", "b"]
+    )
+    weights = _importance_weights(vae, every, 1000, seed=1)
+    se = math.sqrt((weights.var(axis=1, ddof=1) / weights.shape[1]).sum())
+    total = weights.mean(axis=1).sum()
+    assert 0.5 < total <= 1 + 4 * se, (total, se)
+    below = (every["b"] < every["a"]).to_numpy()
+    assert weights[below].mean(axis=1).sum() < 0.01  # the order holds
+
+
+def test_a_zero_inflated_column_below_another_keeps_its_atoms_below_it():
+    """A spike-and-slab column bounded by an earlier one (a prize never
+    above the stake): mostly 0, 10 or 20 (atoms, where the stake reaches
+    them), else a share of a stake above 50 (the slab, all above 45). Its
+    companion comes after the stake and keeps to the atoms below it, and
+    to the slab only where the stake reaches the slab's smallest value."""
+    rng = np.random.default_rng(6)
+    n = 3000
+    cash = np.round(rng.uniform(1, 100, n), 1)
+    prize = rng.choice([0.0, 10.0, 20.0], n, p=[0.7, 0.15, 0.15])
+    prize = np.where(prize <= cash, prize, 0.0)
+    slab = (cash > 50) & (rng.random(n) < 0.3)
+    prize = np.where(slab, np.round(cash * rng.uniform(0.9, 1.0, n), 2), prize)
+    train = pd.DataFrame({"cash": cash, "prize": prize, "c": rng.choice(["x", "y"], n)})
+    vae = _fit(train, max_iter=60)
+    assert [o.describe() for o in vae._codec.ordered] == ["prize <= cash"]
+    assert vae._codec.bounded_companions()
+    rows = vae.sample(20000, random_state=0)
+    assert (rows["prize"] <= rows["cash"]).mean() >= 0.999
+    assert (rows["prize"] == 0).mean() > 0.5
+    low = rows["cash"] < 40
+    assert (rows["prize"][low] <= rows["cash"][low]).mean() >= 0.999
+    broken = train.head(5).assign(prize=train["cash"].head(5) + 1.0)  # above
+    assert np.isfinite(vae.score_samples(broken)).all()
+
+
+def test_a_table_with_a_zero_inflated_bounded_column_sums_to_at_most_one():
+    """Every pair of a small integer table, ``b`` mostly 0 and never above
+    ``a``: the importance-sampling estimates of p(row) sum to at most 1
+    within their Monte-Carlo error (the truncated atoms renormalised), and
+    the pairs with ``b > a`` keep almost none of it."""
+    from tests.test_honesty import _importance_weights
+
+    rng = np.random.default_rng(7)
+    a = rng.integers(1, 40, 600)
+    b = np.where(rng.random(600) < 0.6, 0, rng.integers(0, 40, 600) % (a + 1))
+    train = pd.DataFrame({"a": a, "b": b})
+    vae = _fit(train, n_components=2, max_iter=80, early_stopping=False)
+    assert vae._codec.bounded_companions()
+    assert [o.describe() for o in vae._codec.ordered] == ["b <= a"]
+    every = pd.DataFrame(
+        [(i, j) for i in range(1, 40) for j in range(40)], columns=["a", "b"]
+    )
+    weights = _importance_weights(vae, every, 1000, seed=1)
+    se = math.sqrt((weights.var(axis=1, ddof=1) / weights.shape[1]).sum())
+    total = weights.mean(axis=1).sum()
+    assert 0.5 < total <= 1 + 4 * se, (total, se)
+    above = (every["b"] > every["a"]).to_numpy()
+    assert weights[above].mean(axis=1).sum() < 0.01  # the order holds
