@@ -751,8 +751,9 @@ class TableCodec:
             key=lambda b: (order[b.column.kind], id(b.column) not in dated),
         )
         # dates written as text compare as the dates they are
-        own = {b.name: b.column for b in self._own_numeric_blocks()}
-        compared = _dates_compared(frame, own) if self.orders else frame
+        compared = (
+            _dates_compared(frame, self._ordered_columns()) if self.orders else frame
+        )
         self.ordered = self._find_orders(compared) if self.orders else []
         self.ranges = self._find_ranges(compared) if self.orders else []
         self.pool_bases = {}  # a nested column with a pool: its earlier column
@@ -839,16 +840,21 @@ class TableCodec:
             and b.name not in self.derived
         ]
 
+    def _ordered_columns(self):
+        """``{name: QuantileColumn}`` of the numeric columns that orders may
+        join (not derived from another column; spike-and-slab columns too)."""
+        return {
+            b.name: b.column
+            for b in self._layout
+            if isinstance(b.column, QuantileColumn) and b.name not in self.derived
+        }
+
     def _find_orders(self, frame):
         """Orders among the numeric columns that are modelled as themselves,
         with an :class:`_OrderBound` block for each, grouped by base in the
         autoregressive order; ``frame`` holds dates written as text as the
         dates they are (:func:`_dates_compared`)."""
-        columns = {
-            b.name: b.column
-            for b in self._layout
-            if isinstance(b.column, QuantileColumn) and b.name not in self.derived
-        }
+        columns = self._ordered_columns()
         # the model's order: the complete columns, then the others (drawn
         # given all of them, then each given the bases before it)
         complete = [name for name, c in columns.items() if not c.missing]
@@ -1208,8 +1214,7 @@ class TableCodec:
                 ),
             )
         if self.ordered:
-            own = {b.name: b.column for b in self._own_numeric_blocks()}
-            compared = _dates_compared(frame, own)
+            compared = _dates_compared(frame, self._ordered_columns())
         for order in self.ordered:
 
             def breaks(rows, order=order):
@@ -1478,6 +1483,9 @@ class TableCodec:
             out[~atom] = column.snap(t[~atom])  # an atom's value is not read
             out[atom] = (-_Z_LIMIT, _Z_LIMIT)
             out[codes == column.atoms.size + 1] = 0.0
+            # a missing value (its companion's last level) limits nothing
+            gone = codes == column.atoms.size + 1
+            missing = gone if missing is None else missing | gone
             # an atom's value, not the slab's draw, is the base of orders
             t = np.where(
                 atom, column.atoms[np.minimum(codes, column.atoms.size - 1)], t

@@ -623,3 +623,56 @@ def test_a_table_with_a_zero_inflated_bounded_column_sums_to_at_most_one():
     assert 0.5 < total <= 1 + 4 * se, (total, se)
     above = (every["b"] > every["a"]).to_numpy()
     assert weights[above].mean(axis=1).sum() < 0.01  # the order holds
+
+
+def test_a_missing_zero_inflated_base_limits_nothing_when_drawn():
+    """A spike-and-slab base with missing values: where its companion draws
+    the missing level, the orders' edges are NaN (no limit), as a missing
+    base encodes in training, not the slab's draw."""
+    rng = np.random.default_rng(3)
+    n = 1500
+    a = np.where(rng.random(n) < 0.75, 0.0, rng.integers(1, 100, n)).astype(float)
+    gone = rng.random(n) < 0.2
+    a[gone] = np.nan
+    b = np.where(gone, rng.integers(0, 20, n), a + rng.integers(0, 50, n))
+    b = np.where(rng.random(n) < 0.05, np.nan, b)  # so drawn after a
+    train = pd.DataFrame({"a": a, "b": b, "c": rng.choice(["x", "y"], n)})
+    vae = _fit(train, max_iter=5)
+    codec = vae._codec
+    assert [o.describe() for o in codec.ordered] == ["b >= a"]
+    (number,) = codec.spike_companions()
+    part = codec.spike_companions()[number]
+    companion = np.zeros((3, part.stop - part.start))
+    companion[:, -1] = 1.0  # the missing level
+    values = np.array([[1.5, 1.5], [0.0, 0.0], [-1.0, -1.0]])
+    _, _, edges, _ = codec.snap(number, values, companion)
+    assert edges and all(np.isnan(edge).all() for _, edge in edges)
+    encoded = codec.encode(train[train["a"].isna()].head(3), np.float64).values
+    for features, _ in edges:
+        assert np.isnan(encoded[:, features]).all()
+
+
+def test_zero_inflated_dates_written_as_text_keep_their_order():
+    """An end date that is one fixed date in 60 % of rows (a spike-and-slab)
+    and never before the start, both written as day/month/year text: the
+    order is found between the dates, not the text, and kept."""
+    rng = np.random.default_rng(2)
+    n = 1500
+    start = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "D")
+    later = start + pd.to_timedelta(rng.integers(0, 400, n), "D")
+    end = pd.Series(np.where(rng.random(n) < 0.6, pd.Timestamp("2022-06-30"), later))
+    end = end.where(end >= start, start)
+    train = pd.DataFrame(
+        {
+            "start": start.strftime("%d/%m/%Y"),
+            "end": end.dt.strftime("%d/%m/%Y"),
+            "g": rng.choice(["x", "y"], n),
+        }
+    )
+    with pytest.warns(UserWarning, match="dates written as"):
+        vae = _fit(train)
+    assert vae._codec.spike_companions()
+    assert [o.describe() for o in vae._codec.ordered] == ["end >= start"]
+    rows = vae.sample(5000, random_state=0)
+    x, y = (pd.to_datetime(rows[c], format="%d/%m/%Y") for c in ("end", "start"))
+    assert (x >= y).mean() >= 0.999
