@@ -597,6 +597,18 @@ class QuantileColumn:
         logjac = np.where(point, log_mass - _log_phi(z_mid), 0.0)
         return z_lo, z_hi, logjac
 
+    def log_density(self, series):
+        """The log-density of the values ``series`` (none missing) under the
+        column's own distribution in fit (the map's, a standard normal in
+        its scores), in the user's units: of a point, its density; of an
+        atom or a grid cell, its mass."""
+        encoded, logjac = self.encode(series.reset_index(drop=True))
+        lo, hi = encoded[:, 0], encoded[:, 1]
+        point = lo >= hi
+        with np.errstate(divide="ignore"):
+            mass = np.log(np.maximum(ndtr(hi) - ndtr(lo), 0.0))
+        return np.where(point, _log_phi(lo), mass) + logjac
+
     def limit(self, series, lower):
         """The normal score that keeps this column's decoded values at least
         (``lower``) or at most the values ``series`` (NaN where missing).

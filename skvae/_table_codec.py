@@ -703,6 +703,7 @@ class TableCodec:
                 found += find_near_differences(frame, numeric, taken)
             self.derived = {r.column: r for r in found}
         self.blocks = []
+        self.level_marginals = {}
         for name in self.columns:
             series = frame[name]
             if name in identifiers:
@@ -712,6 +713,10 @@ class TableCodec:
             step = None
             if name in self.derived:
                 relation = self.derived[name]
+                if relation.kind == "level" and relation.exact:
+                    # the values' own distribution, for a level not seen in fit
+                    own = QuantileColumn(kind).fit(series, spikes=False)
+                    self.level_marginals[name] = own
                 series = relation.residual(series, frame[relation.base])
                 kind, step = column_kind(series)[0], relation.step()
             if note:
@@ -1550,7 +1555,8 @@ class TableCodec:
         if free and (levels := self._implied_levels(frame)):
             # a given later level of a nesting fixes the earlier
             frame = _put_levels(frame.copy(), levels)
-        columns = self._relation_columns(frame, free)
+        columns, unseen = self._relation_columns(frame, free)
+        logjac += unseen
         # each block is encoded in chunks of rows, written into ``out`` as they
         # come, so that memory peaks at the encoding plus one chunk's work
         for block, features in self._slices():
@@ -1707,10 +1713,17 @@ class TableCodec:
         filled (its missingness is scored), and a derived value whose base is
         still missing is the residual from the base's fill, the map that
         decoding inverts, so that it is scored (in the residual's tail when
-        off the relation) and not ignored."""
+        off the relation) and not ignored.
+
+        Also returns, per row, the log-density of the values of level
+        relations whose base holds a level not seen in fit (scores only):
+        such a value is scored by its column's own distribution in fit, and
+        its residual left unobserved."""
         columns = {}
+        unseen_scores = np.zeros(len(frame))
         if not self.derived:
-            return columns
+            return columns, unseen_scores
+        marginals = getattr(self, "level_marginals", {})  # older pickles: none
         incomplete = dict(zip(self.columns, self.missing_columns(), strict=True))
         for name, relation in self.derived.items():
             base = columns.get(relation.base, frame[relation.base])
@@ -1722,8 +1735,20 @@ class TableCodec:
                     base = columns[relation.base] = filled.infer_objects()
             # scored where the base is missing still: as decoding restores it
             at_fill = relation.exact and not free
-            columns[name] = relation.residual(frame[name], base, at_fill=at_fill)
-        return columns
+            residual = relation.residual(frame[name], base, at_fill=at_fill)
+            own = marginals.get(name)
+            if own is not None and not free:
+                b = frame[name].reset_index(drop=True)
+                new = (
+                    pd.Series(base).reset_index(drop=True).notna().to_numpy()
+                    & ~_level_seen(relation, base)
+                    & b.notna().to_numpy()
+                )
+                if new.any():
+                    residual = residual.mask(new)
+                    unseen_scores[new] += own.log_density(b[new])
+            columns[name] = residual
+        return columns, unseen_scores
 
     def decode(self, encoded, rng=None, identifiers=True, decoded=None):
         """A DataFrame with the training columns, order, dtypes and categories.
@@ -1964,6 +1989,13 @@ def _put_levels(frame, levels):
         where = values.notna().to_numpy()
         _put(frame, name, where, values.to_numpy()[where])
     return frame
+
+
+def _level_seen(relation, base):
+    """Whether each value of ``base`` (rows by position) is a level that the
+    level ``relation`` maps (seen in fit)."""
+    values = pd.Series(base).reset_index(drop=True).astype(object)
+    return values.isin(list(relation.table)).to_numpy()
 
 
 def _differs(residuals, constant):

@@ -520,3 +520,48 @@ def test_a_number_that_rises_with_an_integer_is_not_a_code():
     VAETransformer(**FAST_TABLE).fit(df)
     df = _states(rng).assign(benefit=lambda d: d["benefit"] + d["x"])
     VAETransformer(**FAST_TABLE).fit(df)
+
+
+def test_a_level_not_seen_in_fit_scores_its_value_by_the_column():
+    """A value that a group's level determines (a family's height, the same
+    in every row of the family), scored for a family not seen in fit: by the
+    column's own distribution, not as a break of the relation. Gibbs'
+    inequality on held-out rows of new families (the family ignored as
+    unknown): the mean score stays below the true mean log-probability of
+    (height, child) beyond 3 standard errors, and within 3 nats of it.
+    Measured: -8.88 against -6.73 (SE 0.07); -37.9 before, when such a
+    height was scored as a break of the relation. (The height's own model
+    has atoms at the heights of the training families only: a new height
+    between them is scored in its tail.)"""
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    heights = np.round(rng.normal(0, 1, 200), 1)  # a grid of 0.1: masses
+
+    def rows(families):
+        family = rng.choice(families, 3000)
+        height = heights[family]
+        return pd.DataFrame(
+            {
+                "family": pd.Series(family).map("f{:03d}".format),
+                "height": height,
+                "child": np.round(height + rng.normal(0, 0.5, 3000), 1),
+            }
+        )
+
+    train, test = rows(np.arange(100)), rows(np.arange(100, 200))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vae = VAETransformer(
+            **{**FAST_TABLE, "max_iter": 60}, handle_unknown="ignore"
+        ).fit(train)
+    assert "height" in vae.relations_
+    h, c = test["height"].to_numpy(), test["child"].to_numpy()
+    # both on a grid of 0.1: the probability of each cell
+    p_h = stats.norm.cdf(h + 0.05) - stats.norm.cdf(h - 0.05)
+    p_c = stats.norm.cdf(c + 0.05, h, 0.5) - stats.norm.cdf(c - 0.05, h, 0.5)
+    truth = np.log(p_h) + np.log(p_c)
+    scores = vae.score_samples(test)
+    se = np.std(scores - truth, ddof=1) / np.sqrt(len(test))
+    assert scores.mean() <= truth.mean() + 3 * se
+    assert scores.mean() > truth.mean() - 3.0
