@@ -500,6 +500,20 @@ class _LevelBound:
         return np.zeros(1, dtype=bool)
 
 
+class _DerivedBound(_LevelBound):
+    """An order whose base is a column that the levels of a discrete column
+    determine (a level relation, see ``TableCodec.derived``): the base is
+    not drawn as a number, so its value bounds the column as a level's
+    range does, through the discrete column's level (see
+    :class:`_LevelBound`), but with an order's share of untruncated rows.
+    ``order`` is the :class:`~skvae._relations.Order`; ``n_rows`` the
+    training rows where it held."""
+
+    def __init__(self, order, base, column, name, table, n_rows):
+        super().__init__(base, column, name, order.lower, table, n_rows)
+        self.order = order
+
+
 def _ordered_dtype(dtype):
     """Whether values of ``dtype`` compare as numbers, dates or durations."""
     return (
@@ -760,6 +774,8 @@ class TableCodec:
             _dates_compared(frame, self._ordered_columns()) if self.orders else frame
         )
         self.ordered = self._find_orders(compared) if self.orders else []
+        if self.orders:
+            self.ordered += self._find_derived_orders(compared)
         self.ranges = self._find_ranges(compared) if self.orders else []
         self.pool_bases = {}  # a nested column with a pool: its earlier column
         self.nest_parents = {}  # (earlier, later): see _implied_levels
@@ -881,6 +897,51 @@ class TableCodec:
             self._layout.append(block)
         return found
 
+    def _find_derived_orders(self, frame):
+        """Orders whose base is a column that a discrete column's levels
+        determine (a level relation) and whose later column is a complete
+        numeric column modelled as itself, each with a :class:`_DerivedBound`
+        block: the edge of each level's value. Returns the orders."""
+        blocks = {b.name: b for b in self._layout if not b.companion}
+        bounded = [
+            b.name
+            for b in self._own_numeric_blocks()
+            if not b.column.missing and not b.column.spiked
+        ]
+        found = []
+        for name, relation in self.derived.items():
+            d = blocks.get(relation.base)
+            if (
+                relation.kind != "level"
+                or not relation.exact
+                or d is None
+                or not isinstance(d.column, (_CategoricalColumn, _BooleanColumn))
+            ):
+                continue
+            for o in find_orders(frame, [name, *bounded], set(bounded)):
+                if o.base != name:
+                    continue
+                column = blocks[o.column].column
+                keys = pd.Series(list(relation.table), dtype=object)
+                codes = _level_codes(
+                    d.column.encode(keys.astype(frame[d.name].dtype))[0]
+                )
+                values = pd.Series(list(relation.table.values()))
+                edges = column.limit(values, o.lower)
+                width = max(d.column.width, 2)
+                table = np.full(width + 1, -_Z_LIMIT if o.lower else _Z_LIMIT)
+                loosest = np.minimum if o.lower else np.maximum
+                known = codes >= 0
+                table[codes[known]] = -table[codes[known]]
+                loosest.at(table, codes[known], edges[known])
+                observed = int((frame[o.column].notna() & frame[name].notna()).sum())
+                bound = _DerivedBound(o, d.column, column, d.name, table, observed)
+                block = _Block(o.column, bound, True)
+                self.blocks.append(block)
+                self._layout.append(block)
+                found.append(o)
+        return found
+
     def _find_ranges(self, frame):
         """Levels of discrete columns that hold the smallest (largest) values
         of a numeric column, with a :class:`_LevelBound` block for each side
@@ -988,7 +1049,12 @@ class TableCodec:
                 where = {id(b.column): s for b, s in self._slices()}
                 for k, (j, b) in enumerate(zip(index, blocks, strict=True)):
                     bound = b.column
-                    if isinstance(bound, _OrderBound):
+                    if isinstance(bound, _DerivedBound):
+                        bounds.append((j, bound.lower))
+                        share = 1 / (bound.n_rows + 2) ** 2  # as an order's
+                        base = where[id(bound.base)]
+                        sources[k] = (base.start, base.stop, bound.table.tolist())
+                    elif isinstance(bound, _OrderBound):
                         bounds.append((j, bound.order.lower))
                         # the chance that a new row breaks an order kept in n
                         # rows, with prior 1/2 that it is a law (Wrinch &

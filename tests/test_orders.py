@@ -676,3 +676,28 @@ def test_zero_inflated_dates_written_as_text_keep_their_order():
     rows = vae.sample(5000, random_state=0)
     x, y = (pd.to_datetime(rows[c], format="%d/%m/%Y") for c in ("end", "start"))
     assert (x >= y).mean() >= 0.999
+
+
+def test_a_column_determined_by_a_category_bounds_a_number():
+    """A family's number of children (the same in every row of the family:
+    a level relation of ``family``) is never below the child's rank: the
+    family's level bounds the rank by its value, in every sampled row but
+    an order's share."""
+    rng = np.random.default_rng(8)
+    sizes = rng.integers(1, 12, 150)
+    family = np.repeat([f"f{i:03d}" for i in range(150)], sizes)
+    rank = np.concatenate([np.arange(1, k + 1) for k in sizes])
+    train = pd.DataFrame(
+        {
+            "family": family,
+            "children": np.repeat(sizes, sizes),
+            "rank": rank,
+            "height": np.round(rng.normal(170, 10, len(rank)), 1),
+        }
+    )
+    vae = _fit(train)
+    assert "rank <= children" in vae.relations_["rank"]
+    rows = vae.sample(20000, random_state=0)
+    assert (rows["rank"] <= rows["children"]).mean() >= 0.999
+    broken = train.head(5).assign(rank=train["children"].head(5) + 1)
+    assert np.isfinite(vae.score_samples(broken)).all()
