@@ -1098,11 +1098,7 @@ class RowLikelihood(nn.Module):
             total = total + head.log_prob(params[..., ps], x[..., ds])
         if getattr(self, "bounds", None) is not None:  # older pickles: none
             total = total + self._truncation(params, x)
-        if getattr(self, "nesting", None) is not None:  # older pickles: none
-            total = total + self._nested(params, x)
-        if getattr(self, "atom_limits", None) is not None:  # older pickles: none
-            total = total + self._atoms_limited(params, x)
-        return total
+        return total + self._nested(params, x)
 
     def nested_params(self, features):
         """The decoder outputs of the categorical column at encoded
@@ -1125,22 +1121,18 @@ class RowLikelihood(nn.Module):
             return None
         return self.nesting[0].allowed(x, features)
 
-    def _atoms_limited(self, params, x):
-        """The limited atoms' log-factors (see :func:`nested_log_factor`)."""
-        head = self.atom_limits[0]
-        total = 0.0
-        for v, _ in head.targets:
-            allowed, log_epsilon = head.allowed(x, v, *self.bounds[:2])
-            logits = params[..., self.nested_params(v)]
-            total = total + nested_log_factor(logits, x[..., v], allowed, log_epsilon)
-        return total
-
     def _nested(self, params, x):
-        """The nested columns' log-factors (see :func:`nested_log_factor`)."""
-        head = self.nesting[0]
+        """The log-factors of the categorical columns truncated to some of
+        their levels, nested columns and limited atoms (see :meth:`nested`
+        and :func:`nested_log_factor`)."""
+        targets = []
+        if getattr(self, "nesting", None) is not None:  # older pickles: none
+            targets += self.nesting[0].targets
+        if getattr(self, "atom_limits", None) is not None:  # older pickles: none
+            targets += [v for v, _ in self.atom_limits[0].targets]
         total = 0.0
-        for v in head.targets:
-            allowed, log_epsilon = head.allowed(x, v)
+        for v in targets:
+            allowed, log_epsilon = self.nested(x, v)
             logits = params[..., self.nested_params(v)]
             total = total + nested_log_factor(logits, x[..., v], allowed, log_epsilon)
         return total

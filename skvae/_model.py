@@ -158,11 +158,10 @@ class VAE(nn.Module):
             companion = (companions or {}).get(numeric[j][1].start)
             if companion is not None and companion.start in at:
                 before[j] = at[companion.start]
-        first = [i for i in first if i not in before.values()]
+        interleaved = set(before.values())
+        first = [i for i in first if i not in interleaved]
         later = [
-            i
-            for i in range(len(columns))
-            if i not in first and i not in before.values()
+            i for i in range(len(columns)) if i not in first and i not in interleaved
         ]
         middle = []
         for j in range(len(leading), len(numeric)):

@@ -1553,9 +1553,10 @@ class TableCodec:
             out = np.empty((len(t), 2))
             out[~atom] = column.snap(t[~atom])  # an atom's value is not read
             out[atom] = (-_Z_LIMIT, _Z_LIMIT)
-            out[codes == column.atoms.size + 1] = 0.0
-            # a missing value (its companion's last level) limits nothing
+            # a missing value (its companion's last level) reads as 0 and
+            # limits nothing
             gone = codes == column.atoms.size + 1
+            out[gone] = 0.0
             missing = gone if missing is None else missing | gone
             # an atom's value, not the slab's draw, is the base of orders
             t = np.where(
