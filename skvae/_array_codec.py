@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._codecs import Encoded, value_text
+from ._relations import Order, close_limits, drop_implied
 
 _MAX_STANDARDISED = 1e15
 _CHUNK_ROWS = 2**14  # rows per chunk where a full-size temporary would be needed
@@ -36,7 +37,10 @@ def _mean_std(X, missing):
     return mean, np.sqrt(squares / count)
 
 
+_NO_ORDERS = np.zeros((0, 3), dtype=np.intp)  # older pickles: no orders
 _MIN_ROWS = 20  # rows needed to trust that two columns are equal
+_MAX_ORDERED = 256  # columns, at most, among which orders are looked for
+_TIE = 1e-4  # a decoded value this close to its base's (in sd): a tie
 _SCREEN_ROWS = 64  # rows that group the candidate columns
 
 
@@ -74,6 +78,33 @@ def _equal_columns(X, missing):
                 pairs.append((b, int(a)))
                 break
     return np.asarray(pairs, dtype=np.intp).reshape(-1, 2)
+
+
+def _array_orders(X, columns):
+    """The orders between ``columns`` of a complete array ``X``, as
+    :func:`~skvae._relations.find_orders` finds them in a table (``Order``
+    of column indices, the later one bounded): ``X[:, b] >= X[:, a]`` (or
+    ``<=``) in every row, not equal in every row, their ranges overlapping.
+    Screened on the first rows; a column is compared in place, with no
+    copy of the array."""
+    head = np.ascontiguousarray(X[:_SCREEN_ROWS][:, columns])
+    low = np.array([X[:, j].min() for j in columns])
+    high = np.array([X[:, j].max() for j in columns])
+    found = []
+    for j, b in enumerate(columns):
+        for i, a in enumerate(columns[:j]):
+            for lower in (True, False):
+                if lower:
+                    screened = (head[:, j] >= head[:, i]).all() and low[j] < high[i]
+                else:
+                    screened = (head[:, j] <= head[:, i]).all() and high[j] > low[i]
+                if not screened:
+                    continue
+                column, base = X[:, b], X[:, a]
+                holds = (column >= base).all() if lower else (column <= base).all()
+                if holds and not (column == base).all():
+                    found.append(Order(b, a, lower))
+    return found
 
 
 class ArrayCodec:
@@ -126,16 +157,65 @@ class ArrayCodec:
             fill = float(np.median(std[positive])) if positive.any() else 1.0
             self.scale_ = np.where(positive, std, fill)
             self.log_jacobian_ = -float(np.log(self.scale_).sum())
+            self.orders_ = self._find_orders(X)
+            self.n_rows_ = X.shape[0]
         else:
             self._check_binary(X)
             self.log_jacobian_ = 0.0
         return self
 
+    def _find_orders(self, X):
+        """``(k, 3)`` int array of ``(b, a, lower)``: column ``b`` is never
+        below (``lower``) or never above an earlier column ``a`` in the
+        training rows (see :func:`~skvae._relations.find_orders`), among the
+        columns that vary and are not differences; only in an array without
+        missing values, of at most ``_MAX_ORDERED`` columns."""
+        found = np.zeros((0, 3), dtype=np.intp)
+        if self.missing_.any() or not 2 <= X.shape[1] <= _MAX_ORDERED:
+            return found
+        derived = set(self.equal_[:, 0].tolist())
+        keep = [
+            j for j in range(X.shape[1]) if not self.constant_[j] and j not in derived
+        ]
+        orders = _array_orders(X, keep) if X.shape[0] >= _MIN_ROWS else []
+        orders = close_limits(drop_implied(orders, keep, set(keep)), keep)
+        rows = sorted((int(o.column), int(o.base), int(o.lower)) for o in orders)
+        return np.asarray(rows, dtype=np.intp).reshape(-1, 3) if rows else found
+
     def heads(self):
         heads = [(self.likelihood, self.n_features_)]
         if self.missing_.any():
             heads.append(("missing", int(self.missing_.sum())))
+        orders = getattr(self, "orders_", _NO_ORDERS)
+        if len(orders):
+            b, a = orders[:, 0], orders[:, 1]
+            heads.append(
+                (
+                    "gaussian_orders",
+                    {
+                        "columns": b.tolist(),
+                        "bases": a.tolist(),
+                        "lower": orders[:, 2].astype(bool).tolist(),
+                        # b >= a in user units, in the standardised ones
+                        "slope": (self.scale_[a] / self.scale_[b]).tolist(),
+                        "intercept": (
+                            (self.mean_[a] - self.mean_[b]) / self.scale_[b]
+                        ).tolist(),
+                        # the chance that a new row breaks an order kept in n
+                        # rows, with prior 1/2 that it is a law (as for tables)
+                        "share": 1 / (self.n_rows_ + 2) ** 2,
+                    },
+                )
+            )
         return heads
+
+    def order_texts(self):
+        """``[(b, "b >= a")]`` of the orders, with column indices for names
+        (``"x3 >= x1"``; the caller names them)."""
+        return [
+            (int(b), int(a), ">=" if lower else "<=")
+            for b, a, lower in getattr(self, "orders_", _NO_ORDERS)
+        ]
 
     def broken_relations(self, values, given, names):
         """``[(relation in words, rows, example)]`` as
@@ -237,6 +317,16 @@ class ArrayCodec:
             values[:, self.constant_] = self.mean_[self.constant_]
             for b, a in getattr(self, "equal_", ()):
                 values[:, b] += values[:, a]
+            for b, a, lower in getattr(self, "orders_", _NO_ORDERS):
+                # the draws keep an order up to the slack of its limits and
+                # rounding: a value that close to its base's is the tie
+                gap = (
+                    values[:, a] - values[:, b]
+                    if lower
+                    else values[:, b] - values[:, a]
+                )
+                tie = (gap > 0) & (gap <= _TIE * self.scale_[b])
+                values[:, b] = np.where(tie, values[:, a], values[:, b])
         values = values.astype(self.dtype_, copy=False)
         if self.missing_.any():
             missing = encoded[:, d:] > 0.5

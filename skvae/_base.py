@@ -503,6 +503,11 @@ class _BaseVAE(BaseEstimator):
         for b, a in getattr(self._codec, "equal_", ()):
             b, a = (_column_name(names, j) for j in (b, a))
             self.relations_[b] = f"{b} - {a}"
+        for b, a, sign in getattr(self._codec, "order_texts", list)():
+            b, a = (_column_name(names, j) for j in (b, a))
+            kept = self.relations_.get(b)
+            text = f"{b} {sign} {a}"
+            self.relations_[b] = text if kept is None else f"{kept}, {text}"
         row_likelihood = make_row_likelihood(
             self._codec.heads(), structure.decoder_variance, _MIN_DECODER_SCALE
         )

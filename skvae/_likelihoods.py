@@ -107,18 +107,149 @@ class _Gaussian(nn.Module):
             raw = self.raw_scale
         return loc, self.min_scale + F.softplus(raw)
 
-    def log_prob(self, params, x):
-        mask, x = observed(x)
+    has_orders = False  # the class default, and older pickles
+
+    def set_orders(self, columns, bases, lower, slope, intercept, share):
+        """Orders between columns: column ``columns[k]`` is never below
+        (``lower[k]``) or never above ``slope[k] * x[bases[k]] +
+        intercept[k]``, with ``bases[k] < columns[k]``.
+
+        Each bounded column's distribution given ``z`` and the columns
+        before it (see :meth:`conditionals`) becomes the mixture
+        ``(1 - share) N_[low, high] + share N(0, 1)`` of
+        :func:`truncation_log_prob`: the Gaussian truncated to the limits
+        its bases set and, untruncated, the column's standardised marginal.
+        Taken in column order these conditionals make a proper density that
+        holds the orders in all but a share ``share`` of rows.
+        """
+        targets = sorted(set(int(c) for c in columns))
+        slot = [targets.index(int(c)) for c in columns]
+        for name, value, dtype in (
+            ("order_targets", targets, torch.long),
+            ("order_slot", slot, torch.long),
+            ("order_bases", bases, torch.long),
+            ("order_lower", lower, torch.bool),
+            ("order_slope", slope, torch.get_default_dtype()),
+            ("order_intercept", intercept, torch.get_default_dtype()),
+        ):
+            self.register_buffer(name, torch.as_tensor(value, dtype=dtype))
+        self.order_log_epsilon = math.log(share)
+        self.has_orders = True
+
+    def conditionals(self, params, x):
+        """``(loc, scale)`` of each column given ``z`` (and, for a full
+        covariance, the columns before it) at rows ``x``, each ``(..., d)``."""
         loc, scale = self.loc_scale(params)
-        return _masked_sum(normal_log_prob(x, loc, scale), mask)
+        return loc, scale.expand_as(loc)
+
+    def _usable(self, x):
+        """Boolean ``(..., t)``: where a bounded column's conditional is
+        known from the row's observed entries (here: the column's own)."""
+        return ~torch.isnan(x[..., self.order_targets])
+
+    def _limits(self, x):
+        """``(low, high)``, each ``(..., t)``: the limits of the bounded
+        columns that their bases' values in ``x`` set (none where a base is
+        NaN), a slack of ``_ORDER_SLACK`` wider, so that rounding in the
+        standardisation does not take a tie outside them."""
+        edges = self.order_slope * x[..., self.order_bases] + self.order_intercept
+        edges = edges + torch.where(self.order_lower, -_ORDER_SLACK, _ORDER_SLACK)
+        m = len(self.order_targets)
+        return order_limits(edges, self.order_slot, self.order_lower, m)
+
+    def order_log_factor(self, params, x):
+        """The orders' log-factors of rows ``x`` (NaN: unobserved): each
+        bounded column's truncated conditional over its Gaussian one, where
+        that conditional is known from the observed entries (a row missing
+        an entry it depends on keeps the Gaussian conditional, also a proper
+        density). 0 without orders."""
+        if not self.has_orders:
+            return 0.0
+        targets = self.order_targets
+        loc, scale = self.conditionals(params, x)
+        low, high = self._limits(x)
+        values = torch.where(self._usable(x), x[..., targets], torch.nan)
+        return truncation_log_prob(
+            loc[..., targets],
+            scale[..., targets],
+            _pair(values),
+            low,
+            high,
+            self.order_log_epsilon,
+        )
+
+    def _ordered_pick(self, params, how, generator):
+        """Rows drawn (``how="sample"``) or centred (``"mean"``,
+        ``"mode"``): the bounded columns in column order, each from its
+        truncated conditional given the columns before it."""
+        loc, scale = self.loc_scale(params)
+        scale = scale.expand_as(loc)
+        x = _normal_sample(loc, scale, generator) if how == "sample" else loc
+        return self._keep_orders(x, loc, scale, how, generator)
+
+    def _keep_orders(self, x, loc, scale, how, generator, free=None):
+        """``x`` with its bounded columns (those marked in ``free``, if
+        given) picked again in column order within the limits of the values
+        before them: drawn from ``N(loc, scale^2)`` truncated to them
+        (``how="sample"``), or, for ``N(x, scale^2)``, that truncated
+        Gaussian's mean (``"mean"``) or mode (``"mode"``)."""
+        x = x.clone()
+        for k, j in enumerate(self.order_targets.tolist()):
+            low, high = (v[..., k : k + 1] for v in self._limits(x))
+            column = slice(j, j + 1)
+            if how == "sample":
+                pick = ordered_choose(
+                    loc[..., column],
+                    scale[..., column],
+                    low,
+                    high,
+                    how,
+                    generator,
+                    self.order_log_epsilon,
+                )[..., 0]
+            elif how == "mean":
+                pick = truncated_mean(x[..., column], scale[..., column], low, high)
+                pick = pick[..., 0]
+            else:
+                pick = torch.minimum(torch.maximum(x[..., column], low), high)[..., 0]
+            x[..., j] = (
+                pick if free is None else torch.where(free[..., j], pick, x[..., j])
+            )
+        return x
+
+    def conditional(self, params, x, how, generator):
+        """The missing (NaN) entries of ``x`` drawn (``how="sample"``) or
+        set to their mean (``"mean"``, ``"mode"``) given ``z``, where the
+        columns are independent: a bounded column's mean is moved inside
+        the limits of the values before it; a draw is the Gaussian's, which
+        the caller weights by :meth:`order_log_factor` (the observed entries
+        come back as they are given)."""
+        loc, scale = self.loc_scale(params)
+        scale = scale.expand_as(loc)
+        draw = _normal_sample(loc, scale, generator) if how == "sample" else loc
+        free = torch.isnan(x)
+        out = torch.where(free, draw, x)
+        if how == "sample" or not self.has_orders:
+            return out
+        return self._keep_orders(out, loc, scale, how, generator, free)
+
+    def log_prob(self, params, x):
+        mask, x_ = observed(x)
+        loc, scale = self.loc_scale(params)
+        total = _masked_sum(normal_log_prob(x_, loc, scale), mask)
+        return total + self.order_log_factor(params, x)
 
     def mean(self, params):
+        if self.has_orders:
+            return self._ordered_pick(params, "mean", None)
         return self.loc_scale(params)[0]
 
     def mode(self, params):
         return self.mean(params)
 
     def sample(self, params, generator):
+        if self.has_orders:
+            return self._ordered_pick(params, "sample", generator)
         return _normal_sample(*self.loc_scale(params), generator)
 
 
@@ -242,7 +373,57 @@ class _FullGaussian(_Gaussian):
         u = torch.gather(pr, -1, order) * real
         return (r * pr).sum(-1), u, order, real, block
 
+    def conditionals(self, params, x):
+        """``(loc, scale)`` of each column given ``z`` and the columns
+        before it at rows ``x`` (``L``'s diagonal, and the row less that
+        times its whitened residual), each ``(..., d)``; meaningful where the
+        entries before the column are observed."""
+        mask, x_ = observed(x)
+        residual = torch.where(mask, x_ - params, 0.0)
+        factor = self.cholesky()
+        d = self.n_features
+        white = torch.linalg.solve_triangular(
+            factor, residual.reshape(-1, d).T, upper=False
+        ).T.reshape(residual.shape)
+        diagonal = torch.diagonal(factor)
+        return x_ - diagonal * white, diagonal.expand_as(white)
+
+    def _usable(self, x):
+        """Boolean ``(..., t)``: the bounded columns whose entries before
+        them are all observed, so that their conditionals are known."""
+        seen = (~torch.isnan(x)).to(torch.uint8)
+        prefix = torch.cummin(seen, -1).values.bool()
+        return prefix[..., self.order_targets]
+
+    def _ordered_pick(self, params, how, generator):
+        d = self.n_features
+        factor = self.cholesky()
+        loc = params.reshape(-1, d)
+        if how == "sample":
+            noise = torch.randn(
+                loc.shape, generator=generator, dtype=loc.dtype, device=loc.device
+            )
+        else:
+            noise = torch.zeros_like(loc)
+        for k, j in enumerate(self.order_targets.tolist()):
+            x = loc + noise @ factor.T
+            low, high = (v[..., k : k + 1] for v in self._limits(x))
+            centre = loc[:, j : j + 1] + noise[:, :j] @ factor[j, :j, None]
+            scale = factor[j, j].expand_as(centre)
+            if how == "sample":
+                pick = ordered_choose(
+                    centre, scale, low, high, how, generator, self.order_log_epsilon
+                )[..., :1]
+            elif how == "mean":
+                pick = truncated_mean(centre, scale, low, high)
+            else:
+                pick = torch.minimum(torch.maximum(centre, low), high)
+            noise[:, j : j + 1] = (pick - centre) / factor[j, j]
+        x = loc + noise @ factor.T
+        return x.reshape(params.shape)
+
     def log_prob(self, params, x):
+        orders = self.order_log_factor(params, x)
         mask, x = observed(x)
         residual = torch.where(mask, x - params, 0.0)
         factor = self.cholesky()
@@ -259,12 +440,16 @@ class _FullGaussian(_Gaussian):
             diagonal = torch.diagonal(block, dim1=-2, dim2=-1)
             log_det = log_det + torch.log(diagonal).sum(-1).to(residual.dtype)
         n_observed = mask.sum(-1)
-        return -(0.5 * quad + log_det + 0.5 * _LOG_2PI * n_observed)
+        return orders - (0.5 * quad + log_det + 0.5 * _LOG_2PI * n_observed)
 
     def mean(self, params):
+        if self.has_orders:
+            return self._ordered_pick(params, "mean", None)
         return params
 
     def sample(self, params, generator):
+        if self.has_orders:
+            return self._ordered_pick(params, "sample", generator)
         noise = torch.randn(
             params.shape, generator=generator, dtype=params.dtype, device=params.device
         )
@@ -278,15 +463,47 @@ class _FullGaussian(_Gaussian):
         distribution is moved by the regression on the observed residual
         (Matheron's rule), so no conditional covariance is factorised."""
         mask, filled = observed(x)
-        base = self.sample(params, generator) if how == "sample" else params
+        if how == "sample":
+            noise = torch.randn(
+                params.shape,
+                generator=generator,
+                dtype=params.dtype,
+                device=params.device,
+            )
+            base = params + noise @ self.cholesky().T
+        else:
+            base = params
         if bool(mask.all()) or not bool(mask.any()):
-            return base
+            return self._means_kept(base, x, how, generator)
         residual = torch.where(mask, filled - base, 0.0)
         _, u, order, real, block = self._regression(residual, mask, self.cholesky())
         shift = torch.cholesky_solve(u.unsqueeze(-1), block).squeeze(-1) * real
         # x_m = base_m - P_mm^-1 P_mo (x_o - base_o); padded entries add 0
-        out = base.double().scatter_add(-1, order, -shift)
-        return out.to(base.dtype)
+        out = base.double().scatter_add(-1, order, -shift).to(base.dtype)
+        if how == "sample" or not self.has_orders:
+            return out
+        # each missing entry's conditional variance: P_mm^-1's diagonal
+        inverse = torch.cholesky_inverse(block)
+        variance = torch.diagonal(inverse, dim1=-2, dim2=-1) * real
+        spread = torch.zeros_like(out, dtype=variance.dtype).scatter_add(
+            -1, order, variance
+        )
+        return self._means_kept(out, x, how, generator, spread.sqrt().to(out.dtype))
+
+    def _means_kept(self, out, x, how, generator, scale=None):
+        """``out`` with, under orders and ``how`` not ``"sample"``, the
+        observed entries of ``x`` and each missing bounded column's mean
+        (of its Gaussian given the observed entries, of conditional scale
+        ``scale``) truncated to the limits of the values before it (see
+        :meth:`_keep_orders`; a draw is the Gaussian's, which the caller
+        weights by :meth:`order_log_factor`)."""
+        if how == "sample" or not self.has_orders:
+            return out
+        free = torch.isnan(x)
+        out = torch.where(free, out, x)
+        if scale is None:  # nothing observed: the columns' marginal scales
+            scale = self.loc_scale(out)[1]
+        return self._keep_orders(out, None, scale, how, generator, free)
 
 
 def _log_normal_mass(lo, hi):
@@ -302,6 +519,23 @@ def _log_normal_mass(lo, hi):
         torch.log1p(-torch.exp(diff)),
     )
     return log_b + log1mexp
+
+
+def truncated_mean(loc, scale, low, high):
+    """The mean of ``N(loc, scale^2)`` truncated to ``[low, high]`` (all
+    broadcast): ``loc + scale (phi(a) - phi(b)) / (Phi(b) - Phi(a))`` for
+    the standardised limits ``a``, ``b``, in logs; the middle of limits
+    under ``_NARROW`` sd apart."""
+    a, b = (low - loc) / scale, (high - loc) / scale
+    narrow = ~(b - a >= _NARROW)
+    a_, b_ = torch.where(narrow, 0.0, a), torch.where(narrow, 1.0, b)
+    log_mass = _log_normal_mass(a_, b_)
+    zero, one = torch.zeros_like(a_), torch.ones_like(a_)
+    pull = torch.exp(normal_log_prob(a_, zero, one) - log_mass) - torch.exp(
+        normal_log_prob(b_, zero, one) - log_mass
+    )
+    mean = torch.where(narrow, (low + high) / 2, loc + scale * pull)
+    return torch.minimum(torch.maximum(mean, low), high)
 
 
 def interval_log_prob(loc, scale, x):
@@ -345,6 +579,7 @@ def interval_sample_within(loc, scale, x, generator):
 
 
 _NO_LIMIT = 1e3  # a limit in normal scores that bounds nothing
+_ORDER_SLACK = 1e-5  # orders' limits in standardised units: this much wider
 _NARROW = 1e-3  # limits closer than this (in sd): mass = density x width
 _MIN_WIDTH = 1e-6  # narrower limits count as this wide (in sd; a lower density)
 
@@ -1013,23 +1248,30 @@ def make_row_likelihood(heads, variance, min_scale):
     ----------
     heads : list of (str, object)
         ``(kind, argument)`` pairs, a key of :data:`LIKELIHOODS` and its first
-        argument (a column count, or the categorical columns' level counts).
+        argument (a column count, or the categorical columns' level counts);
+        or ``("gaussian_orders", keywords)``: the orders of the Gaussian head
+        (see :meth:`_Gaussian.set_orders`).
     variance : {"per_feature", "shared", "heteroscedastic", "full"}
         Variance model of the Gaussian heads (``"full"``: a
         :class:`_FullGaussian`, for the ``"gaussian"`` head only).
     min_scale : float
         Floor on the Gaussian heads' scale, in encoded units.
     """
-    return RowLikelihood(
-        [
-            _FullGaussian(arg, variance, min_scale)
-            if kind == "gaussian" and variance == "full"
-            else LIKELIHOODS[kind](arg, variance, min_scale)
-            if kind in _GAUSSIANS
-            else LIKELIHOODS[kind](arg)
-            for kind, arg in heads
-        ]
-    )
+    orders = dict(heads).get("gaussian_orders")
+    built = [
+        _FullGaussian(arg, variance, min_scale)
+        if kind == "gaussian" and variance == "full"
+        else LIKELIHOODS[kind](arg, variance, min_scale)
+        if kind in _GAUSSIANS
+        else LIKELIHOODS[kind](arg)
+        for kind, arg in heads
+        if kind != "gaussian_orders"
+    ]
+    if orders is not None:
+        next(h for h in built if type(h) in (_Gaussian, _FullGaussian)).set_orders(
+            **orders
+        )
+    return RowLikelihood(built)
 
 
 class RowLikelihood(nn.Module):

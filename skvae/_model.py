@@ -654,8 +654,19 @@ class VAE(nn.Module):
             if bool(blocked[ds].all()):  # missingness: a free entry is observed
                 not_missing = -F.softplus(head_params)
                 total = total + torch.where(free[:, ds], not_missing, 0.0).sum(-1)
-            if isinstance(head, _FullGaussian):  # given the row's observed entries
+            ordered = getattr(head, "has_orders", False)
+            if isinstance(head, _FullGaussian) or ordered:
+                # given the row's observed entries
                 draw = head.conditional(head_params, given, pick, generator)
+                if ordered and pick == "sample":
+                    # drawn from the Gaussian: weighted by the orders' factors
+                    # of the completed row over those of the observed entries
+                    done = torch.where(torch.isnan(given), draw, given)
+                    total = (
+                        total
+                        + head.order_log_factor(head_params, done)
+                        - head.order_log_factor(head_params, given)
+                    )
             else:
                 masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
                 draw = _choose(head, masked, pick, generator)

@@ -813,9 +813,14 @@ def find_orders(frame, names, bounded=None):
                 overlap = vb.min() < va.max() if lower else vb.max() > va.min()
                 if holds and overlap and not (vb == va).all():
                     found.append(Order(b, a, lower))
-    # u <= w <= v keeps u <= v: only the orders that no chain of two implies
-    # (a middle column drawn before the later column of the order: one
-    # drawn after it meets limits that only the order itself would keep)
+    return drop_implied(found, names, complete)
+
+
+def drop_implied(found, names, complete):
+    """The orders of ``found`` that no chain of two implies: ``u <= w <=
+    v`` keeps ``u <= v`` where the middle column ``w`` is in ``complete``
+    and before the later column of the order in ``names`` (one drawn after
+    it meets limits that only the order itself would keep)."""
     facts = {o.facts() for o in found}
     kept = []
     for o in found:
@@ -826,3 +831,29 @@ def find_orders(frame, names, bounded=None):
         ):
             kept.append(o)
     return kept
+
+
+def close_limits(orders, names):
+    """``orders`` with the orders that keep each column's limits
+    consistent: where ``u <= w <= v`` with ``u`` and ``v`` bases of ``w``
+    (before it in ``names``, the model's order), ``u <= v`` holds in every
+    row too, but :func:`find_orders` leaves it out where the two ranges do
+    not overlap. A model that keeps each column's range keeps it; another
+    needs it as an order, or limits from ``u`` and ``v`` drawn the wrong
+    way round cross."""
+    orders = list(orders)
+    while True:
+        facts = {o.facts() for o in orders}
+        new = set()
+        for u, w in facts:
+            for w2, v in facts:
+                later = names.index(w) > max(names.index(u), names.index(v))
+                if w2 == w and later and (u, v) not in facts:
+                    new.add((u, v))
+        if not new:
+            return orders
+        for u, v in sorted(new):
+            if names.index(v) > names.index(u):
+                orders.append(Order(v, u, True))
+            else:
+                orders.append(Order(u, v, False))

@@ -284,7 +284,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseVAE
         column it is determined by. Also numeric columns that stay close to
         an earlier one, modelled through their difference from it, which is
         not constant, e.g. ``{"y": "y - x (not constant)"}`` (see the User
-        Guide). Under the autoregressive model, also the
+        Guide). Under the autoregressive model, and the Gaussian model of
+        data without missing values, also the
         orders: a numeric, datetime or timedelta column never below (or
         above) a complete column of the same kind before it, where their
         ranges overlap, e.g. ``{"temp_max":
