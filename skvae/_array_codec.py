@@ -40,7 +40,8 @@ def _mean_std(X, missing):
 _NO_ORDERS = np.zeros((0, 3), dtype=np.intp)  # older pickles: no orders
 _MIN_ROWS = 20  # rows needed to trust that two columns are equal
 _MAX_ORDERED = 256  # columns, at most, among which orders are looked for
-_TIE = 1e-4  # a decoded value this close to its base's (in sd): a tie
+_SLACK = 1e-5  # an order's limit this much wider (in sd), at least
+_ROUNDING = 4e-7  # and this times its columns' magnitude (float32 rounding)
 _SCREEN_ROWS = 64  # rows that group the candidate columns
 
 
@@ -80,16 +81,15 @@ def _equal_columns(X, missing):
     return np.asarray(pairs, dtype=np.intp).reshape(-1, 2)
 
 
-def _array_orders(X, columns):
+def _array_orders(X, columns, low, high):
     """The orders between ``columns`` of a complete array ``X``, as
     :func:`~skvae._relations.find_orders` finds them in a table (``Order``
     of column indices, the later one bounded): ``X[:, b] >= X[:, a]`` (or
-    ``<=``) in every row, not equal in every row, their ranges overlapping.
-    Screened on the first rows; a column is compared in place, with no
-    copy of the array."""
+    ``<=``) in every row, not equal in every row, their ranges (``low``,
+    ``high``: each column's) overlapping. Screened on the first rows; a
+    column is compared in place, with no copy of the array."""
     head = np.ascontiguousarray(X[:_SCREEN_ROWS][:, columns])
-    low = np.array([X[:, j].min() for j in columns])
-    high = np.array([X[:, j].max() for j in columns])
+    low, high = low[columns], high[columns]
     found = []
     for j, b in enumerate(columns):
         for i, a in enumerate(columns[:j]):
@@ -177,10 +177,23 @@ class ArrayCodec:
         keep = [
             j for j in range(X.shape[1]) if not self.constant_[j] and j not in derived
         ]
-        orders = _array_orders(X, keep) if X.shape[0] >= _MIN_ROWS else []
+        low = np.array([X[:, j].min() for j in range(X.shape[1])])
+        high = np.array([X[:, j].max() for j in range(X.shape[1])])
+        self._magnitude = np.maximum(np.abs(low), np.abs(high))
+        if X.shape[0] < _MIN_ROWS:
+            return found
+        orders = _array_orders(X, keep, low, high)
         orders = close_limits(drop_implied(orders, keep, set(keep)), keep)
         rows = sorted((int(o.column), int(o.base), int(o.lower)) for o in orders)
         return np.asarray(rows, dtype=np.intp).reshape(-1, 3) if rows else found
+
+    def _order_slack(self):
+        """Each order's slack in its bounded column's sd: ``_SLACK``, or
+        more than the float32 rounding error of standardising its two
+        columns' values, whichever is larger."""
+        b, a = self.orders_[:, 0], self.orders_[:, 1]
+        size = self._magnitude[a] + self._magnitude[b]
+        return np.maximum(_SLACK, _ROUNDING * size / self.scale_[b])
 
     def heads(self):
         heads = [(self.likelihood, self.n_features_)]
@@ -201,6 +214,7 @@ class ArrayCodec:
                         "intercept": (
                             (self.mean_[a] - self.mean_[b]) / self.scale_[b]
                         ).tolist(),
+                        "slack": self._order_slack().tolist(),
                         # the chance that a new row breaks an order kept in n
                         # rows, with prior 1/2 that it is a law (as for tables)
                         "share": 1 / (self.n_rows_ + 2) ** 2,
@@ -315,18 +329,22 @@ class ArrayCodec:
             # a column constant in training decodes to its value, not to the
             # model's narrow density around it
             values[:, self.constant_] = self.mean_[self.constant_]
+            orders = getattr(self, "orders_", _NO_ORDERS)
+            if len(orders):
+                # the draws keep an order up to the slack of its limits and
+                # rounding: a value past its base's by at most twice the
+                # slack is the tie (before equal columns copy it)
+                reach = 2 * self._order_slack() * self.scale_[orders[:, 0]]
+                for (b, a, lower), width in zip(orders, reach, strict=True):
+                    gap = (
+                        values[:, a] - values[:, b]
+                        if lower
+                        else values[:, b] - values[:, a]
+                    )
+                    tie = (gap > 0) & (gap <= width)
+                    values[:, b] = np.where(tie, values[:, a], values[:, b])
             for b, a in getattr(self, "equal_", ()):
                 values[:, b] += values[:, a]
-            for b, a, lower in getattr(self, "orders_", _NO_ORDERS):
-                # the draws keep an order up to the slack of its limits and
-                # rounding: a value that close to its base's is the tie
-                gap = (
-                    values[:, a] - values[:, b]
-                    if lower
-                    else values[:, b] - values[:, a]
-                )
-                tie = (gap > 0) & (gap <= _TIE * self.scale_[b])
-                values[:, b] = np.where(tie, values[:, a], values[:, b])
         values = values.astype(self.dtype_, copy=False)
         if self.missing_.any():
             missing = encoded[:, d:] > 0.5

@@ -109,10 +109,12 @@ class _Gaussian(nn.Module):
 
     has_orders = False  # the class default, and older pickles
 
-    def set_orders(self, columns, bases, lower, slope, intercept, share):
+    def set_orders(self, columns, bases, lower, slope, intercept, slack, share):
         """Orders between columns: column ``columns[k]`` is never below
         (``lower[k]``) or never above ``slope[k] * x[bases[k]] +
-        intercept[k]``, with ``bases[k] < columns[k]``.
+        intercept[k]``, with ``bases[k] < columns[k]``; the limit is
+        ``slack[k]`` wider, more than the standardisation's rounding error,
+        so that a tie stays inside it.
 
         Each bounded column's distribution given ``z`` and the columns
         before it (see :meth:`conditionals`) becomes the mixture
@@ -131,6 +133,7 @@ class _Gaussian(nn.Module):
             ("order_lower", lower, torch.bool),
             ("order_slope", slope, torch.get_default_dtype()),
             ("order_intercept", intercept, torch.get_default_dtype()),
+            ("order_slack", slack, torch.get_default_dtype()),
         ):
             self.register_buffer(name, torch.as_tensor(value, dtype=dtype))
         self.order_log_epsilon = math.log(share)
@@ -142,6 +145,8 @@ class _Gaussian(nn.Module):
         loc, scale = self.loc_scale(params)
         return loc, scale.expand_as(loc)
 
+    proposal_is_exact = True  # conditional() draws the model's own conditionals
+
     def _usable(self, x):
         """Boolean ``(..., t)``: where a bounded column's conditional is
         known from the row's observed entries (here: the column's own)."""
@@ -150,25 +155,27 @@ class _Gaussian(nn.Module):
     def _limits(self, x):
         """``(low, high)``, each ``(..., t)``: the limits of the bounded
         columns that their bases' values in ``x`` set (none where a base is
-        NaN), a slack of ``_ORDER_SLACK`` wider, so that rounding in the
-        standardisation does not take a tie outside them."""
+        NaN), each order's slack wider."""
         edges = self.order_slope * x[..., self.order_bases] + self.order_intercept
-        edges = edges + torch.where(self.order_lower, -_ORDER_SLACK, _ORDER_SLACK)
+        edges = edges + torch.where(self.order_lower, -1.0, 1.0) * self.order_slack
         m = len(self.order_targets)
         return order_limits(edges, self.order_slot, self.order_lower, m)
 
-    def order_log_factor(self, params, x):
+    def order_log_factor(self, params, x, done=None):
         """The orders' log-factors of rows ``x`` (NaN: unobserved): each
         bounded column's truncated conditional over its Gaussian one, where
         that conditional is known from the observed entries (a row missing
         an entry it depends on keeps the Gaussian conditional, also a proper
-        density). 0 without orders."""
+        density). With ``done``, rows completed from ``x``, the observed
+        bounded entries of ``x`` are scored with the limits and
+        conditionals of ``done``. 0 without orders."""
         if not self.has_orders:
             return 0.0
         targets = self.order_targets
-        loc, scale = self.conditionals(params, x)
-        low, high = self._limits(x)
-        values = torch.where(self._usable(x), x[..., targets], torch.nan)
+        rows = x if done is None else done
+        loc, scale = self.conditionals(params, rows)
+        low, high = self._limits(rows)
+        values = torch.where(self._usable(rows), x[..., targets], torch.nan)
         return truncation_log_prob(
             loc[..., targets],
             scale[..., targets],
@@ -215,21 +222,50 @@ class _Gaussian(nn.Module):
             x[..., j] = (
                 pick if free is None else torch.where(free[..., j], pick, x[..., j])
             )
+        if how != "sample" and free is not None:
+            x = self._bases_kept(x, scale, how, free)
+        return x
+
+    def _bases_kept(self, x, scale, how, free):
+        """For means and modes: each free base of an observed bounded
+        column moved to the order's side of it (the truncated mean or mode
+        of ``N(x, scale^2)``), the later orders first."""
+        columns, bases = self.order_targets[self.order_slot], self.order_bases
+        for k in reversed(range(len(bases))):
+            j, a = int(columns[k]), int(bases[k])
+            reach = free[..., a] & ~free[..., j]
+            if not bool(reach.any()):
+                continue
+            # column >= slope * base + intercept - slack: base below a limit
+            edge = (
+                x[..., j]
+                - self.order_intercept[k]
+                + self.order_slack[k] * torch.where(self.order_lower[k], 1.0, -1.0)
+            ) / self.order_slope[k]
+            open_ = torch.full_like(edge, _NO_LIMIT)
+            low, high = (-open_, edge) if bool(self.order_lower[k]) else (edge, open_)
+            centre = x[..., a]
+            if how == "mean":
+                pick = truncated_mean(centre, scale[..., a], low, high)
+            else:
+                pick = torch.minimum(torch.maximum(centre, low), high)
+            x[..., a] = torch.where(reach, pick, centre)
         return x
 
     def conditional(self, params, x, how, generator):
         """The missing (NaN) entries of ``x`` drawn (``how="sample"``) or
         set to their mean (``"mean"``, ``"mode"``) given ``z``, where the
-        columns are independent: a bounded column's mean is moved inside
-        the limits of the values before it; a draw is the Gaussian's, which
-        the caller weights by :meth:`order_log_factor` (the observed entries
-        come back as they are given)."""
+        columns are independent: a missing bounded column is drawn from its
+        truncated conditional given the values before it (the model's own:
+        :meth:`proposal_is_exact`), a mean moved inside its limits, and a
+        missing base's mean to the side of an observed bounded column (the
+        observed entries come back as they are given)."""
         loc, scale = self.loc_scale(params)
         scale = scale.expand_as(loc)
         draw = _normal_sample(loc, scale, generator) if how == "sample" else loc
         free = torch.isnan(x)
         out = torch.where(free, draw, x)
-        if how == "sample" or not self.has_orders:
+        if not self.has_orders:
             return out
         return self._keep_orders(out, loc, scale, how, generator, free)
 
@@ -387,6 +423,8 @@ class _FullGaussian(_Gaussian):
         ).T.reshape(residual.shape)
         diagonal = torch.diagonal(factor)
         return x_ - diagonal * white, diagonal.expand_as(white)
+
+    proposal_is_exact = False  # conditional() draws the Gaussian's
 
     def _usable(self, x):
         """Boolean ``(..., t)``: the bounded columns whose entries before
@@ -579,7 +617,6 @@ def interval_sample_within(loc, scale, x, generator):
 
 
 _NO_LIMIT = 1e3  # a limit in normal scores that bounds nothing
-_ORDER_SLACK = 1e-5  # orders' limits in standardised units: this much wider
 _NARROW = 1e-3  # limits closer than this (in sd): mass = density x width
 _MIN_WIDTH = 1e-6  # narrower limits count as this wide (in sd; a lower density)
 

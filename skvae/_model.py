@@ -659,12 +659,14 @@ class VAE(nn.Module):
                 # given the row's observed entries
                 draw = head.conditional(head_params, given, pick, generator)
                 if ordered and pick == "sample":
-                    # drawn from the Gaussian: weighted by the orders' factors
-                    # of the completed row over those of the observed entries
+                    # the orders' factors of the completed row (of its
+                    # observed entries where the drawn ones come from their
+                    # own truncated conditionals) over the observed entries'
                     done = torch.where(torch.isnan(given), draw, given)
+                    scored = given if head.proposal_is_exact else done
                     total = (
                         total
-                        + head.order_log_factor(head_params, done)
+                        + head.order_log_factor(head_params, scored, done)
                         - head.order_log_factor(head_params, given)
                     )
             else:

@@ -842,18 +842,26 @@ def close_limits(orders, names):
     needs it as an order, or limits from ``u`` and ``v`` drawn the wrong
     way round cross."""
     orders = list(orders)
+    place = {name: i for i, name in enumerate(names)}
     while True:
         facts = {o.facts() for o in orders}
-        new = set()
-        for u, w in facts:
-            for w2, v in facts:
-                later = names.index(w) > max(names.index(u), names.index(v))
-                if w2 == w and later and (u, v) not in facts:
-                    new.add((u, v))
+        below, above = {}, {}  # of each column: the earlier ones either side
+        for u, v in facts:
+            if place[u] < place[v]:
+                above.setdefault(v, []).append(u)  # u <= v, v the later
+            else:
+                below.setdefault(u, []).append(v)  # u <= v, u the later
+        new = {
+            (u, v)
+            for w in set(above) & set(below)
+            for u in above[w]
+            for v in below[w]
+            if (u, v) not in facts
+        }
         if not new:
             return orders
         for u, v in sorted(new):
-            if names.index(v) > names.index(u):
+            if place[v] > place[u]:
                 orders.append(Order(v, u, True))
             else:
                 orders.append(Order(u, v, False))
