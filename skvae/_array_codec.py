@@ -188,11 +188,15 @@ class ArrayCodec:
         return np.asarray(rows, dtype=np.intp).reshape(-1, 3) if rows else found
 
     def _order_slack(self):
-        """Each order's slack in its bounded column's sd: ``_SLACK``, or
-        more than the float32 rounding error of standardising its two
+        """Each order's slack in its bounded column's sd: ``_SLACK``, or,
+        where the model computes in float32 (``float32_``, set by the
+        estimator), more than the rounding error of standardising its two
         columns' values, whichever is larger."""
         b, a = self.orders_[:, 0], self.orders_[:, 1]
-        size = self._magnitude[a] + self._magnitude[b]
+        magnitude = getattr(self, "_magnitude", None)  # pickles of 5beec7e
+        if magnitude is None or not getattr(self, "float32_", True):
+            return np.full(len(b), _SLACK)
+        size = magnitude[a] + magnitude[b]
         return np.maximum(_SLACK, _ROUNDING * size / self.scale_[b])
 
     def heads(self):

@@ -484,6 +484,7 @@ class _BaseVAE(BaseEstimator):
             self._codec = ArrayCodec(likelihood).fit(X)
             float64 = X.dtype == np.float64 and device == "cpu"
             self._np_dtype = np.float64 if float64 else np.float32
+            self._codec.float32_ = not float64  # the orders' rounding slack
         self.column_models_ = np.asarray(self._codec.column_models(), dtype=object)
         derived = getattr(self._codec, "derived", {})
         self.relations_ = {name: r.describe() for name, r in derived.items()}

@@ -152,12 +152,17 @@ class _Gaussian(nn.Module):
         known from the row's observed entries (here: the column's own)."""
         return ~torch.isnan(x[..., self.order_targets])
 
+    def _slack(self):
+        """Each order's slack, ``(k,)`` (pickles of commit 5beec7e: 1e-5)."""
+        slack = getattr(self, "order_slack", None)
+        return torch.full_like(self.order_slope, 1e-5) if slack is None else slack
+
     def _limits(self, x):
         """``(low, high)``, each ``(..., t)``: the limits of the bounded
         columns that their bases' values in ``x`` set (none where a base is
         NaN), each order's slack wider."""
         edges = self.order_slope * x[..., self.order_bases] + self.order_intercept
-        edges = edges + torch.where(self.order_lower, -1.0, 1.0) * self.order_slack
+        edges = edges + torch.where(self.order_lower, -1.0, 1.0) * self._slack()
         m = len(self.order_targets)
         return order_limits(edges, self.order_slot, self.order_lower, m)
 
@@ -197,59 +202,69 @@ class _Gaussian(nn.Module):
     def _keep_orders(self, x, loc, scale, how, generator, free=None):
         """``x`` with its bounded columns (those marked in ``free``, if
         given) picked again in column order within the limits of the values
-        before them: drawn from ``N(loc, scale^2)`` truncated to them
-        (``how="sample"``), or, for ``N(x, scale^2)``, that truncated
-        Gaussian's mean (``"mean"``) or mode (``"mode"``)."""
+        before them, drawn from ``N(loc, scale^2)`` truncated to them
+        (``how="sample"``); for means and modes see :meth:`_centres_kept`."""
+        if how != "sample":
+            return self._centres_kept(x, scale, how, free)
         x = x.clone()
         for k, j in enumerate(self.order_targets.tolist()):
             low, high = (v[..., k : k + 1] for v in self._limits(x))
             column = slice(j, j + 1)
-            if how == "sample":
-                pick = ordered_choose(
-                    loc[..., column],
-                    scale[..., column],
-                    low,
-                    high,
-                    how,
-                    generator,
-                    self.order_log_epsilon,
-                )[..., 0]
-            elif how == "mean":
-                pick = truncated_mean(x[..., column], scale[..., column], low, high)
-                pick = pick[..., 0]
-            else:
-                pick = torch.minimum(torch.maximum(x[..., column], low), high)[..., 0]
+            pick = ordered_choose(
+                loc[..., column],
+                scale[..., column],
+                low,
+                high,
+                how,
+                generator,
+                self.order_log_epsilon,
+            )[..., 0]
             x[..., j] = (
                 pick if free is None else torch.where(free[..., j], pick, x[..., j])
             )
-        if how != "sample" and free is not None:
-            x = self._bases_kept(x, scale, how, free)
         return x
 
-    def _bases_kept(self, x, scale, how, free):
-        """For means and modes: each free base of an observed bounded
-        column moved to the order's side of it (the truncated mean or mode
-        of ``N(x, scale^2)``), the later orders first."""
-        columns, bases = self.order_targets[self.order_slot], self.order_bases
-        for k in reversed(range(len(bases))):
-            j, a = int(columns[k]), int(bases[k])
-            reach = free[..., a] & ~free[..., j]
-            if not bool(reach.any()):
-                continue
-            # column >= slope * base + intercept - slack: base below a limit
-            edge = (
-                x[..., j]
-                - self.order_intercept[k]
-                + self.order_slack[k] * torch.where(self.order_lower[k], 1.0, -1.0)
-            ) / self.order_slope[k]
-            open_ = torch.full_like(edge, _NO_LIMIT)
-            low, high = (-open_, edge) if bool(self.order_lower[k]) else (edge, open_)
-            centre = x[..., a]
-            if how == "mean":
-                pick = truncated_mean(centre, scale[..., a], low, high)
+    def _centres_kept(self, x, scale, how, free=None):
+        """``x`` with the entries marked in ``free`` (all if None) that an
+        order bounds or that bound a later column moved inside their limits:
+        the truncated mean (``how="mean"``) or mode (``"mode"``) of ``N(x,
+        scale^2)``. A free entry's limits come from the values before it
+        (its bases, as moved) and from those after it: an observed later
+        column, or the limits a free later column gets from its own later
+        ones, through the orders (computed from the last column back)."""
+        if free is None:
+            free = torch.ones_like(x, dtype=torch.bool)
+        centre, x = x, x.clone()
+        columns = self.order_targets[self.order_slot].tolist()
+        bases = self.order_bases.tolist()
+        lower = self.order_lower.tolist()
+        slope, intercept = self.order_slope, self.order_intercept
+        open_ = torch.full_like(x, _NO_LIMIT)
+        floor, ceiling = -open_, open_.clone()  # limits from later columns
+        for k in sorted(range(len(bases)), key=lambda k: -columns[k]):
+            j, a = columns[k], bases[k]
+            # column >= slope * base + intercept: base below a limit (no
+            # slack: a free base is put on the observed column's side)
+            if lower[k]:
+                reach = torch.where(free[..., j], ceiling[..., j], x[..., j])
+                edge = (reach - intercept[k]) / slope[k]
+                ceiling[..., a] = torch.minimum(ceiling[..., a], edge)
             else:
-                pick = torch.minimum(torch.maximum(centre, low), high)
-            x[..., a] = torch.where(reach, pick, centre)
+                reach = torch.where(free[..., j], floor[..., j], x[..., j])
+                edge = (reach - intercept[k]) / slope[k]
+                floor[..., a] = torch.maximum(floor[..., a], edge)
+        targets = self.order_targets.tolist()
+        for j in sorted(set(targets) | set(bases)):
+            low, high = floor[..., j], ceiling[..., j]
+            if j in targets:  # its bases' limits, as moved
+                own_low, own_high = (v[..., targets.index(j)] for v in self._limits(x))
+                low, high = torch.maximum(low, own_low), torch.minimum(high, own_high)
+            high = torch.maximum(high, low)  # crossed: the bases' side
+            if how == "mean":
+                pick = truncated_mean(centre[..., j], scale[..., j], low, high)
+            else:
+                pick = torch.minimum(torch.maximum(centre[..., j], low), high)
+            x[..., j] = torch.where(free[..., j], pick, x[..., j])
         return x
 
     def conditional(self, params, x, how, generator):
