@@ -282,7 +282,65 @@ class _Gaussian(nn.Module):
         out = torch.where(free, draw, x)
         if not self.has_orders:
             return out
+        if how == "sample":
+            for a, (low, high) in self._free_bases(x):
+                pick = ordered_choose(
+                    loc[..., a : a + 1],
+                    scale[..., a : a + 1],
+                    low.unsqueeze(-1),
+                    high.unsqueeze(-1),
+                    how,
+                    generator,
+                    _BASE_SHARE_LOG,
+                )[..., 0]
+                out[..., a] = torch.where(free[..., a], pick, out[..., a])
         return self._keep_orders(out, loc, scale, how, generator, free)
+
+    def _free_bases(self, x):
+        """``[(a, (low, high))]``: each base ``a`` that no order bounds,
+        with the limits its observed later columns in ``x`` (NaN: free)
+        set on it (open where it is observed or they are missing)."""
+        columns = self.order_targets[self.order_slot].tolist()
+        bases, lower = self.order_bases.tolist(), self.order_lower.tolist()
+        targets = set(self.order_targets.tolist())
+        found = []
+        for a in sorted(set(bases) - targets):
+            open_ = torch.full_like(x[..., a], _NO_LIMIT)
+            low, high = -open_, open_
+            for k in (k for k, b in enumerate(bases) if b == a):
+                j = columns[k]
+                edge = (x[..., j] - self.order_intercept[k]) / self.order_slope[k]
+                seen = torch.isnan(x[..., a]) & ~torch.isnan(x[..., j])
+                if lower[k]:  # column >= slope * base + intercept
+                    high = torch.where(seen, torch.minimum(high, edge), high)
+                else:
+                    low = torch.where(seen, torch.maximum(low, edge), low)
+            found.append((a, (low, torch.maximum(low, high))))
+        return found
+
+    def proposal_log_ratio(self, params, x, done):
+        """``log N(x_a) - log r(x_a)`` summed over the free bases that
+        :meth:`conditional` drew from ``r``, their Gaussian truncated to
+        the side of their observed later columns in all but a share
+        ``exp(_BASE_SHARE_LOG)`` (see :meth:`_free_bases`), at the drawn
+        values of ``done``: the part of a particle's importance weight
+        for that proposal. 0 without orders."""
+        if not self.has_orders:
+            return 0.0
+        loc, scale = self.loc_scale(params)
+        scale = scale.expand_as(loc)
+        total = 0.0
+        for a, (low, high) in self._free_bases(x):
+            value = torch.where(torch.isnan(x[..., a]), done[..., a], torch.nan)
+            total = total - truncation_log_prob(
+                loc[..., a : a + 1],
+                scale[..., a : a + 1],
+                _pair(value.unsqueeze(-1)),
+                low.unsqueeze(-1),
+                high.unsqueeze(-1),
+                _BASE_SHARE_LOG,
+            )
+        return total
 
     def log_prob(self, params, x):
         mask, x_ = observed(x)
@@ -632,6 +690,8 @@ def interval_sample_within(loc, scale, x, generator):
 
 
 _NO_LIMIT = 1e3  # a limit in normal scores that bounds nothing
+# the untruncated share of the proposal for a free base of the Gaussian model
+_BASE_SHARE_LOG = math.log(0.1)
 _NARROW = 1e-3  # limits closer than this (in sd): mass = density x width
 _MIN_WIDTH = 1e-6  # narrower limits count as this wide (in sd; a lower density)
 

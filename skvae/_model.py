@@ -669,6 +669,10 @@ class VAE(nn.Module):
                         + head.order_log_factor(head_params, scored, done)
                         - head.order_log_factor(head_params, given)
                     )
+                    if head.proposal_is_exact:  # free bases, truncated
+                        total = total + head.proposal_log_ratio(
+                            head_params, given, done
+                        )
             else:
                 masked = head_params.masked_fill(blocked_logits[ps], -torch.inf)
                 draw = _choose(head, masked, pick, generator)
